@@ -1,0 +1,38 @@
+"""ledgerkit: treat a hand-written Markdown token budget ledger as data.
+
+The library works without the command line::
+
+    import ledgerkit
+    ledger = ledgerkit.load("ledger.md")
+    result = ledgerkit.fill(ledger)          # the filled text and every problem found; writes nothing
+    ledgerkit.fill_file("ledger.md")         # fill in place, atomically
+
+Importing ledgerkit loads neither jinja2 nor tiktoken: they are imported by the stages that need them.
+"""
+
+from __future__ import annotations
+
+from .config import Config, config_for, load_config
+from .diagnostics import Diagnostic
+from .errors import ConfigError, LedgerkitError
+from .fill import FillResult, fill, fill_file
+from .parse import Field, Ledger, Record, load, parse
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Diagnostic",
+    "Field",
+    "FillResult",
+    "Ledger",
+    "LedgerkitError",
+    "Record",
+    "config_for",
+    "fill",
+    "fill_file",
+    "load",
+    "load_config",
+    "parse",
+]

@@ -1,0 +1,167 @@
+"""The ``ledgerkit`` command: parses options, calls the library, prints, picks the exit code.
+
+Exit codes: 0 clean; 1 problems found, or --check/--diff would change a file; 2 usage or I/O error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from . import __version__
+from .config import Config, config_for, load_config
+from .diagnostics import FORMATTERS, Diagnostic, has_errors
+from .errors import LedgerkitError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+
+
+class _Group(click.Group):
+    """Turns a LedgerkitError into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LedgerkitError as exc:
+            click.echo(f"ledgerkit: {exc}", err=True)
+            ctx.exit(EXIT_ERROR)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="ledgerkit")
+def cli() -> None:
+    """Fill, verify and report on a Markdown token budget ledger.
+
+    \b
+    Exit codes: 0 clean; 1 problems found (or --check would change a file);
+    2 usage or I/O error.
+    """
+
+
+# --- shared options ------------------------------------------------------------------------------------
+
+_root_option = click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder a leading / in SOURCE_FILES points to (default: config, else git top level, else the ledger's folder).",
+)
+_config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Configuration file to use instead of the ledgerkit.yaml or pyproject.toml found beside the ledger.",
+)
+_templates_option = click.option(
+    "--templates",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of Jinja templates overriding the defaults, file by file.",
+)
+_format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(sorted(FORMATTERS)),
+    default="text",
+    show_default=True,
+    help="How diagnostics are printed: path:line:col: CODE message, JSON, or GitHub Actions annotations.",
+)
+
+
+def _config(ledger: Path, config_file: Path | None, templates: Path | None = None) -> Config:
+    config = load_config(config_file) if config_file else config_for(ledger)
+    return config.with_overrides(templates=templates.resolve() if templates else None)
+
+
+def _print_diagnostics(diagnostics: list[Diagnostic], output_format: str) -> None:
+    if diagnostics or output_format == "json":
+        click.echo(FORMATTERS[output_format](diagnostics), nl=False)
+
+
+def _each_ledger(paths: tuple[Path, ...], work: Callable[[Path], None]) -> bool:
+    """Run ``work`` on every path; an I/O error on one is reported and the rest still run."""
+    failed = False
+    for path in paths:
+        try:
+            work(path)
+        except LedgerkitError as exc:
+            click.echo(f"ledgerkit: {exc}", err=True)
+            failed = True
+    return failed
+
+
+# --- fill ----------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("ledgers", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_root_option
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if filling would change a file.")
+@click.option("--diff", is_flag=True, help="Write nothing; print the unified diff of what filling would change.")
+@_config_option
+@_templates_option
+@_format_option
+def fill(
+    ledgers: tuple[Path, ...],
+    root: Path | None,
+    check: bool,
+    diff: bool,
+    config_file: Path | None,
+    templates: Path | None,
+    output_format: str,
+) -> None:
+    """Measure each record's SOURCE_FILES and fill its [fill] placeholders.
+
+    Fills CHAR_COUNT, TOKEN_ESTIMATE, BUDGET_C, UTILIZATION and THRESHOLD_ACTION where they hold a
+    placeholder, and re-renders the cumulative summary. Every other byte stays as written. Markdown
+    files without records are skipped, so the command can be given every Markdown file.
+
+    \b
+    Example:
+      ledgerkit fill ledger.md
+      ledgerkit fill --check --diff ledger.md
+    """
+    from .fill import fill_file
+
+    diagnostics: list[Diagnostic] = []
+    would_change = False
+
+    def work(path: Path) -> None:
+        nonlocal would_change
+        config = _config(path, config_file, templates)
+        result = fill_file(path, config=config, root=root, check=check or diff)
+        diagnostics.extend(result.diagnostics)
+        if not result.ledger.records and result.ledger.summary is None:
+            return
+        if diff and result.changed:
+            click.echo(result.diff(), nl=False)
+        if result.changed and (check or diff):
+            would_change = True
+            click.echo(f"{path}: would fill {_records(len(result.filled))}", err=True)
+        elif result.written:
+            click.echo(f"{path}: filled {_records(len(result.filled))}", err=True)
+
+    failed = _each_ledger(ledgers, work)
+    _print_diagnostics(diagnostics, output_format)
+    sys.exit(EXIT_ERROR if failed else EXIT_PROBLEMS if has_errors(diagnostics) or would_change else EXIT_OK)
+
+
+def _records(n: int) -> str:
+    what = f"{n} record" + ("" if n == 1 else "s")
+    return f"{what} and the summary" if n else "the summary"
+
+
+def main() -> None:
+    """Console entry point: a traceback never reaches a user (LEDGERKIT_TRACEBACK=1 shows it)."""
+    try:
+        cli.main(prog_name="ledgerkit")
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence, by design
+        if os.environ.get("LEDGERKIT_TRACEBACK"):
+            raise
+        click.echo(f"ledgerkit: internal error: {type(exc).__name__}: {exc} "
+                   "(a bug: please report it; LEDGERKIT_TRACEBACK=1 shows where)", err=True)
+        sys.exit(EXIT_ERROR)

@@ -1,0 +1,89 @@
+"""Diagnostics: problems found in a ledger, reported together as ``path:line:col: CODE message``.
+
+Every code is registered here once with its severity and a one-line summary; ``docs/codes.md`` lists
+them and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Iterable
+
+ERROR = "error"
+WARNING = "warning"
+
+#: code -> (severity, summary). Codes are stable: never reuse or renumber one.
+CODES: dict[str, tuple[str, str]] = {
+    # LK1xx: the ledger's own text
+    "LK101": (ERROR, "a field appears twice in one record"),
+    "LK102": (ERROR, "a figure field holds more than one placeholder"),
+    "LK103": (ERROR, "a figure cannot be read as a number"),
+    "LK104": (ERROR, "a record to be measured names no SOURCE_FILES"),
+    "LK105": (ERROR, "no budget: BUDGET_C is a placeholder and no SESSION_BUDGET_C is declared"),
+    # LK2xx: the sources a record names
+    "LK201": (ERROR, "source file not found"),
+    "LK202": (ERROR, "source is a directory"),
+    "LK203": (ERROR, "source is a binary file"),
+    "LK204": (ERROR, "source is not UTF-8 text"),
+    "LK205": (ERROR, "source leaves the source root"),
+    "LK206": (ERROR, "source glob matches no file"),
+    "LK207": (ERROR, "source line range is invalid or beyond the end of the file"),
+    "LK208": (ERROR, "source cannot be read"),
+}
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem at ``path:line:column`` (both 1-based)."""
+
+    path: str
+    line: int
+    column: int
+    code: str
+    message: str
+
+    @property
+    def severity(self) -> str:
+        return CODES[self.code][0]
+
+    def format(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.code} {self.message}"
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity == ERROR for d in diagnostics)
+
+
+def format_text(diagnostics: Iterable[Diagnostic]) -> str:
+    return "".join(d.format() + "\n" for d in diagnostics)
+
+
+def format_json(diagnostics: Iterable[Diagnostic]) -> str:
+    return json.dumps([{**asdict(d), "severity": d.severity} for d in diagnostics], ensure_ascii=False, indent=2) + "\n"
+
+
+def _github_escape(value: str, *, property: bool = False) -> str:
+    # The workflow-command escaping GitHub documents (actions/toolkit, command.ts).
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property:
+        value = value.replace(":", "%3A").replace(",", "%2C")
+    return value
+
+
+def format_github(diagnostics: Iterable[Diagnostic]) -> str:
+    out = []
+    for d in diagnostics:
+        props = ",".join(
+            [
+                f"file={_github_escape(d.path, property=True)}",
+                f"line={d.line}",
+                f"col={d.column}",
+                f"title={_github_escape(d.code, property=True)}",
+            ]
+        )
+        out.append(f"::{d.severity} {props}::{_github_escape(d.code + ' ' + d.message)}\n")
+    return "".join(out)
+
+
+FORMATTERS = {"text": format_text, "json": format_json, "github": format_github}

@@ -1,0 +1,257 @@
+"""Fill a ledger: put the figures in place of each record's placeholders and re-render the summary.
+
+Only placeholders in the figure fields and the summary block change; every other byte stays as written.
+A field that already holds a value is never rewritten (fill-once). A record whose figures cannot all be
+had stays exactly as it was, and every reason is reported.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .config import Config, config_for
+from .diagnostics import Diagnostic, has_errors
+from .errors import LedgerkitError
+from .figures import (
+    Written,
+    format_percent,
+    is_waiting,
+    read_written,
+    session_budget,
+    token_estimate,
+    utilization,
+    written_percent,
+)
+from .measure import Measurer, SourceReader
+from .parse import Field, Ledger, Record, parse
+from .sessions import Entry, Project, group
+from .textfile import decode, encode, folder_lock, read_bytes, write_atomic
+
+#: How often fill_file starts over when the ledger changes on disk while it works.
+ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace columns [start, end) (0-based) of a line (1-based) with ``text``."""
+
+    line: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class FillResult:
+    """What filling a ledger gives: the new text, what was filled, and every problem found."""
+
+    ledger: Ledger
+    text: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    filled: list[str] = field(default_factory=list)  # RUN_IDs that received figures
+    written: bool = False  # set by fill_file when the file was replaced
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.ledger.text
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+    def data(self) -> bytes:
+        """The new file's bytes (BOM kept)."""
+        return encode(self.text, self.ledger.bom)
+
+    def diff(self) -> str:
+        name = self.ledger.display_path
+        return "".join(
+            difflib.unified_diff(
+                self.ledger.text.splitlines(keepends=True),
+                self.text.splitlines(keepends=True),
+                fromfile=name,
+                tofile=name,
+            )
+        )
+
+
+def fill(
+    ledger: Ledger,
+    *,
+    config: Config | None = None,
+    root: str | Path | None = None,
+    reader: SourceReader | None = None,
+) -> FillResult:
+    """Compute the filled text of a ledger (nothing is written)."""
+    config = config or config_for(ledger.path)
+    measurer = Measurer(ledger, config, root, reader)
+    edits: list[Edit] = []
+    diagnostics: list[Diagnostic] = []
+    entries: list[Entry] = []
+    filled: list[str] = []
+    for record in ledger.records:
+        record_edits, figures, problems = _fill_record(record, ledger, config, measurer)
+        diagnostics.extend(problems)
+        entries.append(Entry(record, figures))
+        if record_edits:
+            edits.extend(record_edits)
+            filled.append(record.run_id)
+    text = _apply(ledger, edits, _summary_lines(ledger, entries, config))
+    return FillResult(ledger, text, diagnostics, filled)
+
+
+def fill_file(
+    path: str | Path,
+    *,
+    config: Config | None = None,
+    root: str | Path | None = None,
+    check: bool = False,
+    on_computed: Callable[[FillResult], None] | None = None,
+) -> FillResult:
+    """Fill a ledger file in place, atomically, only when its text changes.
+
+    If the file changes on disk while the fill works (a person saving, another fill), the fill starts
+    over on the new text, up to ``ATTEMPTS`` times, and never writes over the change. ``check`` computes
+    without writing. ``on_computed`` is called between computing and writing (a seam for tests).
+    """
+    path = Path(path)
+    config = config or config_for(path)
+    with folder_lock(path.resolve().parent):
+        for _ in range(ATTEMPTS):
+            original = read_bytes(path)
+            text, bom = decode(original, path)
+            result = fill(parse(text, str(path), bom=bom), config=config, root=root)
+            if on_computed is not None:
+                on_computed(result)
+            if check or not result.changed:
+                return result
+            if read_bytes(path) != original:
+                continue  # changed under us: start over on what is there now
+            write_atomic(path, result.data())
+            result.written = True
+            return result
+    raise LedgerkitError(f"the ledger kept changing on disk while filling ({ATTEMPTS} attempts); nothing written", path)
+
+
+# --- one record ----------------------------------------------------------------------------------------
+
+
+def _fill_record(
+    record: Record, ledger: Ledger, config: Config, measurer: Measurer
+) -> tuple[list[Edit], Written, list[Diagnostic]]:
+    written, diagnostics = read_written(record, ledger, config)
+    waiting = [f for f in record.fields if f.key in _RENDER and is_waiting(f)]
+    if not waiting:
+        return [], written, diagnostics
+    path = ledger.display_path
+    for f in waiting:
+        if len(f.placeholders) > 1:
+            diagnostics.append(Diagnostic(path, f.line, f.value_column, "LK102",
+                                          f"{f.name} holds {len(f.placeholders)} placeholders; write one"))
+    if diagnostics:
+        return [], written, diagnostics
+
+    def has_value(key: str) -> bool:
+        # A field written by hand that could not be read: its figure is unknown, not to be measured.
+        f = record.field(key)
+        return f is not None and bool(f.value.strip()) and not is_waiting(f)
+
+    chars = written.chars
+    if chars is None and not has_value("CHAR_COUNT"):
+        measurement, problems = measurer.measure(record)
+        diagnostics.extend(problems)
+        chars = measurement.chars if measurement else None
+    tokens = written.tokens
+    if tokens is None and chars is not None and not has_value("TOKEN_ESTIMATE"):
+        tokens = token_estimate(chars, written.divisor)
+    budget = written.budget
+    if budget is None and not has_value("BUDGET_C"):
+        budget = session_budget(ledger, config)
+        if budget is None:
+            f = record.field("BUDGET_C")
+            line, column = (f.line, f.value_column) if f else (record.line, 1)
+            diagnostics.append(Diagnostic(path, line, column, "LK105",
+                                          "BUDGET_C has no value and the ledger declares no SESSION_BUDGET_C"))
+    exact = utilization(tokens, budget) if tokens is not None and budget else None
+    computed = Written(
+        chars=chars,
+        tokens=tokens,
+        budget=budget,
+        utilization=written.utilization if written.utilization is not None else
+        (written_percent(exact) if exact is not None else None),
+        action=written.action if written.action is not None else
+        (config.thresholds.action(exact) if exact is not None else None),
+        divisor=written.divisor,
+    )
+    edits = []
+    for f in waiting:
+        value = getattr(computed, _ATTRIBUTE[f.key])
+        if value is None:
+            return [], written, diagnostics  # cannot fill it all: leave the record exactly as it was
+        edits.append(_edit(f, _RENDER[f.key](value)))
+    return edits, computed, diagnostics
+
+
+_ATTRIBUTE = {
+    "CHAR_COUNT": "chars",
+    "TOKEN_ESTIMATE": "tokens",
+    "BUDGET_C": "budget",
+    "UTILIZATION": "utilization",
+    "THRESHOLD_ACTION": "action",
+}
+_RENDER: dict[str, Callable[[object], str]] = {
+    "CHAR_COUNT": str,
+    "TOKEN_ESTIMATE": str,
+    "BUDGET_C": str,
+    "UTILIZATION": lambda v: format_percent(v),  # type: ignore[arg-type]
+    "THRESHOLD_ACTION": str,
+}
+
+
+def _edit(f: Field, text: str) -> Edit:
+    m = f.placeholders[0]
+    start = f.value_column - 1 + m.start()
+    end = f.value_column - 1 + m.end()
+    if f.key == "UTILIZATION" and not f.value[m.end():].lstrip().startswith("%"):
+        text += "%"
+    return Edit(f.line, start, end, text)
+
+
+# --- the summary and the new text ----------------------------------------------------------------------
+
+
+def _summary_lines(ledger: Ledger, entries: list[Entry], config: Config) -> list[str] | None:
+    if ledger.summary is None:
+        return None
+    from .render import render  # jinja2 only when there is a summary to render
+
+    project = Project(ledger.summary.project_id, tuple(group(entries)))
+    body = render("summary.md.j2", {"sessions": project.sessions, "project": project}, config.templates)
+    return body.rstrip("\n").split("\n") if body.strip() else []
+
+
+def _apply(ledger: Ledger, edits: list[Edit], summary: list[str] | None) -> str:
+    contents = list(ledger.lines.contents)
+    endings = list(ledger.lines.endings)
+    for e in sorted(edits, key=lambda e: (e.line, e.start), reverse=True):
+        line = contents[e.line - 1]
+        contents[e.line - 1] = line[: e.start] + e.text + line[e.end :]
+    if summary is not None and ledger.summary is not None:
+        first, last = ledger.summary.first, ledger.summary.last
+        newline = endings[ledger.summary.heading_line - 1] or ledger.lines.newline()
+        if last >= first:
+            tail = endings[last - 1]  # the owned block's last line ending stays as it was
+        else:
+            tail = newline
+            # Inserting after a heading that ends the file without a newline: give it one.
+            if not endings[first - 2]:
+                endings[first - 2] = newline
+        new_endings = [newline] * len(summary)
+        if new_endings:
+            new_endings[-1] = tail
+        contents[first - 1 : last] = summary
+        endings[first - 1 : last] = new_endings
+    return "".join(c + e for c, e in zip(contents, endings))

@@ -1,0 +1,80 @@
+"""Jinja rendering: the default templates ship in the package (from the top-level templates/ folder);
+a user's folder (--templates or the configuration) overrides them one file at a time.
+
+Templates run in Jinja's sandbox; HTML templates autoescape.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import TemplateError
+from .figures import format_percent
+
+PLACEHOLDER = "[fill]"
+
+
+def _default_folder() -> Traversable:
+    try:
+        return files("ledgerkit.templates")
+    except ModuleNotFoundError:  # a bare checkout, not installed: the folder beside the package
+        return Path(__file__).resolve().parent.parent / "templates"
+
+
+def default_template(name: str) -> str:
+    """The text of a default template shipped with ledgerkit."""
+    return (_default_folder() / name).read_text(encoding="utf-8")
+
+
+def _load_default(name: str) -> str | None:
+    try:
+        return default_template(name)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def figure(value: Any) -> str:
+    """A figure as the ledger writes it; a missing one stays a placeholder."""
+    return PLACEHOLDER if value is None else str(value)
+
+
+def percent(value: Fraction | None) -> str:
+    """A utilization as the ledger writes it (two decimals, toward zero), without the % sign."""
+    return PLACEHOLDER if value is None else format_percent(Fraction(value))
+
+
+def environment(templates: str | Path | None = None) -> SandboxedEnvironment:
+    loaders: list[jinja2.BaseLoader] = []
+    if templates is not None:
+        loaders.append(jinja2.FileSystemLoader(str(templates)))
+    loaders.append(jinja2.FunctionLoader(_load_default))
+    env = SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2", "htm"), default_for_string=False),
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["figure"] = figure
+    env.filters["percent"] = percent
+    return env
+
+
+def render(name: str, context: dict[str, Any], templates: str | Path | None = None) -> str:
+    """Render a template by name; a missing or failing template is a TemplateError naming file and line."""
+    env = environment(templates)
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateNotFound:
+        where = f" in {templates} or" if templates else " among"
+        raise TemplateError(f"template {name} not found{where} the default templates") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error: {exc.message}", exc.filename or name, exc.lineno) from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"template {name} failed: {exc}") from None
