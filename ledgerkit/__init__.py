@@ -16,7 +16,7 @@ from .config import Config, config_for, load_config
 from .diagnostics import Diagnostic
 from .errors import ConfigError, LedgerkitError
 from .fill import FillResult, fill, fill_file
-from .parse import Field, Ledger, Record, load, parse
+from .parse import Field, Ledger, Record, load
 
 __version__ = "0.1.0"
 
@@ -34,5 +34,4 @@ __all__ = [
     "fill_file",
     "load",
     "load_config",
-    "parse",
 ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from typing import Iterator
 from .errors import LedgerkitError
 
 BOM = "\ufeff"
-_LINE = re.compile(r"[^\n]*\n|[^\n]+")
 
 
 @dataclass(frozen=True)
@@ -30,18 +28,16 @@ class Lines:
 
     @classmethod
     def split(cls, text: str) -> Lines:
-        contents, endings = [], []
-        for m in _LINE.finditer(text):
-            line = m.group()
-            if line.endswith("\r\n"):
-                contents.append(line[:-2])
-                endings.append("\r\n")
-            elif line.endswith("\n"):
-                contents.append(line[:-1])
-                endings.append("\n")
-            else:
-                contents.append(line)
-                endings.append("")
+        pieces = text.split("\n")
+        last = pieces.pop()  # the text after the last newline: a line only if not empty
+        if "\r" in text:
+            contents = [p[:-1] if p.endswith("\r") else p for p in pieces]
+            endings = ["\r\n" if p.endswith("\r") else "\n" for p in pieces]
+        else:
+            contents, endings = pieces, ["\n"] * len(pieces)
+        if last:
+            contents.append(last)
+            endings.append("")
         return cls(contents, endings)
 
     def join(self) -> str:
