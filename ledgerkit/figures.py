@@ -8,12 +8,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from .config import ACTIONS, Config, Thresholds
 from .diagnostics import Diagnostic
-from .parse import Field, Ledger, Record
 
-_INT = re.compile(r"^\s*(?:[≈~]\s*)?(\d{1,3}(?:,\d{3})+|\d+)(?![\d.])")
+if TYPE_CHECKING:  # parse reads numbers with this module: no import cycle at run time
+    from .parse import Field, Ledger, Record
+
+# A number glued to a Latin letter ("130k") is unreadable rather than read as 130.
+_INT = re.compile(r"^\s*(?:[≈~]\s*)?(\d{1,3}(?:,\d{3})+|\d+)(?![\d.,A-Za-z])")
 _DECIMAL = re.compile(r"^\s*(?:[≈~]\s*)?(\d+(?:\.\d+)?)\s*%?")
 _DIVISOR = re.compile(r"ceil\(\s*CHAR_COUNT\s*/\s*(\d+)\s*\)")
 _ARROW = re.compile(r"→|->")

@@ -19,7 +19,7 @@ from .diagnostics import Diagnostic
 from .parse import Entry, Ledger, Record
 
 _RANGE = re.compile(r"^(?P<path>.+?)(?::(?P<s1>\d+)(?:-(?P<e1>\d+))?|#L(?P<s2>\d+)(?:-L?(?P<e2>\d+))?)$")
-_COMMENT = re.compile(r"\s+#(?:\s|$)")
+_COMMENT = re.compile(r"(?:^|\s+)#(?:\s|$)")
 
 
 @dataclass(frozen=True)
@@ -131,9 +131,10 @@ class FileText:
             return self.chars
         ends = self._line_ends()
         if start < 1 or end < start:
-            raise SourceError("LK207", f"line range {start}-{end} is not a range of lines (1-based, start <= end)")
+            raise SourceError("LK207", "is not a range of lines (1-based, start <= end)")
         if end > len(ends):
-            raise SourceError("LK207", f"line range {start}-{end} goes beyond the end of the file ({len(ends)} lines)")
+            lines = f"{len(ends)} line" + ("" if len(ends) == 1 else "s")
+            raise SourceError("LK207", f"goes beyond the end of the file ({lines})")
         return ends[end - 1] - (ends[start - 2] if start > 1 else 0)
 
     def slice(self, start: int | None, end: int | None) -> str:

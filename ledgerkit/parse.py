@@ -17,6 +17,7 @@ from typing import Any, Iterator
 from mistune.block_parser import BlockParser
 from mistune.core import BlockState
 
+from .figures import read_int
 from .textfile import Lines, decode, read_bytes
 
 #: The fields of the reference ledger's schema (section 4), in its order. RUN_ID is the heading.
@@ -44,6 +45,7 @@ _FIELD = re.compile(r"^(?P<key>[A-Z][A-Z0-9_]*)(?:[ \t]*\((?P<arg>[^)]*)\))?[ \t
 _SHARE = re.compile(r"^(?P<name>.*\S)[ \t]*:[ \t]*(?P<percent>\d+(?:\.\d+)?)[ \t]*%(?P<rest>.*)$")
 _LEVEL = re.compile(r"^(?P<percent>\d+(?:\.\d+)?)[ \t]*%[ \t]*(?P<text>.*)$")
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+_DASH_BREAK = re.compile(r"^(?:-[ \t]*){3,}$")
 
 _ALLOCATION_HEADING = re.compile(r"allocation|배분", re.IGNORECASE)
 _THRESHOLD_HEADING = re.compile(r"threshold|임계", re.IGNORECASE)
@@ -241,7 +243,7 @@ def parse(text: str, path: str | None = None, *, bom: bool = False) -> Ledger:
                     current["fields"].append(item.field)
             elif item.field is not None and item.field.key == "SESSION_BUDGET_C" and budget is None:
                 f = item.field
-                value = _leading_int(f.value)
+                value = read_int(f.value)
                 budget = Budget(value, f.line, f.value_column, f.value)
             elif section == "allocation":
                 share = parse_share(Entry(item.line, item.column, item.text))
@@ -289,21 +291,22 @@ def _section_kind(heading: str) -> str | None:
 
 
 def _summary(contents: list[str], heading: int, items: list[tuple[int, int, Field]], end: int) -> Summary:
-    project = next((f.value for _, _, f in items if f.key == "PROJECT_ID"), None)
+    project = next((_raw_value(contents[f.line - 1]) for _, _, f in items if f.key == "PROJECT_ID"), None)
     if items:
         return Summary(heading, items[0][0], items[-1][1], project)
     return Summary(heading, heading + 1, heading, project)
+
+
+def _raw_value(line: str) -> str:
+    """A person's text after ``KEY: `` kept to the byte, trailing blanks included."""
+    rest = line.split(":", 1)[1]
+    return rest[1:] if rest.startswith(" ") else rest
 
 
 def _last_text_line(contents: list[str], first: int, last: int) -> int:
     while last > first and not contents[last - 1].strip():
         last -= 1
     return last
-
-
-def _leading_int(text: str) -> int | None:
-    m = re.match(r"^\s*(\d{1,3}(?:,\d{3})+|\d+)(?![\d.])", text)
-    return int(m.group(1).replace(",", "")) if m else None
 
 
 # --- lists -------------------------------------------------------------------------------------------
@@ -446,12 +449,12 @@ def _skeleton(contents: list[str]) -> list[str]:
     without moving any block boundary: a list item of content width 2 takes every line indented by 2 as
     its own without looking at it, and a sibling item ``- Y`` keeps the same list going in the same state.
     Lines that could close a fence or an HTML block (`` ` ``, ``~``, ``>``) end a run, so a run inside
-    such a block changes nothing either. tests/test_parse.py checks the boundaries against stock mistune.
+    such a block changes nothing either; so does ``- - -``, a thematic break. tests/test_parse.py checks the boundaries against stock mistune.
     """
     out = list(contents)
     in_run = False
     for i, line in enumerate(contents):
-        if ">" in line:
+        if ">" in line or _DASH_BREAK.match(line):
             in_run = False
         elif line.startswith("- ") and len(line) > 2 and line[2] not in " \t`~":
             if in_run:
@@ -462,11 +465,11 @@ def _skeleton(contents: list[str]) -> list[str]:
     return out
 
 
-def _blocks(contents: list[str]) -> list[_Block]:
-    src = "\n".join(_skeleton(contents)) + "\n"
+def _blocks(contents: list[str], parser: BlockParser = _PARSER, skeleton: bool = True) -> list[_Block]:
+    src = "\n".join(_skeleton(contents) if skeleton else contents) + "\n"
     state = BlockState()
     state.process(src)
-    _PARSER.parse(state)
+    parser.parse(state)
     starts = [0]
     for line in contents:
         starts.append(starts[-1] + len(line) + 1)
