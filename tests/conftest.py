@@ -1,0 +1,103 @@
+"""Shared test helpers: the sample ledger in a temporary folder, small ledgers and file trees built inline."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "sample_ledgers"
+REFERENCE = SAMPLE / "token_budget_ledger.md"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def make_files(root: Path, files: dict[str, str | bytes]) -> None:
+    """Write a tree of files: {"a/b.md": "text", "bin": b"\\0"}; text is written as UTF-8, byte for byte."""
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_bytes(content.encode("utf-8"))
+
+
+HEADER = """\
+# Ledger
+
+## 0) Budget
+- SESSION_BUDGET_C: {budget} tokens
+
+---
+
+## 6) Ledger (append-only)
+
+"""
+
+SUMMARY = """\
+## 7) Cumulative Summary
+- PROJECT_ID: [assign_when_available]
+  - SESSION_COUNT: [fill]
+  - TOKEN_ESTIMATE_TOTAL: [fill]
+  - UTILIZATION_PEAK: [fill]%
+
+---
+"""
+
+
+def record(
+    n: int = 1,
+    sources: tuple[str, ...] = ("a.md",),
+    *,
+    context: str = "S1",
+    char_count: str = "[fill_after_measure]",
+    token_estimate: str = "ceil(CHAR_COUNT / 4) = [fill]",
+    budget: str = "1000",
+    utilization: str = "[fill]%",
+    action: str = "[fill]",
+    extra: str = "",
+) -> str:
+    """One record in the reference ledger's shape."""
+    lines = [
+        f"### RUN_ID: TB-LEDGER-20250816-{n:03d}",
+        f"- LOCAL_TS: 2025-08-16 16:{n % 60:02d} KST (UTC+09:00)",
+        f"- UTC_TS: 2025-08-16T07:{n % 60:02d}:00Z",
+        "- SCOPE: SESSION",
+        f"- CONTEXT_ID: {context}",
+        "- SOURCE_FILES:",
+        *[f"  - {s}" for s in sources],
+        f"- CHAR_COUNT: {char_count}",
+        f"- TOKEN_ESTIMATE: {token_estimate}",
+        f"- BUDGET_C: {budget}",
+        f"- UTILIZATION: {utilization}",
+        "- DISTRIBUTION:",
+        "  - system: 10%",
+        "  - rolling_summary: 20%",
+        "  - task_brief_and_acceptance: 30%",
+        "  - evidence_snippets: 30%",
+        "  - margin: 10%",
+        f"- THRESHOLD_ACTION: {action}",
+        "- NOTES:",
+        "  - note",
+    ]
+    return "\n".join(lines) + "\n" + extra + "\n---\n\n"
+
+
+def ledger(*records: str, budget: int = 1000, summary: bool = True) -> str:
+    """A small ledger: budget section, the given records, and (optionally) the summary section."""
+    return HEADER.format(budget=budget) + "".join(records) + (SUMMARY if summary else "")
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """A copy of sample_ledgers/ (ledger, ledgerkit.yaml, source tree); returns the ledger's path."""
+    dest = tmp_path / "sample"
+    shutil.copytree(SAMPLE, dest)
+    return dest / "token_budget_ledger.md"

@@ -1,0 +1,301 @@
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+import ledgerkit
+from ledgerkit.config import Config
+from ledgerkit.diagnostics import format_text
+from ledgerkit.errors import LedgerkitError
+from ledgerkit.fill import fill, fill_file
+from ledgerkit.parse import load, parse
+
+from .conftest import DATA, REFERENCE, ledger, make_files, record
+
+GOLDEN = DATA / "fill"
+CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "ledger.md").exists())
+#: Set to rewrite the expected files from the current output; review the diff before committing it.
+REGENERATE = os.environ.get("LEDGERKIT_REGENERATE_GOLDEN") == "1"
+
+
+def _check_golden(expected: Path, actual: bytes) -> None:
+    if REGENERATE:
+        expected.write_bytes(actual)
+    assert actual == expected.read_bytes()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden(case, tmp_path, monkeypatch):
+    shutil.copytree(GOLDEN / case, tmp_path / case, ignore=shutil.ignore_patterns("expected.*"))
+    monkeypatch.chdir(tmp_path / case)
+    result = fill(load("ledger.md"), config=Config(), root=".")
+    _check_golden(GOLDEN / case / "expected.md", result.data())
+    _check_golden(GOLDEN / case / "expected.txt", format_text(result.diagnostics).encode())
+
+
+def test_golden_reference_sample(sample, monkeypatch):
+    monkeypatch.chdir(sample.parent)
+    result = fill(load(sample.name))
+    assert result.diagnostics == []
+    assert result.filled == ["TB-LEDGER-20250816-001", "TB-LEDGER-20250816-002"]
+    _check_golden(GOLDEN / "reference.expected.md", result.data())
+
+
+def test_only_placeholders_and_summary_change_in_the_reference(sample):
+    before = sample.read_text(encoding="utf-8").split("\n")
+    result = fill(load(sample))
+    after = result.text.split("\n")
+    assert len(before) == len(after)
+    changed = [n + 1 for n, (a, b) in enumerate(zip(before, after)) if a != b]
+    summary = result.ledger.summary
+    outside = [n for n in changed if not summary.first <= n <= summary.last]
+    assert outside == [89, 90, 92, 114, 115, 117, 124]
+    assert after[89] == "- TOKEN_ESTIMATE: ceil(CHAR_COUNT / 4) = " + after[89].rsplit(" ", 1)[1]
+    assert after[123].startswith("- THRESHOLD_ACTION: {NONE|ALERT70|ALERT85|ALERT95|MINIMAL} → ")
+
+
+def test_figures_follow_the_sources(sample):
+    result = fill(load(sample))
+    lk = parse(result.text)
+    root = sample.parent
+    for r in lk.records:
+        entries = r.field("SOURCE_FILES").entries
+        paths = [root / e.text.split("#")[0].strip().lstrip("/") for e in entries]
+        chars = sum(len(p.read_text(encoding="utf-8").replace("\r\n", "\n")) for p in paths)
+        assert r.get("CHAR_COUNT") == str(chars)
+        tokens = -(-chars // 4)
+        assert r.get("TOKEN_ESTIMATE").endswith(str(tokens))
+        hundredths = tokens * 10000 // 130000
+        assert r.get("UTILIZATION") == f"{hundredths // 100}.{hundredths % 100:02d}%"
+
+
+def test_fill_is_idempotent_and_renders_the_summary_the_same_twice(sample):
+    once = fill(load(sample))
+    twice = fill(parse(once.text, str(sample)))
+    assert twice.text == once.text and not twice.changed and twice.filled == []
+
+
+def test_unfilled_record_keeps_session_totals_waiting(tmp_path):
+    make_files(tmp_path, {"a.md": "x" * 40})
+    path = tmp_path / "l.md"
+    text = ledger(record(1, ("a.md",)), record(2, ("missing.md",)))
+    path.write_text(text, encoding="utf-8")
+    result = fill(load(path), config=Config(), root=tmp_path)
+    assert result.filled == ["TB-LEDGER-20250816-001"]
+    assert "  - TOKEN_ESTIMATE_TOTAL: [fill]" in result.text
+    assert "  - SESSION_COUNT: 1" in result.text
+    second = result.ledger.records[1]
+    assert result.ledger.record_text(second) in result.text  # byte for byte as it was
+
+
+def test_templates_folder_overrides_the_summary(tmp_path):
+    make_files(tmp_path, {"a.md": "x" * 40, "tpl/summary.md.j2": "- PROJECT_ID: {{ project.id }}\n  - TOKENS: {{ project.token_estimate_total }}\n"})
+    path = tmp_path / "l.md"
+    path.write_text(ledger(record(1, ("a.md",))), encoding="utf-8")
+    result = fill(load(path), config=Config(templates=tmp_path / "tpl"), root=tmp_path)
+    assert "- PROJECT_ID: [assign_when_available]\n  - TOKENS: 10\n\n---\n" in result.text
+
+
+def test_a_broken_template_is_an_error_naming_it(tmp_path):
+    make_files(tmp_path, {"a.md": "x", "tpl/summary.md.j2": "{% for %}\n"})
+    path = tmp_path / "l.md"
+    path.write_text(ledger(record(1, ("a.md",))), encoding="utf-8")
+    with pytest.raises(LedgerkitError, match=r"summary.md.j2:1: template syntax error"):
+        fill(load(path), config=Config(templates=tmp_path / "tpl"), root=tmp_path)
+
+
+# --- writing the file --------------------------------------------------------------------------------
+
+
+def test_fill_file_writes_atomically_keeping_mode_newlines_and_bom(tmp_path):
+    make_files(tmp_path, {"a.md": "x" * 40})
+    path = tmp_path / "l.md"
+    path.write_bytes(("\ufeff" + ledger(record(1, ("a.md",)))).replace("\n", "\r\n").encode())
+    path.chmod(0o640)
+    result = fill_file(path, config=Config(), root=tmp_path)
+    assert result.written
+    data = path.read_bytes()
+    assert data.startswith("\ufeff".encode()) and b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    assert b"- CHAR_COUNT: 40\r\n" in data
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md", "l.md"]  # no temporary file left
+
+
+def test_unchanged_file_is_not_written(sample):
+    fill_file(sample)
+    before = sample.stat()
+    result = fill_file(sample)
+    after = sample.stat()
+    assert not result.changed and not result.written
+    assert (after.st_mtime_ns, after.st_ino) == (before.st_mtime_ns, before.st_ino)
+
+
+def test_check_writes_nothing(sample):
+    data = sample.read_bytes()
+    result = fill_file(sample, check=True)
+    assert result.changed and not result.written and sample.read_bytes() == data
+
+
+def test_symlinked_ledger_is_written_through_the_link(sample):
+    link = sample.parent / "link.md"
+    link.symlink_to(sample.name)
+    fill_file(link)
+    assert link.is_symlink()
+    assert "[fill_after_measure]" not in sample.read_text(encoding="utf-8")
+
+
+def test_a_crash_while_writing_leaves_the_old_file(sample, monkeypatch):
+    data = sample.read_bytes()
+
+    def crash(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(LedgerkitError, match="cannot write: No space left on device"):
+        fill_file(sample)
+    assert sample.read_bytes() == data
+    assert not [p for p in sample.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_change_on_disk_during_fill_is_kept_and_filled(sample):
+    appended = "\n<!-- a person saved this while fill was running -->\n"
+
+    def person_saves(result):
+        if not person_saves.done:
+            person_saves.done = True
+            with sample.open("a", encoding="utf-8") as f:
+                f.write(appended)
+
+    person_saves.done = False
+    result = fill_file(sample, on_computed=person_saves)
+    text = sample.read_text(encoding="utf-8")
+    assert result.written and text.endswith(appended) and "[fill_after_measure]" not in text
+
+
+def test_a_ledger_that_keeps_changing_is_never_overwritten(sample):
+    def person_keeps_saving(result):
+        with sample.open("a", encoding="utf-8") as f:
+            f.write("x\n")
+
+    with pytest.raises(LedgerkitError, match="kept changing on disk"):
+        fill_file(sample, on_computed=person_keeps_saving)
+    text = sample.read_text(encoding="utf-8")
+    assert text.endswith("x\nx\nx\n") and "[fill_after_measure]" in text
+
+
+def test_library_api_without_the_cli(sample):
+    lk = ledgerkit.load(sample)
+    result = ledgerkit.fill(lk)
+    assert isinstance(result, ledgerkit.FillResult) and result.ok and result.changed
+    assert "+- CHAR_COUNT: " in result.diff()
+
+
+def test_io_errors_are_ledgerkit_errors(tmp_path):
+    with pytest.raises(LedgerkitError, match="no such file"):
+        fill_file(tmp_path / "missing.md")
+    (tmp_path / "bad.md").write_bytes(b"\xff\xfe")
+    with pytest.raises(LedgerkitError, match=r"not UTF-8 text \(byte 0xff at offset 0\)"):
+        fill_file(tmp_path / "bad.md")
+    with pytest.raises(LedgerkitError, match="is a directory"):
+        fill_file(tmp_path)
+
+
+# --- properties over generated ledgers ----------------------------------------------------------------
+
+import re  # noqa: E402
+
+import hypothesis.strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+_FILES = {"a.md": "alpha\n" * 20, "b/한글 파일.md": "가나다라\r\n" * 7, "c.txt": "\ufeffbom text 🪷\n"}
+_SOURCES = ["a.md", "/a.md:2-5", "b/한글 파일.md", "b/*.md", "c.txt#L1", "missing.md"]
+_FIGURES = {
+    "CHAR_COUNT": ["[fill_after_measure]", "[fill]", "120", "1,200 chars"],
+    "TOKEN_ESTIMATE": ["ceil(CHAR_COUNT / 4) = [fill]", "[fill]", "ceil(CHAR_COUNT / 3) = [fill]", "30"],
+    "BUDGET_C": ["[fill]", "1000", "50"],
+    "UTILIZATION": ["[fill]%", "[fill]", "3.00%"],
+    "THRESHOLD_ACTION": ["{NONE|ALERT70|ALERT85|ALERT95|MINIMAL} → [fill]", "[fill]", "NONE"],
+}
+_OWNED = tuple(f"- {key}:" for key in _FIGURES)
+_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\n\r"), max_size=12
+) | st.sampled_from(["한국어 메모 🪷", "emoji 👩‍💻 ZWJ", "[fill]", "`code`", "trailing  ", "<b>x</b>"])
+_NOISE = st.sampled_from(
+    [
+        "```\n### RUN_ID: TB-FAKE\n- CHAR_COUNT: [fill]\n```\n",
+        "> ### RUN_ID: TB-QUOTED\n> - CHAR_COUNT: [fill]\n",
+        "<!--\n- CHAR_COUNT: [fill]\n-->\n",
+        "A paragraph 🪷 with [fill] in it.\n",
+        "",
+    ]
+)
+
+
+@st.composite
+def _ledgers(draw):
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    lines = ["# Ledger 🪷", "", "## 0) Budget", f"- SESSION_BUDGET_C: {draw(st.sampled_from([1000, 130000]))} tokens", "", "---", ""]
+    lines += draw(_NOISE).split("\n")
+    for n in range(1, draw(st.integers(0, 4)) + 1):
+        lines += [f"### RUN_ID: TB-LEDGER-20250816-{n:03d}", f"- CONTEXT_ID: S{draw(st.integers(1, 2))}", "- SOURCE_FILES:"]
+        lines += [f"  - {s}" for s in draw(st.lists(st.sampled_from(_SOURCES), min_size=1, max_size=3))]
+        for key, choices in _FIGURES.items():
+            if draw(st.booleans()) or key != "BUDGET_C":
+                lines.append(f"- {key}: {draw(st.sampled_from(choices))}")
+        lines += ["- NOTES:", f"  - {draw(_TEXT)}", ""]
+        lines += draw(_NOISE).split("\n") + ["---", ""]
+    summary = None
+    if draw(st.booleans()):
+        lines += ["## 7) Cumulative Summary"]
+        first = len(lines)
+        lines += ["- PROJECT_ID: " + draw(_TEXT), "  - SESSION_COUNT: [fill]"]
+        summary = (first, len(lines) - 1)
+        lines += ["", "---", "- [ ] a check box [fill]"]
+    text = newline.join(lines) + draw(st.sampled_from([newline, ""]))
+    return ("\ufeff" if draw(st.booleans()) else "") + text, summary
+
+
+def _figure_pattern(line: str) -> re.Pattern[str]:
+    pieces = re.split(r"(\[fill(?:_[^\]\s]*)?\])", line)
+    figure = r"(?:\d+(?:\.\d\d)?%?|NONE|ALERT70|ALERT85|ALERT95|MINIMAL)"
+    return re.compile("".join(figure if i % 2 else re.escape(p) for i, p in enumerate(pieces)))
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("tree")
+    make_files(root, _FILES)
+    return root
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_ledgers())
+def test_fill_keeps_every_byte_it_does_not_own_and_is_idempotent(tree, generated):
+    text, summary = generated
+    lk = parse(text, str(tree / "ledger.md"))
+    once = fill(lk, config=Config(), root=tree)
+    assert once.data().startswith(b"\xef\xbb\xbf") == text.startswith("\ufeff")
+    old = lk.lines
+    new = parse(once.text).lines
+    if summary is None:
+        pairs = list(zip(old.contents, new.contents, old.endings, new.endings))
+        assert len(old.contents) == len(new.contents)
+    else:
+        first, last = summary  # 0-based, inclusive
+        tail = len(old.contents) - last - 1
+        pairs = list(zip(old.contents[:first] + old.contents[last + 1 :], new.contents[:first] + new.contents[len(new.contents) - tail :],
+                         old.endings[:first] + old.endings[last + 1 :], new.endings[:first] + new.endings[len(new.endings) - tail :]))
+        assert new.contents[first].startswith("- ")  # the re-rendered summary starts where the old one did
+        project = next(line for line in new.contents[first:] if line.startswith("- PROJECT_ID: "))
+        assert project == old.contents[first]  # the person's PROJECT_ID, byte for byte
+    for before, after, end_before, end_after in pairs:
+        assert end_before == end_after
+        if before != after:
+            assert before.startswith(_OWNED), (before, after)
+            assert _figure_pattern(before).fullmatch(after), (before, after)
+    twice = fill(parse(once.text, str(tree / "ledger.md")), config=Config(), root=tree)
+    assert twice.text == once.text

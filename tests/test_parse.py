@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+from fractions import Fraction
+
+import hypothesis.strategies as st
+from hypothesis import given, settings
+from mistune.block_parser import BlockParser
+
+from ledgerkit.parse import PLACEHOLDER, _blocks, _SpanParser, parse
+
+from .conftest import REFERENCE, dedent, ledger, record
+
+
+def test_reference_ledger_records_and_fields():
+    lk = parse(REFERENCE.read_text(encoding="utf-8"), str(REFERENCE))
+    assert [r.run_id for r in lk.records] == ["TB-LEDGER-20250816-001", "TB-LEDGER-20250816-002"]
+    first, second = lk.records
+    assert (first.line, first.end_line) == (76, 101)
+    assert lk.lines.contents[first.line - 1] == "### RUN_ID: TB-LEDGER-20250816-001"
+    assert first.column == len("### RUN_ID: ") + 1
+    assert [f.key for f in first.fields] == [
+        "LOCAL_TS", "UTC_TS", "SCOPE", "CONTEXT_ID", "SOURCE_FILES", "CHAR_COUNT", "TOKEN_ESTIMATE",
+        "BUDGET_C", "UTILIZATION", "DISTRIBUTION", "THRESHOLD_ACTION", "NOTES",
+    ]
+    sources = first.field("SOURCE_FILES")
+    assert sources is not None and len(sources.entries) == 7
+    assert sources.entries[0].text == "/gumgang_meeting/memory/memory.log  # 의식·서명·선언·결정"
+    assert sources.entries[0].column == 5
+    token = first.field("TOKEN_ESTIMATE")
+    assert token is not None and token.value == "ceil(CHAR_COUNT / 4) = [fill]"
+    line = lk.lines.contents[token.line - 1]
+    assert line[token.value_column - 1 :] == token.value
+    assert second.get("THRESHOLD_ACTION") == "{NONE|ALERT70|ALERT85|ALERT95|MINIMAL} → [fill]"
+    assert [s.percent for s in second.distribution] == [10, 20, 30, 30, 10]
+
+
+def test_reference_ledger_sections():
+    lk = parse(REFERENCE.read_text(encoding="utf-8"))
+    assert lk.budget is not None and lk.budget.value == 130000 and lk.budget.line == 10
+    assert [s.percent for s in lk.allocation] == [10, 20, 30, 30, 10]
+    assert lk.allocation[0].name == "시스템/원칙(SSOT 요지·불변식·지시문)"
+    assert set(lk.threshold_notes) == {Fraction(70), Fraction(85), Fraction(95)}
+    assert lk.threshold_notes[Fraction(85)].startswith("경보2:")
+    assert lk.summary is not None
+    assert (lk.summary.heading_line, lk.summary.first, lk.summary.last) == (130, 131, 141)
+    assert lk.summary.project_id == "[assign_when_available]"
+
+
+def test_schema_definitions_are_not_a_record():
+    # Section 4 lists "- RUN_ID: `TB-LEDGER-YYYYMMDD-NNN`" and every field: definitions, not a record.
+    lk = parse(REFERENCE.read_text(encoding="utf-8"))
+    assert all(r.line > 74 for r in lk.records)
+
+
+def test_records_in_code_quotes_and_html_are_not_records():
+    text = ledger(record(1)) + dedent(
+        """
+        ```markdown
+        ### RUN_ID: IN-FENCE
+        - CHAR_COUNT: [fill]
+        ```
+
+        ~~~
+        ### RUN_ID: IN-TILDE-FENCE
+        ~~~
+
+            ### RUN_ID: INDENTED-CODE
+            - CHAR_COUNT: [fill]
+
+        > ### RUN_ID: IN-QUOTE
+        > - CHAR_COUNT: [fill]
+
+        <!--
+        ### RUN_ID: IN-COMMENT
+        - CHAR_COUNT: [fill]
+        -->
+
+        - item
+          ### RUN_ID: IN-LIST-ITEM
+
+        ## RUN_ID: LEVEL-TWO
+        """
+    )
+    assert [r.run_id for r in parse(text).records] == ["TB-LEDGER-20250816-001"]
+
+
+def test_record_ends_at_next_heading_or_break_and_spans_paragraphs():
+    text = dedent(
+        """
+        ### RUN_ID: A
+        - SCOPE: SESSION
+
+        A paragraph a person wrote.
+
+        - CHAR_COUNT: [fill]
+
+        ---
+        - BUDGET_C: 5
+        ### RUN_ID: B
+        - SCOPE: TASK
+        # Other
+        - CHAR_COUNT: 3
+        """
+    )
+    a, b = parse(text).records
+    assert [f.key for f in a.fields] == ["SCOPE", "CHAR_COUNT"]
+    assert a.end_line == 6
+    assert [f.key for f in b.fields] == ["SCOPE"]
+    assert b.end_line == 11
+
+
+def test_nested_entries_skip_fences_and_deeper_items():
+    text = dedent(
+        """
+        ### RUN_ID: A
+        - SOURCE_FILES:
+          - a.md
+            - a detail, not a source
+          ```
+          - inside a fence
+          ```
+          - b.md
+        - NOTES:
+          - one
+        """
+    )
+    (r,) = parse(text).records
+    assert [e.text for e in r.field("SOURCE_FILES").entries] == ["a.md", "b.md"]
+    assert [e.text for e in r.field("NOTES").entries] == ["one"]
+
+
+def test_field_argument_and_placeholders():
+    text = dedent(
+        """
+        ### RUN_ID: A
+        - TOKEN_COUNT (o200k_base): [fill]
+        - CHAR_COUNT: [fill_after_measure]
+        - CONTEXT_ID: [assign_when_available]
+        - NOTES:
+          - [ ] a check box
+        """
+    )
+    (r,) = parse(text).records
+    f = r.field("TOKEN_COUNT")
+    assert f is not None and f.arg == "o200k_base" and f.name == "TOKEN_COUNT (o200k_base)"
+    assert [m.group() for m in f.placeholders] == ["[fill]"]
+    assert [m.group() for m in r.field("CHAR_COUNT").placeholders] == ["[fill_after_measure]"]
+    assert r.field("CONTEXT_ID").placeholders == []
+    assert not PLACEHOLDER.search("- [ ] a check box")
+    assert PLACEHOLDER.fullmatch("[fill_anything]")
+
+
+def test_crlf_and_bom_read_like_lf():
+    lf = REFERENCE.read_text(encoding="utf-8")
+    crlf = parse("\ufeff" + lf.replace("\n", "\r\n"))
+    plain = parse(lf)
+    assert crlf.bom and not plain.bom
+    assert crlf.records == plain.records
+    assert crlf.lines.contents == plain.lines.contents
+    assert crlf.lines.join() == lf.replace("\n", "\r\n")
+
+
+def test_record_text_is_verbatim():
+    text = ledger(record(1, ("a.md  ",)))
+    lk = parse(text.replace("\n", "\r\n"))
+    (r,) = lk.records
+    assert lk.record_text(r).startswith("### RUN_ID: TB-LEDGER-20250816-001\r\n")
+    assert "  - a.md  \r\n" in lk.record_text(r)
+
+
+def test_empty_and_recordless_documents():
+    assert parse("").records == ()
+    lk = parse("# README\n\nJust text.\n")
+    assert lk.records == () and lk.summary is None and lk.budget is None
+
+
+# --- the block boundaries equal stock mistune's -------------------------------------------------------
+
+
+class _StockParser(_SpanParser):
+    """The same span recording, but parsing every item's content as stock mistune does."""
+
+    parse = BlockParser.parse  # type: ignore[assignment]
+
+
+_LINES = st.sampled_from(
+    [
+        "", "- KEY: value", "- SOURCE_FILES:", "  - a.md", "    - deeper", "- [ ] box", "-", "- ", "-  two spaces",
+        "* star", "+ plus", "1. one", "2) two", "  1. nested", "### RUN_ID: X", "## Section", "# Title", "---",
+        "***", "- - -", "```", "  ```", "~~~", "    code", "\tcode", "> quote", "> - quoted item", ">",
+        "<!--", "-->", "<div>", "</div>", "text", "lazy text", "  indented text", "   - three", "=== ",
+        "- `tick`", "- ~tilde", "  - <b>", "- a > b", "[ref]: /url", "\t- tab item", "- x\ty",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_LINES, max_size=30))
+def test_block_boundaries_match_stock_mistune(lines):
+    assert _blocks(lines) == _blocks(lines, _StockParser(), skeleton=False)
+
+
+def test_block_boundaries_match_stock_mistune_on_the_reference():
+    lines = REFERENCE.read_text(encoding="utf-8").split("\n")
+    assert _blocks(lines) == _blocks(lines, _StockParser(), skeleton=False)
