@@ -220,6 +220,7 @@ class Measurer:
         self._root_real = os.path.realpath(self.root)
         self.folder = ledger.folder
         self.reader = reader or SourceReader()
+        self._resolved: dict[str, tuple[list[tuple[Path, str]], list[tuple[str, str]]]] = {}
 
     def _diag(self, spec: SourceSpec, code: str, message: str) -> Diagnostic:
         return Diagnostic(self.ledger.display_path, spec.line, spec.column, code, message)
@@ -229,29 +230,38 @@ class Measurer:
 
     def resolve(self, spec: SourceSpec) -> tuple[list[Source], list[Diagnostic]]:
         """The files an entry names (a glob may name several, sorted), or diagnostics."""
-        if spec.path.startswith("/"):
-            base, rel = self.root, spec.path.lstrip("/")
+        files, problems = self._resolve_path(spec.path)
+        sources = [Source(spec, real, display, spec.start, spec.end) for real, display in files]
+        return sources, [self._diag(spec, code, message) for code, message in problems]
+
+    def _resolve_path(self, written: str) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
+        # Many records name the same paths: resolve each written path once per run.
+        cached = self._resolved.get(written)
+        if cached is not None:
+            return cached
+        if written.startswith("/"):
+            base, rel = self.root, written.lstrip("/")
         else:
-            base, rel = self.folder, spec.path
-        if spec.is_glob:
+            base, rel = self.folder, written
+        files: list[tuple[Path, str]] = []
+        problems: list[tuple[str, str]] = []
+        if "*" in written:
             pattern = glob.escape(rel).replace("[*]", "*")
-            names = sorted(glob.glob(pattern, root_dir=base, recursive=True))
-            candidates = [base / name for name in names]
+            candidates = [base / name for name in sorted(glob.glob(pattern, root_dir=base, recursive=True))]
             candidates = [c for c in candidates if c.is_file() or not self._inside(os.path.realpath(c))]
             if not candidates:
-                return [], [self._diag(spec, "LK206", f"source glob {spec.path!r} matches no file")]
+                problems.append(("LK206", f"source glob {written!r} matches no file"))
         else:
             candidates = [base / rel]
-        sources, diagnostics = [], []
         for candidate in candidates:
             real = os.path.realpath(candidate)
             if not self._inside(real):
-                shown = spec.path if not spec.is_glob else f"{spec.path!r} match {candidate.name!r}"
-                diagnostics.append(self._diag(spec, "LK205", f"source {shown} leaves the source root {self.root}"))
+                shown = written if "*" not in written else f"{written!r} match {candidate.name!r}"
+                problems.append(("LK205", f"source {shown} leaves the source root {self.root}"))
                 continue
-            display = "/" + Path(os.path.relpath(real, self._root_real)).as_posix()
-            sources.append(Source(spec, Path(real), display, spec.start, spec.end))
-        return sources, diagnostics
+            files.append((Path(real), "/" + Path(os.path.relpath(real, self._root_real)).as_posix()))
+        self._resolved[written] = (files, problems)
+        return files, problems
 
     def measure_source(self, source: Source) -> MeasuredSource:
         """Raises SourceError when the file cannot be measured."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterator
@@ -82,9 +83,9 @@ class Field:
         """The key as written in diagnostics: ``CHAR_COUNT``, ``TOKEN_COUNT (o200k_base)``."""
         return self.key if self.arg is None else f"{self.key} ({self.arg})"
 
-    @property
-    def placeholders(self) -> list[re.Match[str]]:
-        return list(PLACEHOLDER.finditer(self.value))
+    @cached_property
+    def placeholders(self) -> tuple[re.Match[str], ...]:
+        return tuple(PLACEHOLDER.finditer(self.value))
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,7 @@ def test_field_argument_and_placeholders():
     assert f is not None and f.arg == "o200k_base" and f.name == "TOKEN_COUNT (o200k_base)"
     assert [m.group() for m in f.placeholders] == ["[fill]"]
     assert [m.group() for m in r.field("CHAR_COUNT").placeholders] == ["[fill_after_measure]"]
-    assert r.field("CONTEXT_ID").placeholders == []
+    assert r.field("CONTEXT_ID").placeholders == ()
     assert not PLACEHOLDER.search("- [ ] a check box")
     assert PLACEHOLDER.fullmatch("[fill_anything]")
 
