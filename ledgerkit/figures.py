@@ -112,6 +112,13 @@ def read_written(record: Record, ledger: Ledger, config: Config) -> tuple[Writte
     """Read a record's written figures; an unreadable (not waiting, not empty) one is a diagnostic."""
     diagnostics: list[Diagnostic] = []
     path = ledger.display_path
+    seen: set[str] = set()
+    for f in record.fields:
+        if f.key in (*FIGURE_FIELDS, "SOURCE_FILES") and f.arg is None:
+            if f.key in seen:
+                diagnostics.append(Diagnostic(path, f.line, f.column, "LK101",
+                                              f"{f.key} appears twice in record {record.run_id}; keep one"))
+            seen.add(f.key)
 
     def get(key: str, reader, what: str):  # type: ignore[no-untyped-def]
         f = record.field(key)

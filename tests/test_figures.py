@@ -117,3 +117,16 @@ def test_read_written_reports_unreadable_figures():
     assert [(d.code, d.line) for d in problems] == [("LK103", n) for n in where]
     assert problems[0].format() == f"l.md:{where[0]}:15: LK103 CHAR_COUNT 'lots' is not a whole number"
     assert "ALERT100" in problems[2].message and "NONE|ALERT70|ALERT85|ALERT95|MINIMAL" in problems[2].message
+
+
+def test_a_duplicated_figure_field_is_reported_and_the_record_left_alone(tmp_path):
+    from ledgerkit.fill import fill
+
+    (tmp_path / "a.md").write_text("abcd", encoding="utf-8")
+    text = ledger(record(1, ("a.md",), extra="- CHAR_COUNT: [fill]\n"))
+    lk = parse(text, "l.md")
+    result = fill(lk, config=Config(), root=tmp_path)
+    line = text.split("\n").index("- CHAR_COUNT: [fill]") + 1
+    assert [(d.code, d.line, d.column) for d in result.diagnostics] == [("LK101", line, 3)]
+    assert result.diagnostics[0].message == "CHAR_COUNT appears twice in record TB-LEDGER-20250816-001; keep one"
+    assert result.filled == [] and lk.record_text(lk.records[0]) in result.text
