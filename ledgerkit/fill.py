@@ -159,16 +159,20 @@ def _fill_record(
         f = record.field(key)
         return f is not None and bool(f.value.strip()) and not is_waiting(f)
 
-    chars = written.chars
-    if chars is None and not has_value("CHAR_COUNT"):
+    # Compute only what a waiting figure depends on: a record whose estimate is written is not measured.
+    wanted = {_ATTRIBUTE[f.key] for f in waiting}
+    wants_tokens = bool(wanted & {"tokens", "utilization", "action"})
+    wants_budget = bool(wanted & {"budget", "utilization", "action"})
+    chars, tokens, budget = written.chars, written.tokens, written.budget
+    if tokens is None and wants_tokens and not has_value("TOKEN_ESTIMATE"):
+        wanted.add("chars")
+    if chars is None and "chars" in wanted and not has_value("CHAR_COUNT"):
         measurement, problems = measurer.measure(record)
         diagnostics.extend(problems)
         chars = measurement.chars if measurement else None
-    tokens = written.tokens
     if tokens is None and chars is not None and not has_value("TOKEN_ESTIMATE"):
         tokens = token_estimate(chars, written.divisor)
-    budget = written.budget
-    if budget is None and not has_value("BUDGET_C"):
+    if budget is None and wants_budget and not has_value("BUDGET_C"):
         budget = session_budget(ledger, config)
         if budget is None:
             f = record.field("BUDGET_C")

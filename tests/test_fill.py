@@ -299,3 +299,33 @@ def test_fill_keeps_every_byte_it_does_not_own_and_is_idempotent(tree, generated
             assert _figure_pattern(before).fullmatch(after), (before, after)
     twice = fill(parse(once.text, str(tree / "ledger.md")), config=Config(), root=tree)
     assert twice.text == once.text
+
+
+def test_a_record_is_measured_only_when_a_waiting_figure_needs_it(tmp_path):
+    # TOKEN_ESTIMATE is written, so UTILIZATION needs no measurement: the missing source does not matter.
+    text = ledger(record(1, ("missing.md",), char_count="40", token_estimate="10", action="NONE"))
+    result = fill(parse(text, str(tmp_path / "l.md")), config=Config(), root=tmp_path)
+    assert result.diagnostics == [] and "- UTILIZATION: 1.00%\n" in result.text
+
+
+def test_no_budget_anywhere(tmp_path):
+    make_files(tmp_path, {"a.md": "abcd"})
+    text = ledger(record(1, ("a.md",), budget="[fill]")).replace("- SESSION_BUDGET_C: 1000 tokens\n", "")
+    result = fill(parse(text, str(tmp_path / "l.md")), config=Config(), root=tmp_path)
+    line = text.split("\n").index("- BUDGET_C: [fill]") + 1
+    assert [(d.code, d.line, d.column) for d in result.diagnostics] == [("LK105", line, 13)]
+    assert result.diagnostics[0].path == str(tmp_path / "l.md")
+    assert result.filled == []
+    configured = fill(parse(text, str(tmp_path / "l.md")), config=Config(budget=200), root=tmp_path)
+    assert configured.diagnostics == [] and "- BUDGET_C: 200\n" in configured.text and "- UTILIZATION: 0.50%\n" in configured.text
+
+
+def test_configured_thresholds_decide_the_action(tmp_path):
+    from ledgerkit.config import Thresholds
+
+    make_files(tmp_path, {"a.md": "x" * 2400})  # 600 of 1000 tokens: 60 %
+    text = ledger(record(1, ("a.md",)))
+    default = fill(parse(text, str(tmp_path / "l.md")), config=Config(), root=tmp_path)
+    assert "- THRESHOLD_ACTION: NONE\n" in default.text
+    lower = Config(thresholds=Thresholds(alert70=60, alert85=80, alert95=90, minimal=100))
+    assert "- THRESHOLD_ACTION: ALERT70\n" in fill(parse(text, str(tmp_path / "l.md")), config=lower, root=tmp_path).text
