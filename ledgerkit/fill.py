@@ -151,8 +151,6 @@ def _fill_record(
         if len(f.placeholders) > 1:
             diagnostics.append(Diagnostic(path, f.line, f.value_column, "LK102",
                                           f"{f.name} holds {len(f.placeholders)} placeholders; write one"))
-    if diagnostics:
-        return [], written, diagnostics
 
     def has_value(key: str) -> bool:
         # A field written by hand that could not be read: its figure is unknown, not to be measured.
@@ -190,13 +188,11 @@ def _fill_record(
         (config.thresholds.action(exact) if exact is not None else None),
         divisor=written.divisor,
     )
-    edits = []
-    for f in waiting:
-        value = getattr(computed, _ATTRIBUTE[f.key])
-        if value is None:
-            return [], written, diagnostics  # cannot fill it all: leave the record exactly as it was
-        edits.append(_edit(f, _RENDER[f.key](value)))
-    return edits, computed, diagnostics
+    values = [getattr(computed, _ATTRIBUTE[f.key]) for f in waiting]
+    if has_errors(diagnostics) or None in values:
+        # Every problem is reported, and a record that cannot be filled whole stays exactly as it was.
+        return [], written, diagnostics
+    return [_edit(f, _RENDER[f.key](v)) for f, v in zip(waiting, values)], computed, diagnostics
 
 
 _ATTRIBUTE = {
