@@ -251,6 +251,51 @@ def append(
     sys.exit(EXIT_PROBLEMS if has_errors(result.diagnostics) else EXIT_OK)
 
 
+# --- hook (pre-commit) ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def hook() -> None:
+    """The pre-commit hooks (see .pre-commit-hooks.yaml): fill or verify the files pre-commit passes.
+
+    Unlike `ledgerkit fill` and `ledgerkit verify`, a hook succeeds on an empty list of files, skips
+    quietly every file that names no RUN_ID, and fill fails when it changed a file so that you review
+    the figures and stage them.
+
+    \b
+    Example:
+      ledgerkit hook fill docs/ledger.md README.md
+      ledgerkit hook verify --root . docs/ledger.md
+    """
+
+
+@hook.command("fill")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@_root_option
+@_config_option
+@_templates_option
+def hook_fill(files: tuple[Path, ...], root: Path | None, config_file: Path | None, templates: Path | None) -> None:
+    """Fill the ledgers among FILES; exit 1 when a file changed (review and stage it) or has problems.
+
+    Each filled record is reported as `path:line:col: LK801 ...`, a re-rendered summary as LK802.
+
+    \b
+    Example (what pre-commit runs for the hook ledgerkit-fill):
+      ledgerkit hook fill --root . ledgers/tokens.md
+    """
+    from .hooks import fill_hook
+
+    result = fill_hook(list(files), config_for=lambda path: _config(path, config_file, templates), root=root)
+    _hook_exit(result)
+
+
+def _hook_exit(result: Any) -> None:
+    for error in result.errors:
+        click.echo(f"ledgerkit: {error}", err=True)
+    _print_diagnostics(result.diagnostics, "text")
+    sys.exit(result.exit_code)
+
+
 def main() -> None:
     """Console entry point: a traceback never reaches a user (LEDGERKIT_TRACEBACK=1 shows it)."""
     try:
