@@ -30,6 +30,9 @@ CODES: dict[str, tuple[str, str]] = {
     "LK206": (ERROR, "source glob matches no file"),
     "LK207": (ERROR, "source line range is invalid or beyond the end of the file"),
     "LK208": (ERROR, "source cannot be read"),
+    # LK8xx: the pre-commit hooks
+    "LK801": (ERROR, "the fill hook filled a record's figures: review them and stage the file"),
+    "LK802": (ERROR, "the fill hook re-rendered the cumulative summary: review it and stage the file"),
 }
 
 
