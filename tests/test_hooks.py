@@ -73,12 +73,13 @@ def test_fill_hook_reports_problems_and_leaves_what_it_cannot_fill(tmp_path):
     before = path.read_bytes()
     result = run("hook", "fill", str(path))
     assert result.exit_code == 1
-    assert result.stdout == f"{path}:11:5: LK201 source missing.md not found\n"
+    line = before.decode().split("\n").index("  - missing.md") + 1
+    assert result.stdout == f"{path}:{line}:5: LK201 source missing.md not found\n"
     assert path.read_bytes() == before
 
 
 def test_fill_hook_takes_root_and_config(tmp_path):
-    make_files(tmp_path, {"src/a.md": "abcd", "l.md": ledger(record(1, ("/a.md",))), "cfg.yaml": "divisor: 2\n"})
+    make_files(tmp_path, {"src/a.md": "abcd", "l.md": ledger(record(1, ("/a.md",), token_estimate="[fill]")), "cfg.yaml": "divisor: 2\n"})
     result = run("hook", "fill", "--root", str(tmp_path / "src"), "--config", str(tmp_path / "cfg.yaml"), str(tmp_path / "l.md"))
     assert result.exit_code == 1  # it filled: review and stage
     record_ = load(tmp_path / "l.md").records[0]
