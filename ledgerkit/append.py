@@ -132,7 +132,7 @@ def parse_at(text: str) -> datetime:
 def local_ts(moment: datetime) -> str:
     """``2025-08-16 16:20 KST (UTC+09:00)``: the reference ledger's LOCAL_TS."""
     offset = moment.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds()) // 60
+    minutes = offset // timedelta(minutes=1)
     sign = "-" if minutes < 0 else "+"
     hours, mins = divmod(abs(minutes), 60)
     name = moment.tzname() or ""

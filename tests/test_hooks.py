@@ -165,3 +165,24 @@ def test_framework_fill_fails_on_placeholders_then_passes_once_staged(git_repo, 
     second = _try_repo(git_repo, pre_commit_home, "ledgerkit-fill")
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Passed" in second.stdout and "LK8" not in second.stdout
+
+
+def test_the_documented_config_snippets_are_valid(tmp_path):
+    import re
+
+    from pre_commit.clientlib import load_config, load_manifest
+
+    ids = {h["id"] for h in load_manifest(str(REPO / ".pre-commit-hooks.yaml"))}
+    doc = (REPO / "docs" / "pre-commit.md").read_text(encoding="utf-8")
+    snippets = re.findall(r"```yaml\n(.*?)```", doc, re.DOTALL)
+    assert len(snippets) == 2
+    remote, local = snippets
+    config = tmp_path / ".pre-commit-config.yaml"
+    config.write_text(remote.replace("<URL of the ledgerkit git repository>", "https://example.invalid/ledgerkit.git"), encoding="utf-8")
+    hooks = load_config(str(config))["repos"][0]["hooks"]
+    assert [h["id"] for h in hooks] == ["ledgerkit-fill", "ledgerkit-verify"] and set(ids) >= {h["id"] for h in hooks}
+    assert hooks[0]["args"] == ["--root", "."]
+    assert all(re.search(h["files"], "ledgers/tokens.md") and not re.search(h["files"], "README.md") for h in hooks)
+    config.write_text(local, encoding="utf-8")
+    (hook,) = load_config(str(config))["repos"][0]["hooks"]
+    assert run(*hook["entry"].split()[1:], "--help").exit_code == 0
