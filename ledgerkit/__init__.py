@@ -6,6 +6,7 @@ The library works without the command line::
     ledger = ledgerkit.load("ledger.md")
     result = ledgerkit.fill(ledger)          # the filled text and every problem found; writes nothing
     ledgerkit.fill_file("ledger.md")         # fill in place, atomically
+    problems = ledgerkit.verify(ledger)      # every problem, as Diagnostic values
     ledgerkit.init_file("new.md", lang="en")  # a new, empty ledger
     ledgerkit.append_file("new.md", ledgerkit.NewRecord("SESSION", "GG-SESS-1", ("a.md",)))
 
@@ -21,6 +22,7 @@ from .errors import ConfigError, LedgerkitError
 from .fill import FillResult, fill, fill_file
 from .init import init_file
 from .parse import Field, Ledger, Record, load
+from .verify import verify
 
 __version__ = "0.1.0"
 
@@ -41,4 +43,5 @@ __all__ = [
     "init_file",
     "load",
     "load_config",
+    "verify",
 ]

@@ -73,6 +73,8 @@ class Config:
     budget: int | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
     allocation: Mapping[str, Fraction] = field(default_factory=lambda: dict(DEFAULT_ALLOCATION))
+    allocation_tolerance: Fraction = Fraction(10)
+    run_id_prefix: str = "TB-LEDGER"
     templates: Path | None = None
 
     def with_overrides(self, **changes: Any) -> Config:
@@ -227,6 +229,12 @@ def _build(data: Mapping[str, Any], path: Path, where: Callable[[tuple[str, ...]
                 changes["thresholds"] = _thresholds(value, keys, fail)
             elif key == "allocation":
                 changes["allocation"] = _allocation(value, keys, fail)
+            elif key == "allocation_tolerance":
+                changes["allocation_tolerance"] = _number(value)
+            elif key == "run_id_prefix":
+                if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", value):
+                    raise ValueError(f"expected letters, digits, - and _, got {value!r}")
+                changes["run_id_prefix"] = value
             else:
                 raise fail(keys, f"unknown setting (known: {', '.join(sorted(KNOWN_KEYS))})")
         except ValueError as exc:
@@ -234,7 +242,7 @@ def _build(data: Mapping[str, Any], path: Path, where: Callable[[tuple[str, ...]
     return Config(source=path, **changes)
 
 
-KNOWN_KEYS = ("root", "templates", "divisor", "budget", "thresholds", "allocation")
+KNOWN_KEYS = ("root", "templates", "divisor", "budget", "thresholds", "allocation", "allocation_tolerance", "run_id_prefix")
 
 
 def _thresholds(value: Any, keys: tuple[str, ...], fail: Callable[..., ConfigError]) -> Thresholds:
