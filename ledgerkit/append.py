@@ -15,12 +15,12 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 from .config import Config, config_for
-from .diagnostics import Diagnostic, has_errors
+from .diagnostics import ERROR, Diagnostic, has_errors
 from .errors import LedgerkitError, TemplateError
 from .figures import session_budget
 from .fill import FillResult, fill
-from .init import RUN_ID_PREFIX, percent_text
-from .parse import Ledger, parse
+from .init import percent_text
+from .parse import Ledger, Record, parse
 from .textfile import decode, encode, folder_lock, read_bytes, write_atomic
 
 #: SCOPE values of the reference ledger's schema.
@@ -29,7 +29,8 @@ SCOPES = ("CONV", "UNIT", "TASK", "SESSION", "PROJECT")
 ATTEMPTS = 3
 
 _BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_UTC_TS = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s*(?:Z|[+-]00:?00|UTC)\b")
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9+-]{0,9}")
+_OFFSET_NAME = re.compile(r"(?:UTC|GMT)[+-]")
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,10 @@ def local_ts(moment: datetime) -> str:
     minutes = offset // timedelta(minutes=1)
     sign = "-" if minutes < 0 else "+"
     hours, mins = divmod(abs(minutes), 60)
+    # A zone's own abbreviation (KST, EDT, UTC); numeric ones ("-03", "+0545") and bare offsets say no
+    # more than the offset in parentheses, and are left out.
     name = moment.tzname() or ""
-    label = f" {name}" if name and not name.startswith("UTC+") and not name.startswith("UTC-") else ""
+    label = f" {name}" if _ZONE_NAME.fullmatch(name) and not _OFFSET_NAME.match(name) else ""
     return f"{moment:%Y-%m-%d %H:%M}{label} (UTC{sign}{hours:02d}:{mins:02d})"
 
 
@@ -148,7 +151,7 @@ def utc_ts(moment: datetime) -> str:
 # --- the record ----------------------------------------------------------------------------------------
 
 
-def next_run_id(ledger: Ledger, moment: datetime, prefix: str = RUN_ID_PREFIX) -> str:
+def next_run_id(ledger: Ledger, moment: datetime, prefix: str = "TB-LEDGER") -> str:
     """The next ``PREFIX-YYYYMMDD-NNN`` for the record's local date; a ledger never goes back in time."""
     day = f"{moment:%Y%m%d}"
     pattern = re.compile(rf"^{re.escape(prefix)}-(\d{{8}})-(\d{{3,}})$")
@@ -161,12 +164,12 @@ def next_run_id(ledger: Ledger, moment: datetime, prefix: str = RUN_ID_PREFIX) -
                 f"({last.run_id}, line {last.line}): the ledger only goes forward (see --at, --tz)",
                 ledger.display_path,
             )
-    last_moment = _last_instant(ledger)
-    if last_moment is not None and moment < last_moment[0]:
-        record = last_moment[1]
+    latest = _latest(ledger)
+    if latest is not None and moment < latest[0]:
+        record = latest[1]
         raise LedgerkitError(
-            f"the new record's time {utc_ts(moment)} is before the last record's UTC_TS {utc_ts(last_moment[0])} "
-            f"({record.run_id}, line {record.line}): the ledger only goes forward (see --at, --tz)",
+            f"the new record's time {utc_ts(moment)} is before that of {record.run_id} (line {record.line}, "
+            f"{utc_ts(latest[0])}): the ledger only goes forward (see --at, --tz)",
             ledger.display_path,
         )
     n = max((n for d, n, _ in numbered if d == day), default=0) + 1
@@ -175,21 +178,24 @@ def next_run_id(ledger: Ledger, moment: datetime, prefix: str = RUN_ID_PREFIX) -
     return f"{prefix}-{day}-{n:03d}"
 
 
-def _last_instant(ledger: Ledger):  # type: ignore[no-untyped-def]
-    for record in reversed(ledger.records):
-        m = _UTC_TS.match(record.get("UTC_TS") or "")
-        if m:
-            day, hh, mm, ss = m.groups()
-            moment = datetime.fromisoformat(f"{day}T{hh}:{mm}:{ss or '00'}+00:00")
-            return moment, record
-    return None
+def _latest(ledger: Ledger) -> tuple[datetime, Record] | None:
+    """The latest time among the records, as verify reads it (UTC_TS, else LOCAL_TS), and its record."""
+    from .verify import read_local_ts, read_utc_ts
+
+    latest = None
+    for record in ledger.records:
+        utc, local = record.get("UTC_TS"), record.get("LOCAL_TS")
+        moment = (read_utc_ts(utc) if utc else None) or (read_local_ts(local) if local else None)
+        if moment is not None and (latest is None or moment > latest[0]):
+            latest = (moment, record)
+    return latest
 
 
 def render_record(ledger: Ledger, new: NewRecord, moment: datetime, config: Config) -> tuple[str, str]:
     """(run_id, the record's text with LF newlines, ending in one)."""
     from .render import render  # jinja2 only when a record is rendered
 
-    run_id = next_run_id(ledger, moment)
+    run_id = next_run_id(ledger, moment, config.run_id_prefix)
     context = {
         "run_id": run_id,
         "local_ts": local_ts(moment),
@@ -251,23 +257,34 @@ def append(
         head += newline  # the file ended without a newline: the inserted text starts with one
     text = head + "".join(line + newline for line in lines) + tail
     heading_line = after + len(lead) + 1
-    _check_record(text, ledger, run_id, heading_line)
     result = AppendResult(ledger, text, run_id, heading_line)
     if fill_figures:
         result.filled = fill(parse(text, ledger.path, bom=ledger.bom), config=config, root=root)
         result.text = result.filled.text
+    _prove(result.text, ledger, run_id, heading_line, config)
     return result
 
 
-def _check_record(text: str, before: Ledger, run_id: str, line: int) -> None:
-    # A user's record template could break the ledger's structure: prove the record reads back as one record.
-    after = parse(text)
+def _prove(text: str, before: Ledger, run_id: str, line: int, config: Config) -> None:
+    """The new text reads back as the old records plus one, and passes verify against the old text.
+
+    The default template always does (the tests show it); a user's record template might not, and then
+    nothing is written.
+    """
+    from .verify import verify
+
+    after = parse(text, before.path, bom=before.bom)
     ids = [r.run_id for r in after.records]
-    expected = [r.run_id for r in before.records] + [run_id]
-    if ids != expected or after.records[-1].line != line:
+    if ids != [r.run_id for r in before.records] + [run_id] or after.records[-1].line != line:
         raise TemplateError(
             f"template record.md.j2 does not give one record '### RUN_ID: {run_id}' followed by its fields"
         )
+    new = after.records[-1]
+    found = [d for d in verify(after, base=before, config=config)
+             if d.severity == ERROR and (new.line <= d.line <= new.end_line or d.code.startswith("LK6"))]
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise TemplateError(f"the record from template record.md.j2 would not pass verify: {found[0].format()}{more}")
 
 
 def append_file(

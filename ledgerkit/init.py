@@ -20,8 +20,6 @@ from .textfile import folder_lock, write_atomic
 LANGUAGES = ("ko", "en")
 #: The reference ledger's SESSION_BUDGET_C, used when neither --budget nor the configuration names one.
 DEFAULT_BUDGET = 130000
-#: The RUN_ID prefix of the reference ledger's schema.
-RUN_ID_PREFIX = "TB-LEDGER"
 
 
 def template_name(lang: str) -> str:
@@ -58,7 +56,7 @@ def new_ledger(*, budget: int | None = None, lang: str = "ko", config: Config | 
     context = {
         "budget": budget,
         "divisor": config.divisor,
-        "prefix": RUN_ID_PREFIX,
+        "prefix": config.run_id_prefix,
         "allocation": [{"name": name, "percent": percent_text(p)} for name, p in config.allocation.items()],
         "thresholds": {name: percent_text(getattr(t, name)) for name in ("alert70", "alert85", "alert95", "minimal")},
         "examples": [(f"{chars:,}", f"{token_estimate(chars, config.divisor):,}") for chars in (8000, 42000)],

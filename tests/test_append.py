@@ -19,8 +19,9 @@ from ledgerkit.errors import LedgerkitError, TemplateError
 from ledgerkit.fill import fill
 from ledgerkit.init import new_ledger
 from ledgerkit.parse import SCHEMA_FIELDS, load, parse
+from ledgerkit.verify import verify
 
-from .conftest import ledger, make_files, record
+from .conftest import REPO, ledger, make_files, record
 
 SEOUL_1620 = ["--at", "2025-08-16T16:20", "--tz", "Asia/Seoul"]
 NEW = NewRecord("SESSION", "GG-SESS-20250816-1620", ("a.md",), ("note",))
@@ -147,14 +148,26 @@ def test_a_ledger_never_goes_back_in_time(tmp_path):
     earlier = run(*_append_args(path, "--at", "2025-08-16T16:04", "--tz", "Asia/Seoul"))
     assert earlier.exit_code == 2 and earlier.stdout == ""
     assert earlier.stderr == (
-        f"ledgerkit: {path}: the new record's time 2025-08-16T07:04:00Z is before the last record's UTC_TS "
-        "2025-08-16T07:05:00Z (TB-LEDGER-20250816-005, line 10): the ledger only goes forward (see --at, --tz)\n"
+        f"ledgerkit: {path}: the new record's time 2025-08-16T07:04:00Z is before that of TB-LEDGER-20250816-005 "
+        "(line 10, 2025-08-16T07:05:00Z): the ledger only goes forward (see --at, --tz)\n"
     )
     day_before = run(*_append_args(path, "--at", "2025-08-15T23:59", "--tz", "Asia/Seoul"))
     assert day_before.exit_code == 2 and "local date 2025-08-15 is before the last record's" in day_before.stderr
     assert path.read_bytes() == data
     same_minute = run(*_append_args(path, "--at", "2025-08-16T16:05", "--tz", "Asia/Seoul"))
     assert same_minute.exit_code == 0 and parse(path.read_text(encoding="utf-8")).records[-1].run_id.endswith("-006")
+
+
+def test_the_latest_time_of_any_record_counts_as_verify_reads_it():
+    # The second record is dated before the first (already an LK507 in that ledger): the new one must follow
+    # the latest, 16:09; a record whose UTC_TS cannot be read is timed by its LOCAL_TS.
+    text = ledger(record(9), record(10)).replace("07:10:00Z", "07:01:00Z").replace("16:10 KST", "16:01 KST")
+    with pytest.raises(LedgerkitError, match="before that of TB-LEDGER-20250816-009"):
+        next_run_id(parse(text), _seoul(16, 5))
+    assert next_run_id(parse(text), _seoul(16, 9)) == "TB-LEDGER-20250816-011"
+    unreadable_utc = ledger(record(9)).replace("2025-08-16T07:09:00Z", "soon")
+    with pytest.raises(LedgerkitError, match=r"\(line 10, 2025-08-16T07:09:00Z\)"):
+        next_run_id(parse(unreadable_utc), _seoul(16, 8))
 
 
 def test_nnn_has_three_digits():
@@ -433,7 +446,69 @@ def test_appends_only_insert_and_always_read_back(steps, crlf, start):
         assert [e.text for e in after.records[-1].field("NOTES").entries] == [n.strip() for n in notes]
         assert after.summary is not None and after.records[-1].end_line < after.summary.heading_line
         assert ("\r\n" in result.text) == crlf and (not crlf or "\n" not in result.text.replace("\r\n", ""))
+        assert verify(after, base=lk, config=Config()) == []
         lk = after
     ids = [r.run_id for r in lk.records]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert fill(lk, config=Config()).text.count("### RUN_ID:") == len(ids)
+
+
+# --- verify ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fill_figures", [False, True], ids=["placeholders", "filled"])
+def test_an_append_verifies_clean_against_the_ledger_before_it(sample, fill_figures):
+    base = sample.with_name("base.md")
+    base.write_bytes(sample.read_bytes())
+    assert verify(load(base)) == []  # the reference, unfilled, verifies clean: so must what append makes of it
+    args = ["--source", "/gumgang_meeting/memory/memory.log", "--at", "2025-08-16T17:20", "--tz", "Asia/Seoul"]
+    appended = run(*_append_args(sample, *args, *(["--fill"] if fill_figures else [])))
+    assert appended.exit_code == (1 if fill_figures else 0)  # a.md is not in the sample: LK201 for it
+    result = run("verify", "--base-file", str(base), str(sample))
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert verify(load(sample), base=load(base)) == []
+
+
+def test_appends_to_a_new_ledger_verify_clean_and_filled_too(tmp_path):
+    make_files(tmp_path, {"a.md": "x" * 40000, "b.md": "y" * 175000})
+    path = tmp_path / "l.md"
+    path.write_text(new_ledger(budget=50000, config=Config()), encoding="utf-8")
+    for at, source in (("09:00", "a.md"), ("10:00", "b.md"), ("11:00", "a.md")):
+        before = load(path)
+        result = run("append", str(path), "--scope", "SESSION", "--context-id", "S", "--source", source,
+                     "--fill", "--at", f"2025-08-16T{at}", "--tz", "Asia/Seoul")
+        assert result.exit_code == 0, result.output
+        assert verify(load(path), base=before, config=Config()) == []
+    actions = [r.get("THRESHOLD_ACTION") for r in load(path).records]
+    assert actions == ["NONE", "ALERT85", "NONE"]  # 20.00%, 87.50%, 20.00% of 50,000
+
+
+@pytest.mark.parametrize("tz", ["America/Sao_Paulo", "Asia/Kathmandu", "Etc/GMT-14", "UTC", "Europe/London"])
+def test_every_zone_writes_timestamps_verify_reads(tz):
+    lk = parse(ledger())
+    result = append(lk, NEW, moment=record_time(parse_at("2025-08-16T16:20"), tz), config=Config())
+    new = parse(result.text).records[-1]
+    assert verify(parse(result.text), base=lk, config=Config()) == []
+    assert new.get("LOCAL_TS").startswith("2025-08-16 16:20 ")
+
+
+def test_numeric_zone_abbreviations_are_left_out():
+    assert local_ts(record_time(parse_at("2025-08-16T16:20"), "America/Sao_Paulo")) == "2025-08-16 16:20 (UTC-03:00)"
+    assert local_ts(record_time(parse_at("2025-08-16T16:20+05:45"), "Asia/Kathmandu")) == "2025-08-16 16:20 (UTC+05:45)"
+
+
+def test_the_configured_run_id_prefix(tmp_path):
+    make_files(tmp_path, {"ledgerkit.yaml": "run_id_prefix: OPS-LOG\n"})
+    path = tmp_path / "l.md"
+    assert run("init", str(path)).exit_code == 0
+    assert "- RUN_ID: `OPS-LOG-YYYYMMDD-NNN`" in path.read_text(encoding="utf-8")
+    assert run(*_append_args(path, *SEOUL_1620)).exit_code == 0
+    assert load(path).records[-1].run_id == "OPS-LOG-20250816-001"
+    assert run("verify", str(path)).exit_code == 0
+
+
+def test_a_record_template_that_verify_rejects_is_refused(tmp_path):
+    template = (REPO / "templates" / "record.md.j2").read_text(encoding="utf-8").replace("- SCOPE: {{ scope }}\n", "")
+    make_files(tmp_path, {"t/record.md.j2": template})
+    with pytest.raises(TemplateError, match=r"would not pass verify: <ledger>:\d+:\d+: LK511 record TB-LEDGER-20250816-001 has no SCOPE field"):
+        append(parse(ledger()), NEW, moment=_seoul(16, 20), config=Config(templates=tmp_path / "t"))

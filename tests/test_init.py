@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime
 from fractions import Fraction
 
 import pytest
 from click.testing import CliRunner
 
+from ledgerkit.append import NewRecord, append, record_time
 from ledgerkit.cli import cli
 from ledgerkit.config import Config, load_config
 from ledgerkit.errors import LedgerkitError, TemplateError
 from ledgerkit.fill import fill
 from ledgerkit.init import init_file, new_ledger, percent_text
 from ledgerkit.parse import load, parse
+from ledgerkit.verify import verify
 
 from .conftest import DATA, make_files
 
@@ -91,6 +94,10 @@ def test_the_configuration_shapes_the_ledger(tmp_path):
     assert "- 8,000 chars → ≈ 2,667 tokens" in lk.text
     assert "standard shares (12.5/17.5/30/30/10)" in lk.text
     assert "Over budget (above 100%) is MINIMAL" in lk.text
+    # A record appended to it verifies clean with that configuration: policy, shares, divisor, thresholds.
+    config = load_config(tmp_path / "ledgerkit.yaml")
+    appended = append(lk, NewRecord("SESSION", "S", ("a.md",)), moment=record_time(datetime(2025, 8, 16, 9), "UTC"), config=config)
+    assert verify(parse(appended.text), base=lk, config=config) == []
     # --budget wins over the configuration
     assert init_file(tmp_path / "m.md", budget=5, config=load_config(tmp_path / "ledgerkit.yaml")).budget.value == 5
 
