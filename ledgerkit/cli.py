@@ -318,8 +318,8 @@ def hook() -> None:
 
     \b
     Example:
-      ledgerkit hook fill docs/ledger.md README.md
-      ledgerkit hook verify --root . docs/ledger.md
+      ledgerkit hook fill --root . docs/ledger.md README.md
+      ledgerkit hook verify docs/ledger.md
     """
 
 
@@ -340,6 +340,25 @@ def hook_fill(files: tuple[Path, ...], root: Path | None, config_file: Path | No
     from .hooks import fill_hook
 
     result = fill_hook(list(files), config_for=lambda path: _config(path, config_file, templates), root=root)
+    _hook_exit(result)
+
+
+@hook.command("verify")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--base", "base_rev", metavar="REV", help="Compare with the ledger as committed at this git revision (default: HEAD).")
+@_config_option
+def hook_verify(files: tuple[Path, ...], base_rev: str | None, config_file: Path | None) -> None:
+    """Verify the ledgers among FILES against git's HEAD; exit 1 on any error. Writes nothing.
+
+    The same checks as `ledgerkit verify`: append-only history, figures, allocation, schema.
+
+    \b
+    Example (what pre-commit runs for the hook ledgerkit-verify):
+      ledgerkit hook verify ledgers/tokens.md
+    """
+    from .hooks import verify_hook
+
+    result = verify_hook(list(files), config_for=lambda path: _config(path, config_file), base_rev=base_rev)
     _hook_exit(result)
 
 

@@ -75,6 +75,39 @@ def fill_hook(
     return result
 
 
+def verify_hook(
+    paths: list[str | Path],
+    *,
+    config_for: Callable[[Path], Config],
+    base_rev: str | None = None,
+) -> HookResult:
+    """Verify each ledger among ``paths`` against the ledger in git's ``HEAD`` (or ``base_rev``); never writes.
+
+    pre-commit stashes what is not staged before running hooks, so the file on disk is what is staged.
+    """
+    from .history import base_from_git
+    from .parse import load
+    from .verify import verify
+
+    result = HookResult()
+    for name in paths:
+        path = Path(name)
+        try:
+            if not holds_ledger(path):
+                result.skipped.append(str(name))
+                continue
+            ledger = load(path)
+            if not ledger.records:
+                result.skipped.append(str(name))
+                continue
+            base = base_from_git(path, base_rev)
+        except LedgerkitError as exc:
+            result.errors.append(exc)
+            continue
+        result.diagnostics.extend(verify(ledger, base=base, config=config_for(path)))
+    return result
+
+
 def _what_changed(filled, path: str) -> list[Diagnostic]:  # type: ignore[no-untyped-def]
     after = parse(filled.text, path)
     diagnostics = []

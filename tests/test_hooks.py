@@ -30,17 +30,18 @@ def run(*args: str):
 # --- the contract, through the CLI ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("hook", ["fill"])
+@pytest.mark.parametrize("hook", ["fill", "verify"])
 def test_an_empty_list_of_files_succeeds(hook):
     # pre-commit calls a hook without files when the user sets always_run or pass_filenames: false.
     result = run("hook", hook)
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
 
 
-@pytest.mark.parametrize("hook", ["fill"])
+@pytest.mark.parametrize("hook", ["fill", "verify"])
 def test_markdown_files_without_a_ledger_are_skipped(tmp_path, hook):
     make_files(tmp_path, {
         "README.md": "# Hello\n\n- CHAR_COUNT: [fill]\n",
+        "schema.md": "# Our fields\n\n- RUN_ID: `TB-LEDGER-YYYYMMDD-NNN`\n- SCOPE: TASK\n",  # names RUN_ID, no record
         "latin1.md": "# Caf\xe9\n".encode("latin-1"),  # not UTF-8, and no ledger in it
         "empty.md": "",
     })
@@ -94,6 +95,43 @@ def test_a_ledger_that_cannot_be_read_is_one_line_and_exit_2(tmp_path):
     assert load(tmp_path / "l.md").records[0].get("CHAR_COUNT") == "4"  # the other file was still filled
 
 
+def test_verify_hook_checks_against_head(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    make_files(repo, {"l.md": ledger(record(1), record(2))})
+    path = repo / "l.md"
+    new = run("hook", "verify", str(path))
+    assert (new.exit_code, new.stdout, new.stderr) == (0, "", "")  # new to git: no base, nothing wrong
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "ledger")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  - note\n", "  - a note rewritten\n", 1), encoding="utf-8")
+    edited = run("hook", "verify", str(path))
+    line = text.split("\n").index("  - note") + 1
+    assert edited.exit_code == 1 and edited.stderr == ""
+    assert edited.stdout.startswith(f"{path}:{line}:5: LK601 ")
+    path.write_text(text + record(3), encoding="utf-8")  # an append (after the summary, as a person might)
+    appended = run("hook", "verify", str(path))
+    assert (appended.exit_code, appended.stdout) == (0, "")
+    bad_base = run("hook", "verify", "--base", "no-such-rev", str(path))
+    assert bad_base.exit_code == 2 and bad_base.stderr == f"ledgerkit: {path}: --base no-such-rev: no such git revision\n"
+
+
+def test_verify_hook_imports_neither_jinja2_nor_tiktoken(sample):
+    # It runs on every commit: its start-up time is part of the product.
+    code = (
+        "import sys\n"
+        "from ledgerkit.cli import cli\n"
+        "try:\n"
+        f"    cli.main(['hook', 'verify', {str(sample)!r}], standalone_mode=False)\n"
+        "finally:\n"
+        "    print(sorted(m for m in ('jinja2', 'tiktoken') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
+
+
 # --- the manifest --------------------------------------------------------------------------------------
 
 
@@ -101,7 +139,7 @@ def test_the_manifest_is_valid_and_its_entries_are_commands():
     from pre_commit.clientlib import load_manifest
 
     hooks = {h["id"]: h for h in load_manifest(str(REPO / ".pre-commit-hooks.yaml"))}
-    assert "ledgerkit-fill" in hooks
+    assert set(hooks) == {"ledgerkit-fill", "ledgerkit-verify"}
     for hook in hooks.values():
         words = hook["entry"].split()
         assert words[0] == "ledgerkit"
@@ -186,3 +224,25 @@ def test_the_documented_config_snippets_are_valid(tmp_path):
     config.write_text(local, encoding="utf-8")
     (hook,) = load_config(str(config))["repos"][0]["hooks"]
     assert run(*hook["entry"].split()[1:], "--help").exit_code == 0
+
+
+def test_framework_verify_fails_on_an_edit_of_an_earlier_record(git_repo, pre_commit_home):
+    path = git_repo / "ledger.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("  - a.md\n", "  - b.md\n", 1), encoding="utf-8")
+    _git(git_repo, "add", "ledger.md")
+    result = _try_repo(git_repo, pre_commit_home, "ledgerkit-verify")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "ledgerkit verify" in result.stdout and "Failed" in result.stdout
+    line = text.split("\n").index("  - a.md") + 1
+    assert f"ledger.md:{line}:5: LK601 " in result.stdout
+    assert "files were modified" not in result.stdout and path.read_text(encoding="utf-8") != text
+
+
+def test_framework_verify_passes_on_an_append(git_repo, pre_commit_home):
+    assert run("append", str(git_repo / "ledger.md"), "--scope", "SESSION", "--context-id", "S1", "--source", "a.md",
+               "--fill", "--at", "2025-08-16T17:00", "--tz", "Asia/Seoul").exit_code == 0
+    _git(git_repo, "add", "ledger.md")
+    result = _try_repo(git_repo, pre_commit_home, "ledgerkit-verify")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ledgerkit verify" in result.stdout and "Passed" in result.stdout
