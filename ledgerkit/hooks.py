@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .config import Config
 from .diagnostics import Diagnostic, has_errors
 from .errors import LedgerkitError
 from .parse import parse
 from .textfile import read_bytes
+
+if TYPE_CHECKING:
+    from .fill import FillResult
 
 #: A ledger's text always holds this: a record heading, or section 4's field definitions.
 _LEDGER_MARK = b"RUN_ID"
@@ -108,7 +111,7 @@ def verify_hook(
     return result
 
 
-def _what_changed(filled, path: str) -> list[Diagnostic]:  # type: ignore[no-untyped-def]
+def _what_changed(filled: FillResult, path: str) -> list[Diagnostic]:
     after = parse(filled.text, path)
     diagnostics = []
     for record in after.records:
