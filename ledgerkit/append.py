@@ -22,9 +22,8 @@ from .fill import FillResult, fill
 from .init import percent_text
 from .parse import Ledger, Record, parse
 from .textfile import decode, encode, folder_lock, read_bytes, write_atomic
+from .verify import SCOPES, read_local_ts, read_utc_ts, verify
 
-#: SCOPE values of the reference ledger's schema.
-SCOPES = ("CONV", "UNIT", "TASK", "SESSION", "PROJECT")
 #: How often append_file starts over when the ledger changes on disk while it works.
 ATTEMPTS = 3
 
@@ -151,7 +150,7 @@ def utc_ts(moment: datetime) -> str:
 # --- the record ----------------------------------------------------------------------------------------
 
 
-def next_run_id(ledger: Ledger, moment: datetime, prefix: str = "TB-LEDGER") -> str:
+def next_run_id(ledger: Ledger, moment: datetime, prefix: str = Config.run_id_prefix) -> str:
     """The next ``PREFIX-YYYYMMDD-NNN`` for the record's local date; a ledger never goes back in time."""
     day = f"{moment:%Y%m%d}"
     pattern = re.compile(rf"^{re.escape(prefix)}-(\d{{8}})-(\d{{3,}})$")
@@ -180,8 +179,6 @@ def next_run_id(ledger: Ledger, moment: datetime, prefix: str = "TB-LEDGER") -> 
 
 def _latest(ledger: Ledger) -> tuple[datetime, Record] | None:
     """The latest time among the records, as verify reads it (UTC_TS, else LOCAL_TS), and its record."""
-    from .verify import read_local_ts, read_utc_ts
-
     latest = None
     for record in ledger.records:
         utc, local = record.get("UTC_TS"), record.get("LOCAL_TS")
@@ -271,8 +268,6 @@ def _prove(text: str, before: Ledger, run_id: str, line: int, config: Config) ->
     The default template always does (the tests show it); a user's record template might not, and then
     nothing is written.
     """
-    from .verify import verify
-
     after = parse(text, before.path, bom=before.bom)
     ids = [r.run_id for r in after.records]
     if ids != [r.run_id for r in before.records] + [run_id] or after.records[-1].line != line:
