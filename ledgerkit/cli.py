@@ -16,6 +16,8 @@ from . import __version__
 from .config import Config, config_for, load_config
 from .diagnostics import FORMATTERS, Diagnostic, has_errors
 from .errors import LedgerkitError
+from .parse import may_hold_ledger
+from .textfile import read_bytes
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
@@ -81,11 +83,14 @@ def _print_diagnostics(diagnostics: list[Diagnostic], output_format: str) -> Non
 
 
 def _each_ledger(paths: tuple[Path, ...], work: Callable[[Path], None]) -> bool:
-    """Run ``work`` on every path; an I/O error on one is reported and the rest still run."""
+    """Run ``work`` on every path that may hold a ledger; an I/O error on one is reported and the rest
+    still run. A file whose bytes never name RUN_ID is skipped before it is decoded, so any Markdown
+    file (a Latin-1 NOTES.md too) can be given, as pre-commit does."""
     failed = False
     for path in paths:
         try:
-            work(path)
+            if may_hold_ledger(read_bytes(path)):
+                work(path)
         except LedgerkitError as exc:
             click.echo(f"ledgerkit: {exc}", err=True)
             failed = True
@@ -96,7 +101,7 @@ def _each_ledger(paths: tuple[Path, ...], work: Callable[[Path], None]) -> bool:
 
 
 @cli.command()
-@click.argument("ledgers", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("ledgers", nargs=-1, type=click.Path(path_type=Path))
 @_root_option
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if filling would change a file.")
 @click.option("--diff", is_flag=True, help="Write nothing; print the unified diff of what filling would change.")
@@ -303,70 +308,6 @@ def append(
     click.echo(message, err=True)
     _print_diagnostics(result.diagnostics, output_format)
     sys.exit(EXIT_PROBLEMS if has_errors(result.diagnostics) else EXIT_OK)
-
-
-# --- hook (pre-commit) ---------------------------------------------------------------------------------
-
-
-@cli.group()
-def hook() -> None:
-    """The pre-commit hooks (see .pre-commit-hooks.yaml): fill or verify the files pre-commit passes.
-
-    Unlike `ledgerkit fill` and `ledgerkit verify`, a hook succeeds on an empty list of files, skips
-    quietly every file that names no RUN_ID, and fill fails when it changed a file so that you review
-    the figures and stage them.
-
-    \b
-    Example:
-      ledgerkit hook fill --root . docs/ledger.md README.md
-      ledgerkit hook verify docs/ledger.md
-    """
-
-
-@hook.command("fill")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@_root_option
-@_config_option
-@_templates_option
-def hook_fill(files: tuple[Path, ...], root: Path | None, config_file: Path | None, templates: Path | None) -> None:
-    """Fill the ledgers among FILES; exit 1 when a file changed (review and stage it) or has problems.
-
-    Each filled record is reported as `path:line:col: LK801 ...`, a re-rendered summary as LK802.
-
-    \b
-    Example (what pre-commit runs for the hook ledgerkit-fill):
-      ledgerkit hook fill --root . ledgers/tokens.md
-    """
-    from .hooks import fill_hook
-
-    result = fill_hook(list(files), config_for=lambda path: _config(path, config_file, templates), root=root)
-    _hook_exit(result)
-
-
-@hook.command("verify")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--base", "base_rev", metavar="REV", help="Compare with the ledger as committed at this git revision (default: HEAD).")
-@_config_option
-def hook_verify(files: tuple[Path, ...], base_rev: str | None, config_file: Path | None) -> None:
-    """Verify the ledgers among FILES against git's HEAD; exit 1 on any error. Writes nothing.
-
-    The same checks as `ledgerkit verify`: append-only history, figures, allocation, schema.
-
-    \b
-    Example (what pre-commit runs for the hook ledgerkit-verify):
-      ledgerkit hook verify ledgers/tokens.md
-    """
-    from .hooks import verify_hook
-
-    result = verify_hook(list(files), config_for=lambda path: _config(path, config_file), base_rev=base_rev)
-    _hook_exit(result)
-
-
-def _hook_exit(result: Any) -> None:
-    for error in result.errors:
-        click.echo(f"ledgerkit: {error}", err=True)
-    _print_diagnostics(result.diagnostics, "text")
-    sys.exit(result.exit_code)
 
 
 def main() -> None:

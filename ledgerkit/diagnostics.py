@@ -60,9 +60,6 @@ CODES: dict[str, tuple[str, str]] = {
     "LK605": (ERROR, "a filled value changed"),
     "LK606": (ERROR, "a filled value went back to a placeholder"),
     "LK607": (ERROR, "a run was renamed"),
-    # LK8xx: the pre-commit hooks
-    "LK801": (ERROR, "the fill hook filled a record's figures: review them and stage the file"),
-    "LK802": (ERROR, "the fill hook re-rendered the cumulative summary: review it and stage the file"),
 }
 
 

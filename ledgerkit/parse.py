@@ -201,6 +201,14 @@ class Ledger:
 # --- entry points ------------------------------------------------------------------------------------
 
 
+def may_hold_ledger(data: bytes) -> bool:
+    """Whether a file's bytes may hold a ledger: they name RUN_ID (a record heading or the schema).
+
+    Lets fill and verify skip any other file unparsed, even one that is not UTF-8.
+    """
+    return b"RUN_ID" in data
+
+
 def load(path: str | Path) -> Ledger:
     """Read and parse a ledger file; I/O and encoding problems raise LedgerkitError."""
     text, bom = decode(read_bytes(path), path)
