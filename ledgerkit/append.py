@@ -17,15 +17,12 @@ from pathlib import Path
 from .config import Config, config_for
 from .diagnostics import ERROR, Diagnostic, has_errors
 from .errors import LedgerkitError, TemplateError
-from .figures import session_budget
+from .figures import plain_number, session_budget
 from .fill import FillResult, fill
-from .init import percent_text
 from .parse import Ledger, Record, parse
-from .textfile import decode, encode, folder_lock, read_bytes, write_atomic
+from .textfile import encode, rewrite
 from .verify import SCOPES, read_local_ts, read_utc_ts, verify
 
-#: How often append_file starts over when the ledger changes on disk while it works.
-ATTEMPTS = 3
 
 _BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9+-]{0,9}")
@@ -202,7 +199,7 @@ def render_record(ledger: Ledger, new: NewRecord, moment: datetime, config: Conf
         "sources": [s.strip() for s in new.sources],
         "divisor": config.divisor,
         "budget": session_budget(ledger, config),
-        "distribution": [{"name": n, "percent": percent_text(p)} for n, p in config.allocation.items()],
+        "distribution": [{"name": n, "percent": plain_number(p)} for n, p in config.allocation.items()],
         "notes": [n.strip() for n in new.notes],
     }
     text = render("record.md.j2", context, config.templates)
@@ -296,16 +293,9 @@ def append_file(
     path = Path(path)
     config = config or config_for(path)
     moment = record_time(at, tz)
-    with folder_lock(path.resolve().parent):
-        for _ in range(ATTEMPTS):
-            original = read_bytes(path)
-            text, bom = decode(original, path)
-            result = append(parse(text, str(path), bom=bom), new, moment=moment, config=config,
-                            fill_figures=fill_figures, root=root)
-            if read_bytes(path) != original:
-                continue  # changed under us: start over on what is there now
-            write_atomic(path, result.data())
-            result.written = True
-            return result
-    raise LedgerkitError(f"the ledger kept changing on disk while appending ({ATTEMPTS} attempts); nothing written", path)
 
+    def compute(text: str, bom: bool) -> AppendResult:
+        return append(parse(text, str(path), bom=bom), new, moment=moment, config=config, fill_figures=fill_figures, root=root)
+
+    result, result.written = rewrite(path, compute, lambda r: r.data(), "appending")
+    return result

@@ -275,9 +275,7 @@ def _allocation(value: Any, keys: tuple[str, ...], fail: Callable[..., ConfigErr
             raise fail((*keys, str(name)), str(exc)) from None
     total = sum(shares.values())
     if total != 100:
-        raise fail(keys, f"shares must sum to 100%, they sum to {_plain(total)}%")
+        from .figures import plain_number  # figures imports this module
+
+        raise fail(keys, f"shares must sum to 100%, they sum to {plain_number(total)}%")
     return shares
-
-
-def _plain(value: Fraction) -> str:
-    return str(value.numerator) if value.denominator == 1 else str(float(value))

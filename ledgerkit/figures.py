@@ -42,6 +42,19 @@ def format_percent(percent: Fraction) -> str:
     return f"{sign}{hundredths // 100}.{hundredths % 100:02d}"
 
 
+def plain_number(value: Fraction) -> str:
+    """An exact number as a person writes it: ``10``, ``12.5``, ``33.333333333333`` (12 decimals at most)."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    sign = "-" if value < 0 else ""
+    whole, rest = divmod(abs(value.numerator), value.denominator)
+    digits = ""
+    while rest and len(digits) < 12:  # values read from decimals end long before this
+        digit, rest = divmod(rest * 10, value.denominator)
+        digits += str(digit)
+    return f"{sign}{whole}.{digits}"
+
+
 def written_percent(percent: Fraction) -> Fraction:
     """The exact value of what :func:`format_percent` writes."""
     return Fraction(format_percent(percent))

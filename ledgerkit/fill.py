@@ -29,10 +29,7 @@ from .measure import Measurer, SourceReader
 from .parse import Field, Ledger, Record, parse
 from .sessions import Entry, Project, group
 from .history import filled_from
-from .textfile import Lines, decode, encode, folder_lock, read_bytes, write_atomic
-
-#: How often fill_file starts over when the ledger changes on disk while it works.
-ATTEMPTS = 3
+from .textfile import Lines, encode, rewrite
 
 
 @dataclass(frozen=True)
@@ -116,26 +113,20 @@ def fill_file(
     """Fill a ledger file in place, atomically, only when its text changes.
 
     If the file changes on disk while the fill works (a person saving, another fill), the fill starts
-    over on the new text, up to ``ATTEMPTS`` times, and never writes over the change. ``check`` computes
+    over on the new text (see textfile.rewrite) and never writes over the change. ``check`` computes
     without writing. ``on_computed`` is called between computing and writing (a seam for tests).
     """
     path = Path(path)
     config = config or config_for(path)
-    with folder_lock(path.resolve().parent):
-        for _ in range(ATTEMPTS):
-            original = read_bytes(path)
-            text, bom = decode(original, path)
-            result = fill(parse(text, str(path), bom=bom), config=config, root=root)
-            if on_computed is not None:
-                on_computed(result)
-            if check or not result.changed:
-                return result
-            if read_bytes(path) != original:
-                continue  # changed under us: start over on what is there now
-            write_atomic(path, result.data())
-            result.written = True
-            return result
-    raise LedgerkitError(f"the ledger kept changing on disk while filling ({ATTEMPTS} attempts); nothing written", path)
+
+    def compute(text: str, bom: bool) -> FillResult:
+        result = fill(parse(text, str(path), bom=bom), config=config, root=root)
+        if on_computed is not None:
+            on_computed(result)
+        return result
+
+    result, result.written = rewrite(path, compute, lambda r: None if check or not r.changed else r.data(), "filling")
+    return result
 
 
 # --- one record ----------------------------------------------------------------------------------------

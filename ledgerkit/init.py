@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .config import Config, config_for
 from .errors import LedgerkitError, TemplateError
-from .figures import token_estimate
+from .figures import plain_number, token_estimate
 from .parse import Ledger, parse
 from .sessions import Project
 from .textfile import folder_lock, write_atomic
@@ -24,21 +24,6 @@ DEFAULT_BUDGET = 130000
 
 def template_name(lang: str) -> str:
     return f"ledger.{lang}.md.j2"
-
-
-def percent_text(value: Fraction) -> str:
-    """A configured percentage as a person writes it: ``10``, ``12.5``."""
-    if value.denominator == 1:
-        return str(value.numerator)
-    whole, rest = divmod(value.numerator, value.denominator)
-    digits = ""
-    for _ in range(12):  # configured values come from decimals: they end long before this
-        if not rest:
-            break
-        rest *= 10
-        digit, rest = divmod(rest, value.denominator)
-        digits += str(digit)
-    return f"{whole}.{digits}"
 
 
 def new_ledger(*, budget: int | None = None, lang: str = "ko", config: Config | None = None) -> str:
@@ -57,8 +42,8 @@ def new_ledger(*, budget: int | None = None, lang: str = "ko", config: Config | 
         "budget": budget,
         "divisor": config.divisor,
         "prefix": config.run_id_prefix,
-        "allocation": [{"name": name, "percent": percent_text(p)} for name, p in config.allocation.items()],
-        "thresholds": {name: percent_text(getattr(t, name)) for name in ("alert70", "alert85", "alert95", "minimal")},
+        "allocation": [{"name": name, "percent": plain_number(p)} for name, p in config.allocation.items()],
+        "thresholds": {name: plain_number(getattr(t, name)) for name in ("alert70", "alert85", "alert95", "minimal")},
         "examples": [(f"{chars:,}", f"{token_estimate(chars, config.divisor):,}") for chars in (8000, 42000)],
         "summary": summary.rstrip("\n") + "\n",
     }

@@ -12,7 +12,7 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from .errors import LedgerkitError
 
@@ -119,6 +119,34 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+#: How often a guarded rewrite starts over when the file changes on disk while it works.
+ATTEMPTS = 3
+T = TypeVar("T")
+
+
+def rewrite(path: Path, compute: Callable[[str, bool], T], new_bytes: Callable[[T], bytes | None], what: str) -> tuple[T, bool]:
+    """Compute from a ledger's text (without BOM) and write the result, never over a change made meanwhile.
+
+    Under the folder lock: read, ``compute(text, bom)``, and when ``new_bytes`` gives bytes, check that the
+    file still holds what was read before replacing it atomically; if a person saved (or another run
+    wrote) in between, start over on what is there now, up to ATTEMPTS times, then stop writing nothing.
+    Returns the result and whether the file was written.
+    """
+    with folder_lock(path.resolve().parent):
+        for _ in range(ATTEMPTS):
+            original = read_bytes(path)
+            text, bom = decode(original, path)
+            result = compute(text, bom)
+            data = new_bytes(result)
+            if data is None:
+                return result, False
+            if read_bytes(path) != original:
+                continue  # changed under us: start over on what is there now
+            write_atomic(path, data)
+            return result, True
+    raise LedgerkitError(f"the ledger kept changing on disk while {what} ({ATTEMPTS} attempts); nothing written", path)
 
 
 @contextlib.contextmanager

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 from .config import Config, config_for
 from .diagnostics import Diagnostic
-from .figures import format_percent, read_written, token_estimate, utilization, written_percent
+from .figures import format_percent, plain_number, read_written, token_estimate, utilization, written_percent
 from .history import compare
 from .parse import SCHEMA_FIELDS, Entry, Ledger, Record, Share
 
@@ -38,10 +38,6 @@ Check = Callable[[Ledger, Context], list[Diagnostic]]
 
 def _at(ledger: Ledger, line: int, column: int, code: str, message: str) -> Diagnostic:
     return Diagnostic(ledger.display_path, line, column, code, message)
-
-
-def _percent(value: Fraction) -> str:
-    return f"{value.numerator}" if value.denominator == 1 else format_percent(value).rstrip("0").rstrip(".")
 
 
 # --- figures -------------------------------------------------------------------------------------------
@@ -86,7 +82,7 @@ def check_allocation(ledger: Ledger, context: Context) -> list[Diagnostic]:
         total = sum(s.percent for s in ledger.allocation)
         if total != 100:
             line = ledger.allocation_line or ledger.allocation[0].line
-            out.append(_at(ledger, line, 1, "LK402", f"the allocation policy sums to {_percent(total)}%, not 100%"))
+            out.append(_at(ledger, line, 1, "LK402", f"the allocation policy sums to {plain_number(total)}%, not 100%"))
     policy = context.config.allocation
     tolerance = context.config.allocation_tolerance
     for record in ledger.records:
@@ -101,12 +97,12 @@ def check_allocation(ledger: Ledger, context: Context) -> list[Diagnostic]:
                 shares.append(item)
         total = sum(s.percent for s in shares)
         if shares and total != 100:
-            out.append(_at(ledger, f.line, f.column, "LK401", f"DISTRIBUTION of {record.run_id} sums to {_percent(total)}%, not 100%"))
+            out.append(_at(ledger, f.line, f.column, "LK401", f"DISTRIBUTION of {record.run_id} sums to {plain_number(total)}%, not 100%"))
         for share in shares:
             target = policy.get(share.name)
             if target is not None and abs(share.percent - target) > tolerance:
                 out.append(_at(ledger, share.line, share.column, "LK403",
-                               f"{share.name} is {_percent(share.percent)}%, more than {_percent(tolerance)} points from the policy's {_percent(target)}%"))
+                               f"{share.name} is {plain_number(share.percent)}%, more than {plain_number(tolerance)} points from the policy's {plain_number(target)}%"))
     return out
 
 

@@ -9,6 +9,7 @@ from hypothesis import given
 from ledgerkit.config import Config, Thresholds
 from ledgerkit.figures import (
     format_percent,
+    plain_number,
     formula_divisor,
     read_action,
     read_int,
@@ -130,3 +131,8 @@ def test_a_duplicated_figure_field_is_reported_and_the_record_left_alone(tmp_pat
     assert [(d.code, d.line, d.column) for d in result.diagnostics] == [("LK101", line, 3)]
     assert result.diagnostics[0].message == "CHAR_COUNT appears twice in record TB-LEDGER-20250816-001; keep one"
     assert result.filled == [] and lk.record_text(lk.records[0]) in result.text
+
+
+def test_plain_number_writes_what_a_person_writes():
+    assert [plain_number(Fraction(x)) for x in ("10", "12.5", "0.25", "100", "33.125", "-2.5")] == ["10", "12.5", "0.25", "100", "33.125", "-2.5"]
+    assert plain_number(Fraction(1, 3)) == "0.333333333333"

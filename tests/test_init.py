@@ -15,7 +15,7 @@ from ledgerkit.cli import cli
 from ledgerkit.config import Config, load_config
 from ledgerkit.errors import LedgerkitError, TemplateError
 from ledgerkit.fill import fill
-from ledgerkit.init import init_file, new_ledger, percent_text
+from ledgerkit.init import init_file, new_ledger
 from ledgerkit.parse import load, parse
 from ledgerkit.verify import verify
 
@@ -100,10 +100,6 @@ def test_the_configuration_shapes_the_ledger(tmp_path):
     assert verify(parse(appended.text), base=lk, config=config) == []
     # --budget wins over the configuration
     assert init_file(tmp_path / "m.md", budget=5, config=load_config(tmp_path / "ledgerkit.yaml")).budget.value == 5
-
-
-def test_percent_text_writes_what_a_person_writes():
-    assert [percent_text(Fraction(x)) for x in ("10", "12.5", "0.25", "100", "33.125")] == ["10", "12.5", "0.25", "100", "33.125"]
 
 
 def test_cli_writes_the_file_and_says_so(tmp_path):
