@@ -7,7 +7,6 @@ ledger and the records ``ledgerkit append`` adds to it agree with what ``fill`` 
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
 from .config import Config, config_for

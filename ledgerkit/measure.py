@@ -109,7 +109,7 @@ class FileText:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise SourceError("LK204", f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})")
+            raise SourceError("LK204", f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
         if text.startswith("\ufeff"):
             text = text[1:]
         return cls(text, len(text) - text.count("\r\n"))

@@ -11,7 +11,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from fractions import Fraction
 from typing import Callable, Sequence
 
 from .config import Config, config_for

@@ -14,7 +14,7 @@ from ledgerkit.errors import LedgerkitError
 from ledgerkit.fill import fill, fill_file
 from ledgerkit.parse import load, parse
 
-from .conftest import DATA, REFERENCE, ledger, make_files, record
+from .conftest import DATA, ledger, make_files, record
 
 GOLDEN = DATA / "fill"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "ledger.md").exists())

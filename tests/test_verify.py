@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from ledgerkit.cli import cli
 from ledgerkit.config import Config
-from ledgerkit.fill import fill, fill_file
+from ledgerkit.fill import fill_file
 from ledgerkit.parse import load, parse
 from ledgerkit.verify import DEFAULT_CHECKS, check_schema, read_local_ts, verify
 
