@@ -74,6 +74,10 @@ class Config:
     thresholds: Thresholds = field(default_factory=Thresholds)
     allocation: Mapping[str, Fraction] = field(default_factory=lambda: dict(DEFAULT_ALLOCATION))
     templates: Path | None = None
+    # Exact token counts (ledgerkit/tokens.py): the encoding that checks TOKEN_ESTIMATE, and by how much
+    # (percent of the exact count) the estimate may fall short before fill and verify warn.
+    encoding: str | None = None
+    undercount_margin: Fraction = Fraction(10)
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with the given (non-None) settings replaced, e.g. from command-line options."""
@@ -227,6 +231,10 @@ def _build(data: Mapping[str, Any], path: Path, where: Callable[[tuple[str, ...]
                 changes["thresholds"] = _thresholds(value, keys, fail)
             elif key == "allocation":
                 changes["allocation"] = _allocation(value, keys, fail)
+            elif key == "encoding":
+                changes["encoding"] = _encoding(value)
+            elif key == "undercount_margin":
+                changes["undercount_margin"] = _margin(value)
             else:
                 raise fail(keys, f"unknown setting (known: {', '.join(sorted(KNOWN_KEYS))})")
         except ValueError as exc:
@@ -234,7 +242,25 @@ def _build(data: Mapping[str, Any], path: Path, where: Callable[[tuple[str, ...]
     return Config(source=path, **changes)
 
 
-KNOWN_KEYS = ("root", "templates", "divisor", "budget", "thresholds", "allocation")
+KNOWN_KEYS = ("root", "templates", "divisor", "budget", "thresholds", "allocation", "encoding", "undercount_margin")
+
+
+def _encoding(value: Any) -> str:
+    from .tokens import exact_problem  # loads no encoding
+
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected an encoding name such as o200k_base, got {value!r}")
+    problem = exact_problem(value.strip())
+    if problem is not None:
+        raise ValueError(problem)
+    return value.strip()
+
+
+def _margin(value: Any) -> Fraction:
+    margin = _number(value)
+    if margin >= 100:
+        raise ValueError(f"expected a percentage below 100, got {value!r}")
+    return margin
 
 
 def _thresholds(value: Any, keys: tuple[str, ...], fail: Callable[..., ConfigError]) -> Thresholds:

@@ -30,6 +30,10 @@ CODES: dict[str, tuple[str, str]] = {
     "LK206": (ERROR, "source glob matches no file"),
     "LK207": (ERROR, "source line range is invalid or beyond the end of the file"),
     "LK208": (ERROR, "source cannot be read"),
+    # LK7xx: exact token counts
+    "LK701": (ERROR, "TOKEN_COUNT names no encoding, or one that cannot give an exact count"),
+    "LK702": (ERROR, "TOKEN_COUNT's encoding is not available here, offline"),
+    "LK703": (WARNING, "TOKEN_ESTIMATE undercounts the exact token count by more than the margin"),
 }
 
 
