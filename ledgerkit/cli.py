@@ -191,8 +191,7 @@ def count(
     from .tokens import DEFAULT
 
     config = load_config(config_file) if config_file else config_for(Path.cwd() / "-")
-    stderr = click.get_text_stream("stderr")
-    progress = ProgressBar(stderr) if stderr.isatty() else None
+    progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     counter = count_messages if messages else count_paths
     try:
         result = counter(paths, encodings or (config.encoding or DEFAULT,), divisor=config.divisor,
@@ -205,7 +204,8 @@ def count(
         click.echo(f"ledgerkit: {problem.path}: {problem.reason}", err=True)
     if result.skipped and not as_json:
         shown = ", ".join(p.path for p in result.skipped[:5]) + (", ..." if len(result.skipped) > 5 else "")
-        click.echo(f"ledgerkit: skipped {len(result.skipped)} files that are not UTF-8 text: {shown}", err=True)
+        files = f"{len(result.skipped)} file" + ("s" if len(result.skipped) != 1 else "")
+        click.echo(f"ledgerkit: skipped {files} that are not UTF-8 text: {shown}", err=True)
     sys.exit(EXIT_ERROR if result.problems else EXIT_OK)
 
 
