@@ -3,9 +3,8 @@ entries, or of chat transcripts with the per-message overhead OpenAI documents.
 
 A path is read with the SOURCE_FILES syntax (``path:START-END``, ``path#L7``, ``*`` and ``**`` globs),
 relative to the current folder; a leading ``/`` is the file system's root (there is no ledger here to
-give a source root). Folders are recursed: inside a git work tree git decides what belongs to it
-(``git ls-files``: tracked files, and untracked ones that no .gitignore ignores); outside one, every file
-except under ``.git``. Each file is read once; tokens are counted on every core.
+give a source root). Folders are recursed (see :func:`folder_files`: inside a git work tree, what git
+ignores is left out). Each file is read once; tokens are counted on every core.
 """
 
 from __future__ import annotations
@@ -16,14 +15,14 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable, Sequence
+from typing import IO, Any, Callable, Iterator, Sequence
 
 from .errors import LedgerkitError
 from .figures import token_estimate
 from .measure import SourceError, SourceReader, expand_glob, parse_source
 from .parse import Entry
 from .token_count import source_text
-from .tokens import DEFAULT, Resolved, count_with, load_encoding, resolve
+from .tokens import DEFAULT, Resolved, count_many, resolve
 
 #: OpenAI's documented chat overhead for its chat models (gpt-3.5-turbo-0125, gpt-4, gpt-4o, gpt-4o-mini):
 #: the OpenAI Cookbook, "How to count tokens with tiktoken", num_tokens_from_messages().
@@ -148,22 +147,30 @@ class Target:
 
 
 def folder_files(folder: Path) -> list[str]:
-    """The files under ``folder`` (relative posix paths, sorted) that count: git's view inside a work tree."""
+    """The files under ``folder`` (relative posix paths, sorted) that count.
+
+    Inside a git work tree, git's view: tracked files and untracked ones no .gitignore ignores. A folder
+    that git itself ignores (a build or cache folder) was asked for by name: all its files count. Outside
+    a work tree, every file except under ``.git``.
+    """
     listed = _git_files(folder)
     return listed if listed is not None else _walk(folder)
 
 
-def _git_files(folder: Path) -> list[str] | None:
-    """Tracked files and untracked ones no .gitignore ignores, or None when ``folder`` is not in a work tree."""
+def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
     try:
-        done = subprocess.run(
-            ["git", "-C", str(folder), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True,
-            check=False,
-        )
+        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, check=False)
     except OSError:  # git is not installed
         return None
-    if done.returncode != 0:
+
+
+def _git_files(folder: Path) -> list[str] | None:
+    """git's list of the folder's files, or None when git has no say (not a work tree, or an ignored folder)."""
+    ignored = _git(folder, "check-ignore", "-q", ".")
+    if ignored is None or ignored.returncode != 1:  # 0: the folder is ignored; 128: not in a work tree
+        return None
+    done = _git(folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if done is None or done.returncode != 0:
         return None
     names = {os.fsdecode(name) for name in done.stdout.split(b"\0") if name}
     # A deleted file is still in the index, a submodule is a folder: neither is a file to count.
@@ -234,22 +241,8 @@ def resolve_all(encodings: Sequence[str]) -> list[Resolved]:
     return [resolve(name) for name in unique]
 
 
-def _count_texts(texts: list[str], encodings: list[Resolved], progress: Progress | None) -> dict[str, list[int]]:
-    """Counts per name asked for; names that share an encoding share one count."""
-    by_encoding: dict[str, list[int]] = {}
-    total = sum(map(len, texts)) * len({r.encoding for r in encodings})
-    done = 0
-
-    def step(i: int) -> None:
-        nonlocal done
-        done += len(texts[i])
-        if progress is not None:
-            progress(done, total)
-
-    for r in encodings:
-        if r.encoding not in by_encoding:
-            by_encoding[r.encoding] = count_with(load_encoding(r.encoding), texts, progress=step)
-    return {r.name: by_encoding[r.encoding] for r in encodings}
+def _of(progress: Progress | None, total: int) -> Callable[[int], None] | None:
+    return None if progress is None else (lambda done: progress(done, total))
 
 
 def count_paths(
@@ -266,18 +259,21 @@ def count_paths(
     reader = SourceReader()
     skipped: list[Problem] = []
     kept: list[tuple[Target, int]] = []
-    texts: list[str] = []
-    for t in targets:
-        try:
-            text = reader.read(t.path)
-            chars = text.count(t.start, t.end)
-        except SourceError as exc:
-            not_text = exc.code in ("LK203", "LK204")
-            (skipped if not_text and not t.named else problems).append(Problem(t.display, exc.message))
-            continue
-        kept.append((t, chars))
-        texts.append(source_text(text, t.start, t.end))
-    counts = _count_texts(texts, resolved, progress)
+
+    def texts() -> Iterator[str]:
+        # Read lazily: each file is counted on a free core while the next one is read.
+        for t in targets:
+            try:
+                text = reader.read(t.path)
+                chars = text.count(t.start, t.end)
+            except SourceError as exc:
+                not_text = exc.code in ("LK203", "LK204")
+                (skipped if not_text and not t.named else problems).append(Problem(t.display, exc.message))
+                continue
+            kept.append((t, chars))
+            yield source_text(text, t.start, t.end)
+
+    counts = count_many(texts(), [r.name for r in resolved], progress=_of(progress, len(targets)))
     files = [
         Counted(t.display, chars, token_estimate(chars, divisor), {name: counts[name][i] for name in counts})
         for i, (t, chars) in enumerate(kept)
@@ -360,7 +356,7 @@ def count_messages(
         except LedgerkitError as exc:
             problems.append(Problem(arg, exc.message if exc.line is None else f"line {exc.line}: {exc.message}"))
     texts = [value for _, messages in transcripts for m in messages for value in m.values()]
-    counts = _count_texts(texts, resolved, progress)
+    counts = count_many(texts, [r.name for r in resolved], progress=_of(progress, len(texts)))
     files, offset = [], 0
     for arg, messages in transcripts:
         size = sum(len(m) for m in messages)

@@ -8,23 +8,14 @@ encoding and labelled an estimate. tiktoken is imported only when an encoding is
 
 from __future__ import annotations
 
-import binascii
+import _thread
 import contextlib
-import gzip
-import hashlib
-import json
 import os
 import re
-import struct
 import sys
-import threading
-import zlib
-from array import array
 from dataclasses import dataclass
-from importlib.resources import files
-from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from .errors import LedgerkitError
 
@@ -188,8 +179,10 @@ def label(name: str) -> str:
 
 
 # --- loading -------------------------------------------------------------------------------------------
+# Importing this module stays cheap (config, fill and verify import it): the modules that loading needs
+# are imported by the functions that load.
 
-_LOCK = threading.Lock()
+_LOCK = _thread.allocate_lock()
 _LOADED: dict[str, tiktoken.Encoding] = {}
 
 
@@ -260,6 +253,8 @@ def _load_from_tiktoken(name: str) -> tiktoken.Encoding:
 
 def shipped_path(name: str) -> Path:
     """Where the shipped rank file of ``name`` is (wheel, editable install or checkout alike)."""
+    from importlib.resources import files
+
     return Path(str(files("ledgerkit") / "data" / SHIPPED[name].file))
 
 
@@ -278,6 +273,11 @@ def mergeable_ranks(name: str) -> dict[bytes, int]:
 
 
 def _read_rank_file(name: str, spec: Shipped) -> dict[bytes, int]:
+    import binascii
+    import gzip
+    import hashlib
+    import zlib
+
     path = shipped_path(name)
     try:
         data = gzip.decompress(path.read_bytes())
@@ -331,6 +331,12 @@ def _read_cache(path: Path, name: str, spec: Shipped) -> dict[bytes, int] | None
     The format is plain data (lengths, token bytes, ranks) checked by its own sha256: reading a damaged or
     foreign file can give a wrong answer at worst, never run code, and the digest catches the damage.
     """
+    import hashlib
+    import json
+    import struct
+    from array import array
+    from operator import itemgetter
+
     try:
         data = path.read_bytes()
         if not data.startswith(_MAGIC):
@@ -342,16 +348,16 @@ def _read_cache(path: Path, name: str, spec: Shipped) -> dict[bytes, int] | None
             return None
         if hashlib.sha256(payload).hexdigest() != header.get("payload"):
             return None
-        ranks: dict[bytes, int] = {}
+        tokens: list[bytes] = []
+        values = array("I")
         offset = 0
         for length, n in header["groups"]:
-            blob = payload[offset : offset + length * n]
+            tokens += map(itemgetter(0), struct.iter_unpack(f"{length}s", payload[offset : offset + length * n]))
             offset += length * n
-            values = array("I")
             values.frombytes(payload[offset : offset + 4 * n])
             offset += 4 * n
-            ranks.update(zip(map(itemgetter(0), struct.iter_unpack(f"{length}s", blob)), values))
-        if offset != len(payload) or len(ranks) != spec.size:
+        ranks = dict(zip(tokens, values))
+        if offset != len(payload) or len(ranks) != spec.size or len(values) != spec.size:
             return None
         return ranks
     except (OSError, ValueError, KeyError, TypeError, struct.error):
@@ -360,6 +366,10 @@ def _read_cache(path: Path, name: str, spec: Shipped) -> dict[bytes, int] | None
 
 def _write_cache(path: Path, name: str, spec: Shipped, ranks: dict[bytes, int]) -> None:
     """Best effort: a cache that cannot be written costs time, never the run."""
+    import hashlib
+    import json
+    from array import array
+
     from .textfile import write_atomic
 
     by_length: dict[int, list[tuple[bytes, int]]] = {}
@@ -397,37 +407,41 @@ def workers() -> int:
     return max(1, min(os.cpu_count() or 1, 32))
 
 
-def count(texts: Sequence[str], encoding: str, *, progress: Callable[[int], None] | None = None) -> list[int]:
-    """The exact token count of each text (special-token text counted as ordinary text), on every core.
+def count(texts: Sequence[str], encoding: str) -> list[int]:
+    """The exact token count of each text (special-token text counted as ordinary text), on every core."""
+    return count_many(texts, [encoding])[encoding.strip()]
 
-    ``progress`` is called with the index of each text counted (from the calling thread).
+
+def count_many(
+    texts: Iterable[str], encodings: Sequence[str], *, progress: Callable[[int], None] | None = None
+) -> dict[str, list[int]]:
+    """Exact counts of each text for each name in ``encodings`` (names that share an encoding share a count).
+
+    Texts are counted as they come, each by the next free core, so a caller that reads files lazily counts
+    one while it reads the next. ``progress`` gets the number of texts done so far (in the calling thread).
     """
-    enc = load_encoding(encoding)
-    return count_with(enc, texts, progress=progress)
-
-
-def count_with(
-    enc: tiktoken.Encoding, texts: Sequence[str], *, progress: Callable[[int], None] | None = None
-) -> list[int]:
-    """:func:`count` with an Encoding already loaded."""
-    encode = enc.encode_ordinary
-    n = len(texts)
-    threads = workers()
-    if threads == 1 or n < 2 or sum(map(len, texts)) < _PARALLEL_CHARS:
-        counts = []
-        for i, text in enumerate(texts):
-            counts.append(len(encode(text)))
+    resolved = [resolve(name) for name in encodings]
+    loaded = {r.encoding: load_encoding(r.encoding) for r in resolved}
+    counts: dict[str, list[int]] = {name: [] for name in loaded}
+    small = isinstance(texts, Sequence) and sum(map(len, texts)) < _PARALLEL_CHARS
+    if workers() == 1 or small:
+        for done, text in enumerate(texts, 1):
+            for name, enc in loaded.items():
+                counts[name].append(len(enc.encode_ordinary(text)))
             if progress is not None:
-                progress(i)
-        return counts
-    from concurrent.futures import ThreadPoolExecutor
+                progress(done)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
 
-    # The longest first, so that two threads finish together; the answer keeps the input order.
-    order = sorted(range(n), key=lambda i: len(texts[i]), reverse=True)
-    result = [0] * n
-    with ThreadPoolExecutor(threads, thread_name_prefix="ledgerkit-count") as pool:
-        for i, tokens in zip(order, pool.map(lambda i: len(encode(texts[i])), order)):
-            result[i] = tokens
-            if progress is not None:
-                progress(i)
-    return result
+        with ThreadPoolExecutor(workers(), thread_name_prefix="ledgerkit-count") as pool:
+            pending = [[pool.submit(_length, enc, text) for enc in loaded.values()] for text in texts]
+            for done, futures in enumerate(pending, 1):
+                for values, future in zip(counts.values(), futures):
+                    values.append(future.result())
+                if progress is not None:
+                    progress(done)
+    return {r.name: counts[r.encoding] for r in resolved}
+
+
+def _length(enc: tiktoken.Encoding, text: str) -> int:
+    return len(enc.encode_ordinary(text))

@@ -156,6 +156,9 @@ def test_a_folder_in_a_git_work_tree_leaves_out_what_git_ignores(tmp_path):
     subprocess.run([*git, "add", "-f", "tracked.log", "a.md"], check=True)
     assert folder_files(tmp_path) == [".gitignore", "a.md", "sub/.gitignore", "sub/b.md", "tracked.log"]
     assert folder_files(tmp_path / "sub") == [".gitignore", "b.md"]
+    # A folder git ignores is counted whole when it is the one asked for.
+    make_files(tmp_path, {"build/deep/more.md": "m"})
+    assert folder_files(tmp_path / "build") == ["deep/more.md", "out.md"]
 
 
 def test_a_folder_outside_git_skips_only_dot_git(tmp_path):

@@ -69,23 +69,33 @@ def test_counts_equal_tiktoken_on_any_text(reference, texts):
         assert tokens.count(texts, name) == [len(reference[name].encode_ordinary(t)) for t in texts]
 
 
-def test_a_large_batch_is_counted_on_every_core_in_order(monkeypatch, reference):
+def test_texts_are_counted_on_every_core_as_they_come_in_order(monkeypatch, reference):
     texts = [("토큰 " if i % 3 else "token ") * (500 + 37 * i) for i in range(60)]
-    assert sum(map(len, texts)) > tokens._PARALLEL_CHARS
     real = tokens.load_encoding("o200k_base")
     threads: set[str] = set()
+    given: list[int] = []
+    calls: list[str] = []
 
     class Watched:
         def encode_ordinary(self, text: str) -> list[int]:
+            calls.append(text)
             threads.add(threading.current_thread().name)
             return real.encode_ordinary(text)
 
+    def lazily():
+        for i, text in enumerate(texts):
+            given.append(i)
+            yield text
+
+    monkeypatch.setattr(tokens, "load_encoding", lambda name: Watched())
     monkeypatch.setattr(tokens, "workers", lambda: 2)
     seen: list[int] = []
-    counts = tokens.count_with(Watched(), texts, progress=seen.append)  # type: ignore[arg-type]
-    assert counts == [len(reference["o200k_base"].encode_ordinary(t)) for t in texts]
+    counts = tokens.count_many(lazily(), ["o200k_base", "claude"], progress=seen.append)
+    expected = [len(reference["o200k_base"].encode_ordinary(t)) for t in texts]
+    assert counts == {"o200k_base": expected, "claude": expected}
+    assert len(calls) == len(texts)  # one encoding: each text counted once for both names
     assert len(threads) == 2 and all(t.startswith("ledgerkit-count") for t in threads)
-    assert sorted(seen) == list(range(len(texts)))
+    assert seen == list(range(1, len(texts) + 1)) and given == list(range(len(texts)))
 
 
 def test_an_encoding_is_loaded_once_per_process():
