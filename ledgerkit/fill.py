@@ -156,8 +156,6 @@ def _fill_record(
         if len(f.placeholders) > 1:
             diagnostics.append(Diagnostic(path, f.line, f.value_column, "LK102",
                                           f"{f.name} holds {len(f.placeholders)} placeholders; write one"))
-    if diagnostics:
-        return [], written, diagnostics
 
     def has_value(key: str) -> bool:
         # A field written by hand that could not be read: its figure is unknown, not to be measured.
@@ -198,19 +196,15 @@ def _fill_record(
         (config.thresholds.action(exact) if exact is not None else None),
         divisor=written.divisor,
     )
-    exact, problems = counter.fill(record, ledger, config, measurement.sources if measurement else None,
-                                   waiting_counts, tokens)
+    counted, problems = counter.fill(record, ledger, config, measurement.sources if measurement else None,
+                                     waiting_counts, tokens)
     diagnostics.extend(problems)
-    edits = []
-    for f in waiting:
-        value = getattr(computed, _ATTRIBUTE[f.key])
-        if value is None:
-            return [], written, diagnostics  # cannot fill it all: leave the record exactly as it was
-        edits.append(_edit(f, _RENDER[f.key](value)))
-    if exact is None:
+    values = [getattr(computed, _ATTRIBUTE[f.key]) for f in waiting]
+    if has_errors(diagnostics) or None in values or counted is None:
+        # Every problem is reported, and a record that cannot be filled whole stays exactly as it was.
         return [], written, diagnostics
-    edits.extend(_edit(c.field, str(n)) for c, n in zip(waiting_counts, exact))
-    return edits, computed, diagnostics
+    edits = [_edit(f, _RENDER[f.key](v)) for f, v in zip(waiting, values)]
+    return edits + [_edit(c.field, str(n)) for c, n in zip(waiting_counts, counted)], computed, diagnostics
 
 
 _ATTRIBUTE = {

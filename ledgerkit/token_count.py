@@ -172,7 +172,9 @@ class TokenCounter:
             return (None if waiting else []), diagnostics
         values: list[int] | None = []
         for c in waiting:
-            assert c.encoding is not None  # an unusable encoding stopped the record earlier
+            if c.encoding is None:  # unusable, and reported by read_token_counts
+                values = None
+                continue
             try:
                 n = self.count(sources, c.encoding)
             except EncodingUnavailable as exc:

@@ -124,7 +124,7 @@ def test_a_duplicated_figure_field_is_reported_and_the_record_left_alone(tmp_pat
 
     (tmp_path / "a.md").write_text("abcd", encoding="utf-8")
     text = ledger(record(1, ("a.md",), extra="- CHAR_COUNT: [fill]\n"))
-    lk = parse(text, "l.md")
+    lk = parse(text, str(tmp_path / "l.md"))
     result = fill(lk, config=Config(), root=tmp_path)
     line = text.split("\n").index("- CHAR_COUNT: [fill]") + 1
     assert [(d.code, d.line, d.column) for d in result.diagnostics] == [("LK101", line, 3)]

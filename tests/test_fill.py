@@ -329,3 +329,11 @@ def test_configured_thresholds_decide_the_action(tmp_path):
     assert "- THRESHOLD_ACTION: NONE\n" in default.text
     lower = Config(thresholds=Thresholds(alert70=60, alert85=80, alert95=90, minimal=100))
     assert "- THRESHOLD_ACTION: ALERT70\n" in fill(parse(text, str(tmp_path / "l.md")), config=lower, root=tmp_path).text
+
+
+def test_every_problem_of_a_record_is_reported_in_one_run(tmp_path):
+    text = ledger(record(1, ("missing.md",), char_count="[fill] [fill]", budget="lots"))
+    result = fill(parse(text, str(tmp_path / "l.md")), config=Config(), root=tmp_path)
+    assert sorted(d.code for d in result.diagnostics) == ["LK102", "LK103", "LK201"]
+    lk = result.ledger
+    assert result.filled == [] and lk.record_text(lk.records[0]) in result.text  # the record as it was
