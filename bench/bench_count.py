@@ -164,7 +164,7 @@ def bench(label: str, folder: Path, runs: int, peer: dict[str, Path | None]) -> 
     rows: list[tuple[str, float | None, str]] = []
     seconds, out = timed(ledgerkit, env, runs)
     rows.append(("ledgerkit count --encoding o200k_base", seconds, str(ledgerkit_total(out))))
-    rows.append(("  (the same, first start: encoding cache empty)", cold, ""))
+    rows.append(("  the same, first start (encoding cache empty)", cold, ""))
     for mode, name in (("one", "tiktoken encode_ordinary, 1 thread"), ("batch", "tiktoken encode_ordinary_batch, 2 threads")):
         seconds, out = timed([sys.executable, "-c", RAW, str(listing), mode], env, runs)
         rows.append((name, seconds, out.strip()))
@@ -181,13 +181,14 @@ def bench(label: str, folder: Path, runs: int, peer: dict[str, Path | None]) -> 
         rows.append(("ttok (not installed)", None, ""))
 
     base = rows[0][1]
-    print(f"\n{label}: {len(files)} files, {size / 1e6:.1f} MB (median of {runs} runs, whole process)")
-    print(f"{'':48} {'seconds':>8} {'MB/s':>7} {'x ledgerkit':>11}  tokens")
+    unit, scale = ("MB", 1e6) if size >= 1e6 else ("KB", 1e3)
+    print(f"\n{label}: {len(files)} files, {size / scale:.1f} {unit} (median of {runs} runs, whole process)")
+    print(f"{'':52} {'seconds':>8} {unit + '/s':>7} {'x ledgerkit':>11}  tokens")
     for name, seconds, tokens in rows:
         if seconds is None:
-            print(f"{name:48} {'-':>8}")
+            print(f"{name:52} {'-':>8}")
             continue
-        print(f"{name:48} {seconds:8.2f} {size / 1e6 / seconds:7.1f} {seconds / base:11.2f}  {tokens}")
+        print(f"{name:52} {seconds:8.2f} {size / scale / seconds:7.1f} {seconds / base:11.2f}  {tokens}")
 
 
 def profile(folder: Path) -> None:
