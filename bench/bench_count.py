@@ -3,7 +3,7 @@
 Builds (once, under the git-ignored bench/.corpus/) a corpus of about 2,000 files and 50 MB of English
 prose, Python code, Korean and mixed Markdown from text made on this machine (bench/corpus.py), and a
 7-file corpus (the sources of the sample ledger's first record). Then times, as whole processes (start-up
-included), the median of --runs:
+included), --runs times each, round robin, and prints the median and the fastest:
 
 - ledgerkit count --encoding o200k_base FOLDER (its encoding cache warm; one cold start is shown too);
 - tiktoken itself: read the same files, get_encoding("o200k_base"), encode_ordinary on one thread;
@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -128,21 +129,14 @@ def peers(enabled: bool) -> dict[str, Path | None]:
 # --- timing --------------------------------------------------------------------------------------------
 
 
-def timed(cmd: list[str], env: dict[str, str], runs: int, stdin: Path | None = None) -> tuple[float, str]:
-    times, out = [], ""
-    for _ in range(runs):
-        with open(stdin, "rb") if stdin else open(os.devnull, "rb") as f:
-            start = time.perf_counter()
-            done = subprocess.run(cmd, env=env, stdin=f, capture_output=True, text=True)
-            times.append(time.perf_counter() - start)
-        if done.returncode != 0:
-            raise SystemExit(f"{cmd[0]} failed: {done.stderr.strip()}")
-        out = done.stdout
-    return statistics.median(times), out
-
-
-def ledgerkit_total(out: str) -> int:
-    return json.loads(out)["total"]["tokens"]["o200k_base"]
+def run_once(cmd: list[str], env: dict[str, str], stdin: Path | None = None) -> tuple[float, str]:
+    with open(stdin, "rb") if stdin else open(os.devnull, "rb") as f:
+        start = time.perf_counter()
+        done = subprocess.run(cmd, env=env, stdin=f, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed: {done.stderr.strip()}")
+    return seconds, done.stdout
 
 
 def bench(label: str, folder: Path, runs: int, peer: dict[str, Path | None]) -> None:
@@ -157,38 +151,47 @@ def bench(label: str, folder: Path, runs: int, peer: dict[str, Path | None]) -> 
     # Every tool runs with its bytecode cached, as after a pip install (which compiles it): an environment
     # that forbids writing bytecode would make whoever runs from a checkout compile its modules at each start.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    ledgerkit = [sys.executable, "-m", "ledgerkit", "count", "--encoding", "o200k_base", "--json", str(folder)]
 
+    # (name, command, stdin, how to read its total)
+    tools: list[tuple[str, list[str] | None, Path | None, Callable[[str], str]]] = [
+        ("ledgerkit count --encoding o200k_base",
+         [sys.executable, "-m", "ledgerkit", "count", "--encoding", "o200k_base", "--json", str(folder)], None,
+         lambda out: str(json.loads(out)["total"]["tokens"]["o200k_base"])),
+        ("tiktoken encode_ordinary, 1 thread", [sys.executable, "-c", RAW, str(listing), "one"], None, str.strip),
+        ("tiktoken encode_ordinary_batch, 2 threads", [sys.executable, "-c", RAW, str(listing), "batch"], None,
+         str.strip),
+        ("count-tokens -d -r -e o200k_base",
+         peer["count-tokens"] and [str(peer["count-tokens"]), "-d", str(folder), "-r", "-e", "o200k_base", "-q",
+                                   "-p", "*.md,*.py,*.log"], None, str.strip),
+        ("ttok -m gpt-4o --allow-special < concatenation",
+         peer["ttok"] and [str(peer["ttok"]), "-m", "gpt-4o", "--allow-special"], joined,
+         lambda out: out.strip() + " (one text)"),
+    ]
     shutil.rmtree(cache, ignore_errors=True)
-    cold, _ = timed(ledgerkit, env, 1)
-    rows: list[tuple[str, float | None, str]] = []
-    seconds, out = timed(ledgerkit, env, runs)
-    rows.append(("ledgerkit count --encoding o200k_base", seconds, str(ledgerkit_total(out))))
-    rows.append(("  the same, first start (encoding cache empty)", cold, ""))
-    for mode, name in (("one", "tiktoken encode_ordinary, 1 thread"), ("batch", "tiktoken encode_ordinary_batch, 2 threads")):
-        seconds, out = timed([sys.executable, "-c", RAW, str(listing), mode], env, runs)
-        rows.append((name, seconds, out.strip()))
-    if peer["count-tokens"]:
-        seconds, out = timed([str(peer["count-tokens"]), "-d", str(folder), "-r", "-e", "o200k_base", "-q",
-                              "-p", "*.md,*.py,*.log"], env, runs)
-        rows.append(("count-tokens -d -r -e o200k_base", seconds, out.strip()))
-    else:
-        rows.append(("count-tokens (not installed)", None, ""))
-    if peer["ttok"]:
-        seconds, out = timed([str(peer["ttok"]), "-m", "gpt-4o", "--allow-special"], env, runs, stdin=joined)
-        rows.append(("ttok -m gpt-4o --allow-special < concatenation", seconds, out.strip() + " (one text)"))
-    else:
-        rows.append(("ttok (not installed)", None, ""))
+    cold, _ = run_once(tools[0][1], env)  # type: ignore[arg-type]
+    # Round robin, so that a burst of load from elsewhere falls on every tool alike.
+    times: dict[str, list[float]] = {name: [] for name, *_ in tools}
+    totals: dict[str, str] = {}
+    for _ in range(runs):
+        for name, cmd, stdin, total in tools:
+            if cmd:
+                seconds, out = run_once(cmd, env, stdin)
+                times[name].append(seconds)
+                totals[name] = total(out)
 
-    base = rows[0][1]
+    base = statistics.median(times[tools[0][0]])
     unit, scale = ("MB", 1e6) if size >= 1e6 else ("KB", 1e3)
-    print(f"\n{label}: {len(files)} files, {size / scale:.1f} {unit} (median of {runs} runs, whole process)")
-    print(f"{'':52} {'seconds':>8} {unit + '/s':>7} {'x ledgerkit':>11}  tokens")
-    for name, seconds, tokens in rows:
-        if seconds is None:
-            print(f"{name:52} {'-':>8}")
+    print(f"\n{label}: {len(files)} files, {size / scale:.1f} {unit}; whole process, {runs} runs each, round robin")
+    print(f"{'':48} {'median s':>8} {'min s':>6} {unit + '/s':>7} {'x ledgerkit':>11}  tokens")
+    for name, *_ in tools:
+        if not times[name]:
+            print(f"{name:48} {'not installed':>14}")
             continue
-        print(f"{name:52} {seconds:8.2f} {size / scale / seconds:7.1f} {seconds / base:11.2f}  {tokens}")
+        median = statistics.median(times[name])
+        print(f"{name:48} {median:8.2f} {min(times[name]):6.2f} {size / scale / median:7.1f} "
+              f"{median / base:11.2f}  {totals[name]}")
+        if name == tools[0][0]:
+            print(f"{'  the same, first start (encoding cache empty)':48} {cold:8.2f}")
 
 
 def profile(folder: Path) -> None:

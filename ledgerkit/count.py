@@ -58,6 +58,8 @@ class Counted:
 
 @dataclass(frozen=True)
 class Problem:
+    """A path that was not counted, and why."""
+
     path: str
     reason: str
 
