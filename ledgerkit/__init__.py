@@ -6,6 +6,7 @@ The library works without the command line::
     ledger = ledgerkit.load("ledger.md")
     result = ledgerkit.fill(ledger)          # the filled text and every problem found; writes nothing
     ledgerkit.fill_file("ledger.md")         # fill in place, atomically
+    problems = ledgerkit.verify(ledger)      # every problem, as Diagnostic values
 
 Importing ledgerkit loads neither jinja2 nor tiktoken: they are imported by the stages that need them.
 """
@@ -17,6 +18,7 @@ from .diagnostics import Diagnostic
 from .errors import ConfigError, LedgerkitError
 from .fill import FillResult, fill, fill_file
 from .parse import Field, Ledger, Record, load
+from .verify import verify
 
 __version__ = "0.1.0"
 
@@ -34,4 +36,5 @@ __all__ = [
     "fill_file",
     "load",
     "load_config",
+    "verify",
 ]

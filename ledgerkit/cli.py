@@ -148,6 +148,60 @@ def fill(
     sys.exit(EXIT_ERROR if failed else EXIT_PROBLEMS if has_errors(diagnostics) or would_change else EXIT_OK)
 
 
+@cli.command()
+@click.argument("ledgers", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--base", "base_rev", metavar="REV", help="Compare with the ledger as committed at this git revision (default: HEAD).")
+@click.option("--base-file", type=click.Path(dir_okay=False, path_type=Path), help="Compare with this file instead of git.")
+@click.option("--no-base", is_flag=True, help="Skip the append-only comparison.")
+@_config_option
+@_format_option
+def verify(
+    ledgers: tuple[Path, ...],
+    base_rev: str | None,
+    base_file: Path | None,
+    no_base: bool,
+    config_file: Path | None,
+    output_format: str,
+) -> None:
+    """Check allocations, figures, the schema and the append-only history. Writes nothing.
+
+    Against a base version of the same ledger (by default the one committed in git's HEAD, so a
+    pre-commit run compares what is staged with HEAD), every earlier record must still be there, in
+    order, byte for byte, except that a placeholder may have become a value. Markdown files without
+    records are skipped. Warnings do not change the exit code.
+
+    \b
+    Example:
+      ledgerkit verify ledger.md
+      ledgerkit verify --base origin/main --format github ledger.md
+    """
+    from .history import base_from_git
+    from .parse import load
+    from .verify import verify as verify_ledger
+
+    if sum(map(bool, (base_rev, base_file, no_base))) > 1:
+        raise click.UsageError("give at most one of --base, --base-file and --no-base")
+    if base_file is not None and len(ledgers) > 1:
+        raise click.UsageError("--base-file compares one ledger; give one")
+    diagnostics: list[Diagnostic] = []
+
+    def work(path: Path) -> None:
+        ledger = load(path)
+        if not ledger.records:
+            return
+        if no_base:
+            base = None
+        elif base_file is not None:
+            base = load(base_file)
+        else:
+            base = base_from_git(path, base_rev)
+        diagnostics.extend(verify_ledger(ledger, base=base, config=_config(path, config_file)))
+
+    failed = _each_ledger(ledgers, work)
+    _print_diagnostics(diagnostics, output_format)
+    sys.exit(EXIT_ERROR if failed else EXIT_PROBLEMS if has_errors(diagnostics) else EXIT_OK)
+
+
 def _records(n: int) -> str:
     what = f"{n} record" + ("" if n == 1 else "s")
     return f"{what} and the summary" if n else "the summary"

@@ -73,6 +73,8 @@ class Config:
     budget: int | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
     allocation: Mapping[str, Fraction] = field(default_factory=lambda: dict(DEFAULT_ALLOCATION))
+    allocation_tolerance: Fraction = Fraction(10)
+    run_id_prefix: str = "TB-LEDGER"
     templates: Path | None = None
     # Exact token counts (ledgerkit/tokens.py): the encoding that checks TOKEN_ESTIMATE, and by how much
     # (percent of the exact count) the estimate may fall short before fill and verify warn.
@@ -231,6 +233,12 @@ def _build(data: Mapping[str, Any], path: Path, where: Callable[[tuple[str, ...]
                 changes["thresholds"] = _thresholds(value, keys, fail)
             elif key == "allocation":
                 changes["allocation"] = _allocation(value, keys, fail)
+            elif key == "allocation_tolerance":
+                changes["allocation_tolerance"] = _number(value)
+            elif key == "run_id_prefix":
+                if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", value):
+                    raise ValueError(f"expected letters, digits, - and _, got {value!r}")
+                changes["run_id_prefix"] = value
             elif key == "encoding":
                 changes["encoding"] = _encoding(value)
             elif key == "undercount_margin":
@@ -242,7 +250,8 @@ def _build(data: Mapping[str, Any], path: Path, where: Callable[[tuple[str, ...]
     return Config(source=path, **changes)
 
 
-KNOWN_KEYS = ("root", "templates", "divisor", "budget", "thresholds", "allocation", "encoding", "undercount_margin")
+KNOWN_KEYS = ("root", "templates", "divisor", "budget", "thresholds", "allocation", "allocation_tolerance", "run_id_prefix",
+              "encoding", "undercount_margin")
 
 
 def _encoding(value: Any) -> str:

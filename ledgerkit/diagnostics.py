@@ -21,6 +21,8 @@ CODES: dict[str, tuple[str, str]] = {
     "LK103": (ERROR, "a figure cannot be read as a number"),
     "LK104": (ERROR, "a record to be measured names no SOURCE_FILES"),
     "LK105": (ERROR, "no budget: BUDGET_C is a placeholder and no SESSION_BUDGET_C is declared"),
+    "LK106": (ERROR, "THRESHOLD_ACTION is not one of NONE, ALERT70, ALERT85, ALERT95, MINIMAL"),
+    "LK107": (ERROR, "BUDGET_C is 0"),
     # LK2xx: the sources a record names
     "LK201": (ERROR, "source file not found"),
     "LK202": (ERROR, "source is a directory"),
@@ -30,6 +32,34 @@ CODES: dict[str, tuple[str, str]] = {
     "LK206": (ERROR, "source glob matches no file"),
     "LK207": (ERROR, "source line range is invalid or beyond the end of the file"),
     "LK208": (ERROR, "source cannot be read"),
+    # LK3xx: figures that disagree with each other
+    "LK301": (ERROR, "TOKEN_ESTIMATE is not ceil(CHAR_COUNT / N)"),
+    "LK302": (ERROR, "UTILIZATION is not TOKEN_ESTIMATE / BUDGET_C as fill writes it"),
+    "LK303": (ERROR, "THRESHOLD_ACTION is not the one the utilization calls for"),
+    # LK4xx: allocation
+    "LK401": (ERROR, "a record's DISTRIBUTION does not sum to 100%"),
+    "LK402": (ERROR, "the allocation policy does not sum to 100%"),
+    "LK403": (ERROR, "a share is further from the configured policy than the tolerance allows"),
+    "LK404": (ERROR, "a DISTRIBUTION entry is not a share"),
+    # LK5xx: schema
+    "LK501": (ERROR, "RUN_ID does not read PREFIX-YYYYMMDD-NNN"),
+    "LK502": (ERROR, "RUN_ID is used twice"),
+    "LK503": (ERROR, "RUN_IDs do not increase down the ledger"),
+    "LK504": (ERROR, "RUN_ID's date is not LOCAL_TS's date"),
+    "LK505": (ERROR, "a timestamp cannot be read"),
+    "LK506": (ERROR, "LOCAL_TS and UTC_TS name different instants"),
+    "LK507": (ERROR, "a record's time is earlier than the record above it"),
+    "LK508": (ERROR, "SCOPE is not one of CONV, UNIT, TASK, SESSION, PROJECT"),
+    "LK511": (ERROR, "a record lacks a field of the schema"),
+    "LK512": (WARNING, "a field that is not in the schema"),
+    # LK6xx: the append-only history
+    "LK601": (ERROR, "an earlier record was edited"),
+    "LK602": (ERROR, "an earlier record was removed"),
+    "LK603": (ERROR, "earlier records were reordered"),
+    "LK604": (ERROR, "a record was inserted before the end"),
+    "LK605": (ERROR, "a filled value changed"),
+    "LK606": (ERROR, "a filled value went back to a placeholder"),
+    "LK607": (ERROR, "a run was renamed"),
     # LK7xx: exact token counts
     "LK701": (ERROR, "TOKEN_COUNT names no encoding, or one that cannot give an exact count"),
     "LK702": (ERROR, "TOKEN_COUNT's encoding is not available here, offline"),

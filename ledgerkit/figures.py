@@ -120,26 +120,29 @@ def read_written(record: Record, ledger: Ledger, config: Config) -> tuple[Writte
                                               f"{f.key} appears twice in record {record.run_id}; keep one"))
             seen.add(f.key)
 
-    def get(key: str, reader, what: str):  # type: ignore[no-untyped-def]
+    def get(key: str, reader, what: str, code: str = "LK103"):  # type: ignore[no-untyped-def]
         f = record.field(key)
         if f is None or is_waiting(f) or not f.value.strip():
             return None
         value = reader(f.value)
         if value is None:
-            diagnostics.append(
-                Diagnostic(path, f.line, f.value_column, "LK103", f"{key} {f.value.strip()!r} is not {what}")
-            )
+            diagnostics.append(Diagnostic(path, f.line, f.value_column, code, f"{key} {f.value.strip()!r} is not {what}"))
         return value
 
+    budget = get("BUDGET_C", read_int, "a whole number")
+    if budget == 0:
+        f = record.field("BUDGET_C")
+        diagnostics.append(Diagnostic(path, f.line, f.value_column, "LK107", "BUDGET_C is 0; a budget is a positive whole number"))
+        budget = None
     written = Written(
         chars=get("CHAR_COUNT", read_int, "a whole number"),
         tokens=get("TOKEN_ESTIMATE", read_int, "a whole number"),
-        budget=get("BUDGET_C", read_int, "a whole number"),
+        budget=budget,
         utilization=get("UTILIZATION", read_percent, "a percentage"),
-        action=get("THRESHOLD_ACTION", read_action, f"one of {'|'.join(ACTIONS)}"),
+        action=get("THRESHOLD_ACTION", read_action, f"one of {'|'.join(ACTIONS)}", "LK106"),
         divisor=divisor_of(record, config),
     )
-    return written, diagnostics
+    return written, sorted(diagnostics, key=lambda d: (d.line, d.column))
 
 
 def session_budget(ledger: Ledger, config: Config) -> int | None:

@@ -28,8 +28,9 @@ from .figures import (
 from .measure import Measurer, SourceReader
 from .parse import Field, Ledger, Record, parse
 from .sessions import Entry, Project, group
+from .history import filled_from
+from .textfile import Lines, decode, encode, folder_lock, read_bytes, write_atomic
 from .token_count import TokenCounter, read_token_counts
-from .textfile import decode, encode, folder_lock, read_bytes, write_atomic
 
 #: How often fill_file starts over when the ledger changes on disk while it works.
 ATTEMPTS = 3
@@ -102,6 +103,7 @@ def fill(
             edits.extend(record_edits)
             filled.append(record.run_id)
     text = _apply(ledger, edits, _summary_lines(ledger, entries, config))
+    _prove_only_owned_changed(ledger, text)
     return FillResult(ledger, text, diagnostics, filled)
 
 
@@ -233,6 +235,27 @@ def _edit(f: Field, text: str) -> Edit:
 
 
 # --- the summary and the new text ----------------------------------------------------------------------
+
+
+def _prove_only_owned_changed(ledger: Ledger, text: str) -> None:
+    """After an edit, prove it touched only what fill owns, or refuse: outside the summary items every
+    line is as it was, or is the same line with its placeholders filled (as verify's history check
+    reads a fill)."""
+    old, new = ledger.lines, Lines.split(text)
+    summary = ledger.summary
+    head = summary.first - 1 if summary else len(old.contents)
+    tail = len(old.contents) - summary.last if summary else 0
+    new_tail = len(new.contents) - tail
+    pairs = [(i, i) for i in range(head)] + [(i, new_tail + i - (len(old.contents) - tail)) for i in range(len(old.contents) - tail, len(old.contents))]
+    for i, j in pairs:
+        a, b = old.contents[i], new.contents[j] if 0 <= j < len(new.contents) else None
+        ending_kept = old.endings[i] == new.endings[j] if b is not None else False
+        if i == head - 1 and old.endings[i] == "" and b is not None:
+            ending_kept = True  # a heading that ended the file gets a newline before the summary
+        if b is None or not ending_kept or (a != b and not filled_from(a, b)):
+            raise LedgerkitError(
+                f"internal error: fill would change line {i + 1}, which it does not own; nothing was written "
+                "(this is a ledgerkit bug: please report it)", ledger.display_path)
 
 
 def _summary_lines(ledger: Ledger, entries: list[Entry], config: Config) -> list[str] | None:

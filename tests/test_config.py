@@ -58,7 +58,7 @@ def test_discovery_nearest_first_yaml_before_pyproject_and_stops_at_git_top(tmp_
     [
         ("divisor: 0\n", "ledgerkit.yaml:1: divisor: expected a positive whole number, got 0"),
         ("divisor: four\n", "ledgerkit.yaml:1: divisor: expected a positive whole number, got 'four'"),
-        ("root: .\nbudgte: 5\n", "ledgerkit.yaml:2: budgte: unknown setting (known: allocation, budget, divisor, "),
+        ("root: .\nbudgte: 5\n", "ledgerkit.yaml:2: budgte: unknown setting (known: allocation, allocation_tolerance, budget, divisor, encoding, root, run_id_prefix, templates, thresholds, undercount_margin)"),
         ("thresholds:\n  ALERT70: 70\n  ALERT80: 80\n", "ledgerkit.yaml:3: thresholds.ALERT80: unknown threshold (known: ALERT70, ALERT85, ALERT95, MINIMAL)"),
         ("thresholds:\n  ALERT70: high\n", "ledgerkit.yaml:2: thresholds.ALERT70: expected a number, got 'high'"),
         ("thresholds: {ALERT70: 90}\n", "ledgerkit.yaml:1: thresholds: thresholds must rise: ALERT70 <= ALERT85 <= ALERT95 <= MINIMAL"),
@@ -67,6 +67,8 @@ def test_discovery_nearest_first_yaml_before_pyproject_and_stops_at_git_top(tmp_
         ("root: [1, 2\n", "ledgerkit.yaml:2: invalid YAML"),
         ("- a list\n", "ledgerkit.yaml:1: the configuration must be a mapping of settings"),
         ("templates: ''\n", "ledgerkit.yaml:1: templates: expected a folder path, got ''"),
+        ("run_id_prefix: 'TB LEDGER'\n", "ledgerkit.yaml:1: run_id_prefix: expected letters, digits, - and _, got 'TB LEDGER'"),
+        ("allocation_tolerance: lots\n", "ledgerkit.yaml:1: allocation_tolerance: expected a number, got 'lots'"),
     ],
 )
 def test_bad_configuration_is_one_line_naming_file_line_and_key(tmp_path, text, message):

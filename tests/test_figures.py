@@ -114,7 +114,7 @@ def test_read_written_reports_unreadable_figures():
     assert written.chars is None and written.tokens is None and written.budget is None
     lines = text.split("\n")
     where = [lines.index(line) + 1 for line in ("- CHAR_COUNT: lots", "- BUDGET_C: 130k?", "- THRESHOLD_ACTION: ALERT100")]
-    assert [(d.code, d.line) for d in problems] == [("LK103", n) for n in where]
+    assert [(d.code, d.line) for d in problems] == [("LK103", where[0]), ("LK103", where[1]), ("LK106", where[2])]
     assert problems[0].format() == f"l.md:{where[0]}:15: LK103 CHAR_COUNT 'lots' is not a whole number"
     assert "ALERT100" in problems[2].message and "NONE|ALERT70|ALERT85|ALERT95|MINIMAL" in problems[2].message
 

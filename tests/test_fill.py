@@ -337,3 +337,20 @@ def test_every_problem_of_a_record_is_reported_in_one_run(tmp_path):
     assert sorted(d.code for d in result.diagnostics) == ["LK102", "LK103", "LK201"]
     lk = result.ledger
     assert result.filled == [] and lk.record_text(lk.records[0]) in result.text  # the record as it was
+
+
+def test_fill_refuses_an_edit_outside_what_it_owns(sample, monkeypatch):
+    import importlib
+
+    fill_module = importlib.import_module("ledgerkit.fill")
+    real_edit = fill_module._edit
+
+    def sloppy_edit(f, text):  # a bug that also eats the space before the placeholder
+        e = real_edit(f, text)
+        return fill_module.Edit(e.line, e.start - 1, e.end, text)
+
+    monkeypatch.setattr(fill_module, "_edit", sloppy_edit)
+    data = sample.read_bytes()
+    with pytest.raises(LedgerkitError, match=r"internal error: fill would change line 89, which it does not own"):
+        fill_file(sample)
+    assert sample.read_bytes() == data

@@ -13,6 +13,7 @@ from ledgerkit import tokens
 from ledgerkit.cli import cli
 from ledgerkit.config import Config, config_for
 from ledgerkit.errors import ConfigError
+from ledgerkit.figures import format_percent
 from ledgerkit.fill import fill
 from ledgerkit.parse import load, parse
 from ledgerkit.token_count import check_token_counts, read_token_counts
@@ -215,3 +216,48 @@ def test_the_sample_ledger_with_token_counts(sample, reference):
     paths = [root / e.text.split("#")[0].strip().lstrip("/") for e in entries]
     expected = sum(n(reference, p.read_text(encoding="utf-8").replace("\r\n", "\n")) for p in paths)
     assert _field(result.text, "TOKEN_COUNT") == str(expected)
+
+
+# --- verify --------------------------------------------------------------------------------------------
+
+
+def test_verify_warns_about_an_undercounting_estimate_from_the_written_count(sample, reference):
+    text = sample.read_text(encoding="utf-8")
+    (sample.parent / "ledgerkit.yaml").write_text("root: .\nencoding: o200k_base\n", encoding="utf-8")
+    filled = text.replace("- BUDGET_C: 130000\n- UTILIZATION: [fill]%", "- TOKEN_COUNT (o200k_base): [fill]\n"
+                          "- BUDGET_C: 130000\n- UTILIZATION: [fill]%", 1)
+    sample.write_text(filled, encoding="utf-8")
+    assert CliRunner().invoke(cli, ["fill", str(sample)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["verify", "--no-base", str(sample)])
+    assert result.exit_code == 0  # a warning
+    lk = load(sample)
+    first = lk.records[0]
+    estimate = int(first.field("TOKEN_ESTIMATE").value.rsplit(" ", 1)[1])
+    exact = int(first.field("TOKEN_COUNT", "o200k_base").value)
+    line = first.field("TOKEN_ESTIMATE").line
+    assert [x for x in result.stdout.splitlines() if "LK703" in x] == [
+        f"{sample}:{line}:19: LK703 TOKEN_ESTIMATE {estimate} undercounts the exact o200k_base count {exact} of "
+        f"record {first.run_id}: estimate/exact = 0.{estimate * 1000 // exact:03d}, "
+        f"{format_percent(Fraction(exact - estimate, exact) * 100)}% short (margin 10%)"
+    ]
+
+
+def test_verify_reports_a_bad_token_count_and_loads_no_encoding(tmp_path):
+    make_files(tmp_path, {
+        "ledgerkit.yaml": "encoding: cl100k_base\n",
+        "l.md": ledger(record(1, char_count="4000", token_estimate="1000", utilization="100.00%", action="ALERT95",
+                              extra="- TOKEN_COUNT (claude): 1200\n- TOKEN_COUNT (cl100k_base): 2000\n"), summary=False),
+    })
+    probe = (
+        "import sys\nfrom click.testing import CliRunner\nfrom ledgerkit.cli import cli\n"
+        f"r = CliRunner().invoke(cli, ['verify', '--no-base', {str(tmp_path / 'l.md')!r}])\n"
+        "print(r.exit_code, 'tiktoken' in sys.modules)\nprint(r.stdout)\n"
+    )
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
+    first, *lines = done.stdout.splitlines()
+    assert first == "1 False"
+    codes = [line.split(": ", 1)[1].split()[0] for line in lines if line]
+    assert "LK701" in codes and "LK703" in codes
