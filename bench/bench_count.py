@@ -43,7 +43,7 @@ WORK = HERE / ".corpus"
 LARGE, SMALL = WORK / "large", WORK / "small"
 PEERS = WORK / "peers-venv"
 FILES, MEGABYTES = 2000, 50
-STAMP = f"v1 files={FILES} mb={MEGABYTES}"
+STAMP = f"v2 files={FILES} mb={MEGABYTES}"
 
 RAW = """
 import sys, tiktoken

@@ -2,8 +2,8 @@
 bench/bench_count.py builds its corpus from.
 
 - English prose: the Python Language Reference and library topics that ship with Python (pydoc_data).
-- Code: the source of a fixed list of standard library modules, and ledgerkit's own; and the same
-  standard library modules without comments and docstrings.
+- Code: the source of a fixed list of standard library modules (fixed for a Python version), and the
+  same modules without comments and docstrings.
 - Korean: the Korean translations in the gettext catalogs under /usr/share/locale/ko (Debian and Ubuntu
   ship them with apt, coreutils, dpkg, ...; only messages written mostly in Hangul are kept), and the
   Korean lines of the sample ledger and its sources. Where there are no catalogs, the sample alone.
@@ -51,9 +51,7 @@ def english() -> str:
 
 @cache
 def code() -> str:
-    sources = [inspect.getsource(importlib.import_module(name)) for name in STDLIB_MODULES]
-    sources += [p.read_text(encoding="utf-8") for p in sorted((REPO / "ledgerkit").glob("*.py"))]
-    return "\n\n".join(sources)
+    return "\n\n".join(inspect.getsource(importlib.import_module(name)) for name in STDLIB_MODULES)
 
 
 @cache
