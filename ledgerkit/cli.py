@@ -234,7 +234,9 @@ def count(
 
     PATH is a file, a folder (recursed; inside a git work tree, what .gitignore ignores is left out) or
     a SOURCE_FILES entry: path:START-END, path#L7, * and ** globs. Counting is offline and exact for
-    OpenAI encodings; a model family's figure is an estimate and says so.
+    OpenAI encodings; a model family's figure is an estimate and says so. The
+    configuration found from the current folder gives the estimate's divisor and
+    the default encoding.
 
     \b
     Example:
