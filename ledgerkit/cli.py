@@ -16,6 +16,8 @@ from . import __version__
 from .config import Config, config_for, load_config
 from .diagnostics import FORMATTERS, Diagnostic, has_errors
 from .errors import LedgerkitError
+from .parse import may_hold_ledger
+from .textfile import read_bytes
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
@@ -81,11 +83,14 @@ def _print_diagnostics(diagnostics: list[Diagnostic], output_format: str) -> Non
 
 
 def _each_ledger(paths: tuple[Path, ...], work: Callable[[Path], None]) -> bool:
-    """Run ``work`` on every path; an I/O error on one is reported and the rest still run."""
+    """Run ``work`` on every path that may hold a ledger; an I/O error on one is reported and the rest
+    still run. A file whose bytes never name RUN_ID is skipped before it is decoded, so any Markdown
+    file (a Latin-1 NOTES.md too) can be given, as pre-commit does."""
     failed = False
     for path in paths:
         try:
-            work(path)
+            if may_hold_ledger(read_bytes(path)):
+                work(path)
         except LedgerkitError as exc:
             click.echo(f"ledgerkit: {exc}", err=True)
             failed = True
@@ -96,7 +101,7 @@ def _each_ledger(paths: tuple[Path, ...], work: Callable[[Path], None]) -> bool:
 
 
 @cli.command()
-@click.argument("ledgers", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("ledgers", nargs=-1, type=click.Path(path_type=Path))
 @_root_option
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if filling would change a file.")
 @click.option("--diff", is_flag=True, help="Write nothing; print the unified diff of what filling would change.")
@@ -205,6 +210,104 @@ def verify(
 def _records(n: int) -> str:
     what = f"{n} record" + ("" if n == 1 else "s")
     return f"{what} and the summary" if n else "the summary"
+
+
+# --- init ----------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--budget", type=click.IntRange(min=1), help="SESSION_BUDGET_C in tokens (default: the configuration's budget, else 130000).")
+@click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
+              help="Headings in Korean with English terms (as the reference ledger), or in English.")
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@_config_option
+@_templates_option
+def init(path: Path, budget: int | None, lang: str, force: bool, config_file: Path | None, templates: Path | None) -> None:
+    """Write a new, empty ledger at PATH with the reference ledger's sections.
+
+    Budget, estimation, allocation, thresholds, schema, how to log, the ledger (append-only), the
+    cumulative summary, a checklist and the revision history, from templates/ledger.LANG.md.j2. The
+    allocation, thresholds and divisor come from the configuration. An existing file is kept unless
+    --force is given.
+
+    \b
+    Example:
+      ledgerkit init ledger.md --budget 130000 --lang en
+    """
+    from .init import init_file
+
+    new = init_file(path, budget=budget, lang=lang, config=_config(path, config_file, templates), force=force)
+    budget_c = new.budget.value if new.budget is not None else None
+    click.echo(f"{path}: new ledger ({lang}), SESSION_BUDGET_C {budget_c}; "
+               f"add records with: ledgerkit append {path} ...", err=True)
+
+
+# --- append --------------------------------------------------------------------------------------------
+
+
+def _complete_zone(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    import zoneinfo
+
+    return sorted(z for z in zoneinfo.available_timezones() if z.lower().startswith(incomplete.lower()))
+
+
+@cli.command()
+@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--scope", required=True, type=click.Choice(["CONV", "UNIT", "TASK", "SESSION", "PROJECT"]),
+              help="The record's SCOPE.")
+@click.option("--context-id", required=True, metavar="ID", help="The record's CONTEXT_ID, e.g. GG-SESS-20250816-1620.")
+@click.option("--source", "sources", required=True, multiple=True, metavar="PATH",
+              help="A SOURCE_FILES entry as the ledger reads it (/ is the source root; else relative to the ledger; "
+                   "PATH:10-20 for lines). Repeat for more.")
+@click.option("--note", "notes", multiple=True, metavar="TEXT", help="A line of NOTES. Repeat for more.")
+@click.option("--fill", "fill_figures", is_flag=True, help="Fill the figures at once, as `ledgerkit fill` does.")
+@click.option("--at", metavar="ISO-TIMESTAMP", help="The record's time (default: now), e.g. 2025-08-16T16:20 or 2025-08-16T07:20Z.")
+@click.option("--tz", metavar="ZONE", shell_complete=_complete_zone,
+              help="IANA time zone of LOCAL_TS and of the RUN_ID's date (default: the machine's), e.g. Asia/Seoul.")
+@_root_option
+@_config_option
+@_templates_option
+@_format_option
+def append(
+    ledger: Path,
+    scope: str,
+    context_id: str,
+    sources: tuple[str, ...],
+    notes: tuple[str, ...],
+    fill_figures: bool,
+    at: str | None,
+    tz: str | None,
+    root: Path | None,
+    config_file: Path | None,
+    templates: Path | None,
+    output_format: str,
+) -> None:
+    """Add the next record at the end of LEDGER's ledger section.
+
+    The record gets the next RUN_ID for its local date, LOCAL_TS with zone and offset and the matching
+    UTC_TS, BUDGET_C from section 0, the configured DISTRIBUTION and placeholders for the figures
+    (from templates/record.md.j2). Only the record's bytes are inserted; newline style and BOM stay.
+    With --fill the figures are filled at once and problems are reported (exit 1).
+
+    \b
+    Example:
+      ledgerkit append ledger.md --scope SESSION --context-id GG-SESS-20250816-1620 \\
+        --source /docs/brief.md --source src/app.py:1-120 --note "first load" --fill
+      ledgerkit append ledger.md --scope TASK --context-id T-42 --source notes.md \\
+        --at 2025-08-16T16:20 --tz Asia/Seoul
+    """
+    from .append import NewRecord, append_file, parse_at
+
+    new = NewRecord(scope, context_id, sources, notes)
+    result = append_file(ledger, new, at=parse_at(at) if at else None, tz=tz,
+                         config=_config(ledger, config_file, templates), fill_figures=fill_figures, root=root)
+    message = f"{ledger}:{result.line}: appended {result.run_id}"
+    if result.filled is not None:
+        message += " and filled " + (_records(len(result.filled.filled)) if result.filled.changed else "nothing")
+    click.echo(message, err=True)
+    _print_diagnostics(result.diagnostics, output_format)
+    sys.exit(EXIT_PROBLEMS if has_errors(result.diagnostics) else EXIT_OK)
 
 
 # --- count ---------------------------------------------------------------------------------------------

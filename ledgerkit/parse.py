@@ -51,6 +51,11 @@ _DASH_BREAK = re.compile(r"^(?:-[ \t]*){3,}$")
 _ALLOCATION_HEADING = re.compile(r"allocation|배분", re.IGNORECASE)
 _THRESHOLD_HEADING = re.compile(r"threshold|임계", re.IGNORECASE)
 _SUMMARY_HEADING = re.compile(r"cumulative summary|누계", re.IGNORECASE)
+# The records' section: "6) 원장(append-only)", "Ledger (append-only)", "Ledger"; not the title "Token
+# Budget Ledger — 토큰 예산 원장 (v0.1)" nor "4) 원장 스키마(Schema)", which only name the ledger.
+_LEDGER_HEADING = re.compile(
+    r"append-only|^[ \t]*(?:\d+[.)][ \t]*)?(?:ledger|원장)[ \t]*(?:\([^)]*\))?[ \t]*$", re.IGNORECASE
+)
 SUMMARY_KEYS = ("SESSION_ID", "PROJECT_ID")
 
 
@@ -156,6 +161,14 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A level-1/2 section: its heading line and its last line (before the next such heading), 1-based."""
+
+    heading_line: int
+    last: int
+
+
+@dataclass(frozen=True)
 class Ledger:
     """A parsed ledger. ``text`` excludes the BOM; ``lines`` keeps every line ending as written."""
 
@@ -169,6 +182,7 @@ class Ledger:
     allocation_line: int | None = None
     threshold_notes: dict[Fraction, str] = field(default_factory=dict)
     summary: Summary | None = None
+    ledger_section: Section | None = None  # where records are appended
 
     @property
     def display_path(self) -> str:
@@ -185,6 +199,14 @@ class Ledger:
 
 
 # --- entry points ------------------------------------------------------------------------------------
+
+
+def may_hold_ledger(data: bytes) -> bool:
+    """Whether a file's bytes may hold a ledger: they name RUN_ID (a record heading or the schema).
+
+    Lets fill and verify skip any other file unparsed, even one that is not UTF-8.
+    """
+    return b"RUN_ID" in data
 
 
 def load(path: str | Path) -> Ledger:
@@ -205,6 +227,7 @@ def parse(text: str, path: str | None = None, *, bom: bool = False) -> Ledger:
     allocation_line: int | None = None
     notes: dict[Fraction, str] = {}
     summary: Summary | None = None
+    ledger_section: Section | None = None
 
     section: str | None = None  # the level-1/2 section we are in, by kind
     section_line = 0
@@ -231,6 +254,8 @@ def parse(text: str, path: str | None = None, *, bom: bool = False) -> Ledger:
             if block.level <= 2:
                 if section == "summary":
                     summary = _summary(lines.contents, section_line, summary_items, block.first)
+                if section == "ledger" and ledger_section is None:
+                    ledger_section = Section(section_line, block.first - 1)
                 section, section_line = _section_kind(block.text), block.first
                 summary_items = []
                 if section == "allocation":
@@ -259,6 +284,8 @@ def parse(text: str, path: str | None = None, *, bom: bool = False) -> Ledger:
     close_record(len(lines.contents) + 1)
     if section == "summary":
         summary = _summary(lines.contents, section_line, summary_items, len(lines.contents) + 1)
+    if section == "ledger" and ledger_section is None:
+        ledger_section = Section(section_line, len(lines.contents))
     return Ledger(
         path=path,
         text=text,
@@ -270,6 +297,7 @@ def parse(text: str, path: str | None = None, *, bom: bool = False) -> Ledger:
         allocation_line=allocation_line,
         threshold_notes=notes,
         summary=summary,
+        ledger_section=ledger_section,
     )
 
 
@@ -288,6 +316,8 @@ def _section_kind(heading: str) -> str | None:
         return "allocation"
     if _THRESHOLD_HEADING.search(heading):
         return "thresholds"
+    if _LEDGER_HEADING.search(heading):
+        return "ledger"
     return None
 
 

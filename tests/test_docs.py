@@ -34,3 +34,12 @@ def test_every_configuration_key_is_in_the_readme():
     block = README.split("## Configuration", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
     documented = {line.split(":", 1)[0] for line in block.splitlines() if re.match(r"^[a-z_]+:", line)}
     assert documented == set(KNOWN_KEYS)
+
+
+def test_the_readme_day_is_an_excerpt_of_the_tested_transcript():
+    # docs/workflow.md is re-run by tests/test_docs_workflow.py; the README shows lines of it, in order.
+    excerpt = README.split("## A day's work", 1)[1].split("```console\n", 1)[1].split("```", 1)[0].splitlines()
+    transcript = (REPO / "docs" / "workflow.md").read_text(encoding="utf-8").splitlines()
+    position = 0
+    for line in excerpt:
+        position = transcript.index(line, position) + 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import given, settings
 from mistune.block_parser import BlockParser
 
@@ -203,3 +204,44 @@ def test_block_boundaries_match_stock_mistune(lines):
 def test_block_boundaries_match_stock_mistune_on_the_reference():
     lines = REFERENCE.read_text(encoding="utf-8").split("\n")
     assert _blocks(lines) == _blocks(lines, _StockParser(), skeleton=False)
+
+
+# --- the ledger section (where `ledgerkit append` puts a record) --------------------------------------
+
+
+def test_the_ledger_section_of_the_reference():
+    lk = parse(REFERENCE.read_text(encoding="utf-8"))
+    section = lk.ledger_section
+    assert section is not None
+    assert lk.lines.contents[section.heading_line - 1] == "## 6) 원장(append-only)"
+    assert section.last == lk.summary.heading_line - 1
+    assert section.heading_line < lk.records[0].line and lk.records[-1].end_line <= section.last
+
+
+@pytest.mark.parametrize(
+    ("heading", "found"),
+    [
+        ("## 6) 원장(append-only)", True),
+        ("## 6) Ledger (append-only)", True),
+        ("## Ledger", True),
+        ("## 6. 원장", True),
+        ("## Ledger (원장)", True),
+        ("# Records, append-only", True),
+        ("# 🪷 Token Budget Ledger — 토큰 예산 원장 (v0.1)", False),  # the title names the ledger
+        ("## 4) 원장 스키마(Schema)", False),
+        ("## 4) Ledger schema", False),
+        ("## Ledgers", False),
+        ("### Ledger", False),  # only level 1 and 2 headings open sections
+    ],
+)
+def test_which_heading_opens_the_ledger_section(heading, found):
+    lk = parse(f"# Title\n\n{heading}\n\ntext\n\n## 7) Cumulative Summary\n")
+    assert (lk.ledger_section is not None) == found
+    if found:
+        assert (lk.ledger_section.heading_line, lk.ledger_section.last) == (3, 6)
+
+
+def test_the_first_ledger_section_counts_and_it_may_end_the_file():
+    lk = parse("## Ledger\n\n### RUN_ID: A\n- SCOPE: SESSION\n\n## Ledger (append-only)\n\nmore\n")
+    assert (lk.ledger_section.heading_line, lk.ledger_section.last) == (1, 5)
+    assert parse("## Ledger\n\ntext").ledger_section.last == 3
