@@ -288,3 +288,31 @@ def test_the_sample_sources_count_as_fill_measures_them(sample, monkeypatch, ref
     for f, p in zip(result.files, files):
         text = p.read_text(encoding="utf-8").replace("\r\n", "\n").lstrip("\ufeff")
         assert (f.chars, f.tokens["o200k_base"]) == (len(text), n(reference, text))
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal(tree):
+    pty = pytest.importorskip("pty")
+    import os
+    import sys
+
+    code = (
+        "import sys, ledgerkit.count as c\n"
+        "c.ProgressBar.__init__.__kwdefaults__['delay'] = 0  # every run is 'long' here\n"
+        "sys.argv = ['ledgerkit', 'count', 'docs', 'src']\n"
+        "from ledgerkit.cli import main\nmain()\n"
+    )
+    master, slave = pty.openpty()
+    done = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=slave, cwd=tree, timeout=60)
+    os.close(slave)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(master)
+    assert done.returncode == 0 and b"total (3 files)" in done.stdout
+    assert drawn.startswith(b"\rcounting tokens [") and drawn.endswith(b"100%\r\x1b[K")
