@@ -310,6 +310,64 @@ def append(
     sys.exit(EXIT_PROBLEMS if has_errors(result.diagnostics) else EXIT_OK)
 
 
+# --- count ---------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--encoding", "-e", "encodings", multiple=True, metavar="NAME",
+              help="Encoding to count with, repeatable: o200k_base (default), cl100k_base, another tiktoken "
+                   "encoding it has cached, an OpenAI model name, or a model family (claude, gemini, ...: "
+                   "an estimate).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: files, total, encodings, skipped.")
+@click.option("--top", type=click.IntRange(min=1), metavar="N", help="List only the N largest files.")
+@click.option("--messages", is_flag=True,
+              help="The paths are chat transcripts (JSON list or JSONL of role/content/name messages): count "
+                   "them with OpenAI's per-message overhead.")
+@_config_option
+def count(
+    paths: tuple[str, ...],
+    encodings: tuple[str, ...],
+    as_json: bool,
+    top: int | None,
+    messages: bool,
+    config_file: Path | None,
+) -> None:
+    """Count characters, the estimate and exact tokens of files, folders and SOURCE_FILES entries.
+
+    PATH is a file, a folder (recursed; inside a git work tree, what .gitignore ignores is left out) or
+    a SOURCE_FILES entry: path:START-END, path#L7, * and ** globs. Counting is offline and exact for
+    OpenAI encodings; a model family's figure is an estimate and says so. The
+    configuration found from the current folder gives the estimate's divisor and
+    the default encoding.
+
+    \b
+    Example:
+      ledgerkit count docs/ README.md:1-40 --encoding o200k_base --encoding cl100k_base
+      ledgerkit count --messages chat.jsonl --json
+    """
+    from .count import ProgressBar, count_messages, count_paths
+    from .tokens import DEFAULT
+
+    config = load_config(config_file) if config_file else config_for(Path.cwd() / "-")
+    progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
+    counter = count_messages if messages else count_paths
+    try:
+        result = counter(paths, encodings or (config.encoding or DEFAULT,), divisor=config.divisor,
+                         progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    click.echo(result.format_json(top) if as_json else result.format_text(top), nl=False)
+    for problem in result.problems:
+        click.echo(f"ledgerkit: {problem.path}: {problem.reason}", err=True)
+    if result.skipped and not as_json:
+        shown = ", ".join(p.path for p in result.skipped[:5]) + (", ..." if len(result.skipped) > 5 else "")
+        files = f"{len(result.skipped)} file" + ("s" if len(result.skipped) != 1 else "")
+        click.echo(f"ledgerkit: skipped {files} that are not UTF-8 text: {shown}", err=True)
+    sys.exit(EXIT_ERROR if result.problems else EXIT_OK)
+
+
 def main() -> None:
     """Console entry point: a traceback never reaches a user (LEDGERKIT_TRACEBACK=1 shows it)."""
     try:

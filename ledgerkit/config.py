@@ -76,6 +76,10 @@ class Config:
     allocation_tolerance: Fraction = Fraction(10)
     run_id_prefix: str = "TB-LEDGER"
     templates: Path | None = None
+    # Exact token counts (ledgerkit/tokens.py): the encoding that checks TOKEN_ESTIMATE, and by how much
+    # (percent of the exact count) the estimate may fall short before fill and verify warn.
+    encoding: str | None = None
+    undercount_margin: Fraction = Fraction(10)
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with the given (non-None) settings replaced, e.g. from command-line options."""
@@ -235,6 +239,10 @@ def _build(data: Mapping[str, Any], path: Path, where: Callable[[tuple[str, ...]
                 if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", value):
                     raise ValueError(f"expected letters, digits, - and _, got {value!r}")
                 changes["run_id_prefix"] = value
+            elif key == "encoding":
+                changes["encoding"] = _encoding(value)
+            elif key == "undercount_margin":
+                changes["undercount_margin"] = _margin(value)
             else:
                 raise fail(keys, f"unknown setting (known: {', '.join(sorted(KNOWN_KEYS))})")
         except ValueError as exc:
@@ -242,7 +250,26 @@ def _build(data: Mapping[str, Any], path: Path, where: Callable[[tuple[str, ...]
     return Config(source=path, **changes)
 
 
-KNOWN_KEYS = ("root", "templates", "divisor", "budget", "thresholds", "allocation", "allocation_tolerance", "run_id_prefix")
+KNOWN_KEYS = ("root", "templates", "divisor", "budget", "thresholds", "allocation", "allocation_tolerance", "run_id_prefix",
+              "encoding", "undercount_margin")
+
+
+def _encoding(value: Any) -> str:
+    from .tokens import exact_problem  # loads no encoding
+
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected an encoding name such as o200k_base, got {value!r}")
+    problem = exact_problem(value.strip())
+    if problem is not None:
+        raise ValueError(problem)
+    return value.strip()
+
+
+def _margin(value: Any) -> Fraction:
+    margin = _number(value)
+    if margin >= 100:
+        raise ValueError(f"expected a percentage below 100, got {value!r}")
+    return margin
 
 
 def _thresholds(value: Any, keys: tuple[str, ...], fail: Callable[..., ConfigError]) -> Thresholds:

@@ -60,6 +60,10 @@ CODES: dict[str, tuple[str, str]] = {
     "LK605": (ERROR, "a filled value changed"),
     "LK606": (ERROR, "a filled value went back to a placeholder"),
     "LK607": (ERROR, "a run was renamed"),
+    # LK7xx: exact token counts
+    "LK701": (ERROR, "TOKEN_COUNT names no encoding, or one that cannot give an exact count"),
+    "LK702": (ERROR, "TOKEN_COUNT's encoding is not available here, offline"),
+    "LK703": (WARNING, "TOKEN_ESTIMATE undercounts the exact token count by more than the margin"),
 }
 
 

@@ -30,6 +30,7 @@ from .parse import Field, Ledger, Record, parse
 from .sessions import Entry, Project, group
 from .history import filled_from
 from .textfile import Lines, encode, rewrite
+from .token_count import TokenCounter, read_token_counts
 
 
 @dataclass(frozen=True)
@@ -86,12 +87,13 @@ def fill(
     """Compute the filled text of a ledger (nothing is written)."""
     config = config or config_for(ledger.path)
     measurer = Measurer(ledger, config, root, reader)
+    counter = TokenCounter()  # loads an encoding only when a record asks for an exact count
     edits: list[Edit] = []
     diagnostics: list[Diagnostic] = []
     entries: list[Entry] = []
     filled: list[str] = []
     for record in ledger.records:
-        record_edits, figures, problems = _fill_record(record, ledger, config, measurer)
+        record_edits, figures, problems = _fill_record(record, ledger, config, measurer, counter)
         diagnostics.extend(problems)
         entries.append(Entry(record, figures))
         if record_edits:
@@ -133,11 +135,14 @@ def fill_file(
 
 
 def _fill_record(
-    record: Record, ledger: Ledger, config: Config, measurer: Measurer
+    record: Record, ledger: Ledger, config: Config, measurer: Measurer, counter: TokenCounter
 ) -> tuple[list[Edit], Written, list[Diagnostic]]:
     written, diagnostics = read_written(record, ledger, config)
+    counts, problems = read_token_counts(record, ledger)
+    diagnostics.extend(problems)
     waiting = [f for f in record.fields if f.key in _RENDER and is_waiting(f)]
-    if not waiting:
+    waiting_counts = [c for c in counts if c.waiting]
+    if not waiting and not waiting_counts:
         return [], written, diagnostics
     path = ledger.display_path
     for f in waiting:
@@ -157,10 +162,13 @@ def _fill_record(
     chars, tokens, budget = written.chars, written.tokens, written.budget
     if tokens is None and wants_tokens and not has_value("TOKEN_ESTIMATE"):
         wanted.add("chars")
-    if chars is None and "chars" in wanted and not has_value("CHAR_COUNT"):
+    measure_chars = chars is None and "chars" in wanted and not has_value("CHAR_COUNT")
+    measurement = None
+    if measure_chars or waiting_counts:
         measurement, problems = measurer.measure(record)
         diagnostics.extend(problems)
-        chars = measurement.chars if measurement else None
+        if measure_chars:
+            chars = measurement.chars if measurement else None
     if tokens is None and chars is not None and not has_value("TOKEN_ESTIMATE"):
         tokens = token_estimate(chars, written.divisor)
     if budget is None and wants_budget and not has_value("BUDGET_C"):
@@ -181,11 +189,15 @@ def _fill_record(
         (config.thresholds.action(exact) if exact is not None else None),
         divisor=written.divisor,
     )
+    counted, problems = counter.fill(record, ledger, config, measurement.sources if measurement else None,
+                                     waiting_counts, tokens)
+    diagnostics.extend(problems)
     values = [getattr(computed, _ATTRIBUTE[f.key]) for f in waiting]
-    if has_errors(diagnostics) or None in values:
+    if has_errors(diagnostics) or None in values or counted is None:
         # Every problem is reported, and a record that cannot be filled whole stays exactly as it was.
         return [], written, diagnostics
-    return [_edit(f, _RENDER[f.key](v)) for f, v in zip(waiting, values)], computed, diagnostics
+    edits = [_edit(f, _RENDER[f.key](v)) for f, v in zip(waiting, values)]
+    return edits + [_edit(c.field, str(n)) for c, n in zip(waiting_counts, counted)], computed, diagnostics
 
 
 _ATTRIBUTE = {

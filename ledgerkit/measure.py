@@ -61,6 +61,12 @@ def parse_source(entry: Entry) -> SourceSpec | None:
     return SourceSpec(text, start, end, entry.line, column)
 
 
+def expand_glob(base: str | Path, pattern: str) -> list[str]:
+    """The names under ``base`` (relative to it, sorted) that a SOURCE_FILES glob matches: only ``*`` and
+    ``**`` are wildcards, every other character is literal."""
+    return sorted(glob.glob(glob.escape(pattern).replace("[*]", "*"), root_dir=base, recursive=True))
+
+
 def source_specs(record: Record) -> list[SourceSpec]:
     f = record.field("SOURCE_FILES")
     if f is None:
@@ -246,8 +252,7 @@ class Measurer:
         files: list[tuple[Path, str]] = []
         problems: list[tuple[str, str]] = []
         if "*" in written:
-            pattern = glob.escape(rel).replace("[*]", "*")
-            candidates = [base / name for name in sorted(glob.glob(pattern, root_dir=base, recursive=True))]
+            candidates = [base / name for name in expand_glob(base, rel)]
             candidates = [c for c in candidates if c.is_file() or not self._inside(os.path.realpath(c))]
             if not candidates:
                 problems.append(("LK206", f"source glob {written!r} matches no file"))

@@ -18,6 +18,7 @@ from .diagnostics import Diagnostic
 from .figures import format_percent, plain_number, read_written, token_estimate, utilization, written_percent
 from .history import compare
 from .parse import SCHEMA_FIELDS, Entry, Ledger, Record, Share
+from . import token_count
 
 SCOPES = ("CONV", "UNIT", "TASK", "SESSION", "PROJECT")
 #: Fields a record may carry besides those of section 4 (issue 5's exact counts).
@@ -222,7 +223,16 @@ def check_history(ledger: Ledger, context: Context) -> list[Diagnostic]:
     return compare(context.base, ledger) if context.base is not None else []
 
 
-DEFAULT_CHECKS: tuple[Check, ...] = (check_schema, check_allocation, check_figures, check_history)
+# --- exact token counts --------------------------------------------------------------------------------
+
+
+def check_token_counts(ledger: Ledger, context: Context) -> list[Diagnostic]:
+    """TOKEN_COUNT (encoding) is readable and names an exact encoding; with an encoding configured, the
+    estimate is not short of the written exact count by more than the margin. Loads no encoding."""
+    return token_count.check_token_counts(ledger, context.config)
+
+
+DEFAULT_CHECKS: tuple[Check, ...] = (check_schema, check_allocation, check_figures, check_history, check_token_counts)
 
 
 def verify(

@@ -58,7 +58,7 @@ def test_discovery_nearest_first_yaml_before_pyproject_and_stops_at_git_top(tmp_
     [
         ("divisor: 0\n", "ledgerkit.yaml:1: divisor: expected a positive whole number, got 0"),
         ("divisor: four\n", "ledgerkit.yaml:1: divisor: expected a positive whole number, got 'four'"),
-        ("root: .\nbudgte: 5\n", "ledgerkit.yaml:2: budgte: unknown setting (known: allocation, allocation_tolerance, budget, divisor, root, run_id_prefix, templates, thresholds)"),
+        ("root: .\nbudgte: 5\n", "ledgerkit.yaml:2: budgte: unknown setting (known: allocation, allocation_tolerance, budget, divisor, encoding, root, run_id_prefix, templates, thresholds, undercount_margin)"),
         ("thresholds:\n  ALERT70: 70\n  ALERT80: 80\n", "ledgerkit.yaml:3: thresholds.ALERT80: unknown threshold (known: ALERT70, ALERT85, ALERT95, MINIMAL)"),
         ("thresholds:\n  ALERT70: high\n", "ledgerkit.yaml:2: thresholds.ALERT70: expected a number, got 'high'"),
         ("thresholds: {ALERT70: 90}\n", "ledgerkit.yaml:1: thresholds: thresholds must rise: ALERT70 <= ALERT85 <= ALERT95 <= MINIMAL"),

@@ -1,0 +1,400 @@
+"""``ledgerkit count``: characters, the estimate and exact tokens of files, folders and SOURCE_FILES
+entries, or of chat transcripts with the per-message overhead OpenAI documents.
+
+A path is read with the SOURCE_FILES syntax (``path:START-END``, ``path#L7``, ``*`` and ``**`` globs),
+relative to the current folder; a leading ``/`` is the file system's root (there is no ledger here to
+give a source root). Folders are recursed (see :func:`folder_files`: inside a git work tree, what git
+ignores is left out). Each file is read once; tokens are counted on every core.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Callable, Iterator, Sequence
+
+from .errors import LedgerkitError
+from .figures import token_estimate
+from .measure import SourceError, SourceReader, expand_glob, parse_source
+from .parse import Entry
+from .token_count import source_text
+from .tokens import DEFAULT, Resolved, count_many, resolve
+
+#: OpenAI's documented chat overhead for its chat models (gpt-3.5-turbo-0125, gpt-4, gpt-4o, gpt-4o-mini):
+#: the OpenAI Cookbook, "How to count tokens with tiktoken", num_tokens_from_messages().
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+TOKENS_REPLY_PRIMING = 3  # every reply is primed with <|start|>assistant<|message|>
+MESSAGE_KEYS = ("role", "content", "name")
+
+Progress = Callable[[int, int], None]
+
+
+class CountError(LedgerkitError):
+    """A transcript cannot be read as chat messages."""
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The figures of one file (or transcript): characters, the estimate, and tokens per encoding asked for."""
+
+    path: str
+    chars: int
+    token_estimate: int
+    tokens: dict[str, int]
+    messages: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"path": self.path, "chars": self.chars, "token_estimate": self.token_estimate,
+                                "tokens": dict(self.tokens)}
+        if self.messages is not None:
+            data["messages"] = self.messages
+        return data
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A path that was not counted, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class CountResult:
+    """What ``count`` found: a row per file, the encodings used, and what could not be counted."""
+
+    files: list[Counted]
+    encodings: list[Resolved]
+    divisor: int
+    skipped: list[Problem] = field(default_factory=list)  # found in a folder, not text: left out
+    problems: list[Problem] = field(default_factory=list)  # named, and cannot be counted
+    messages: bool = False
+
+    @property
+    def total(self) -> Counted:
+        """Sums; the total estimate is ceil(total chars / divisor), as the ledger estimates several sources."""
+        chars = sum(f.chars for f in self.files)
+        tokens = {r.name: sum(f.tokens[r.name] for f in self.files) for r in self.encodings}
+        messages = sum(f.messages or 0 for f in self.files) if self.messages else None
+        return Counted(f"total ({_files(len(self.files))})", chars, token_estimate(chars, self.divisor), tokens,
+                       messages)
+
+    def largest(self, n: int) -> list[Counted]:
+        """The n files with the most tokens (of the first encoding), largest first; ties in path order."""
+        first = self.encodings[0].name
+        return sorted(self.files, key=lambda f: (-f.tokens[first], f.path))[:n]
+
+    def to_json(self, top: int | None = None) -> dict[str, Any]:
+        files = self.largest(top) if top else self.files
+        total = self.total.as_json()
+        del total["path"]
+        total["files"] = len(self.files)
+        return {
+            "encodings": {r.name: {"encoding": r.encoding, "exact": r.exact} for r in self.encodings},
+            "files": [f.as_json() for f in files],
+            "total": total,
+            "skipped": [{"path": p.path, "reason": p.reason} for p in self.skipped],
+        }
+
+    def format_json(self, top: int | None = None) -> str:
+        return json.dumps(self.to_json(top), ensure_ascii=False, indent=2) + "\n"
+
+    def format_text(self, top: int | None = None) -> str:
+        """A table, numbers right-aligned and the path last (like ``wc``), then what each column means."""
+        names = [r.name for r in self.encodings]
+        header = (["messages"] if self.messages else []) + ["chars", "estimate", *names, "path"]
+        rows = [header]
+        for f in [*(self.largest(top) if top else self.files), self.total]:
+            numbers = ([f.messages] if self.messages else []) + [f.chars, f.token_estimate, *f.tokens.values()]
+            rows.append([str(n) for n in numbers] + [f.path])
+        widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+        lines = []
+        if top and top < len(self.files):
+            lines.append(f"the {top} largest of {_files(len(self.files))}, by {names[0]} tokens")
+        for row in rows:
+            lines.append("  ".join(cell.rjust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
+        lines.append(f"estimate: ceil(chars / {self.divisor}), the ledger's rule of thumb")
+        for r in self.encodings:
+            if not r.exact:
+                lines.append(f"{r.name}: an estimate, counted with {r.encoding} ({r.name}'s tokenizer is not in tiktoken)")
+            elif r.name != r.encoding:
+                lines.append(f"{r.name}: exact, {r.encoding}")
+        if self.messages:
+            lines.append(f"tokens include OpenAI's chat overhead: {TOKENS_PER_MESSAGE} per message, "
+                         f"{TOKENS_PER_NAME} per name, {TOKENS_REPLY_PRIMING} to prime the reply")
+        return "\n".join(lines) + "\n"
+
+
+def _files(n: int) -> str:
+    return f"{n} file" + ("" if n == 1 else "s")
+
+
+# --- finding the files ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A file to count, maybe a line range of it. ``named``: given on the command line, not found in a folder."""
+
+    display: str
+    path: Path
+    start: int | None
+    end: int | None
+    named: bool
+
+
+def folder_files(folder: Path) -> list[str]:
+    """The files under ``folder`` (relative posix paths, sorted) that count.
+
+    Inside a git work tree, git's view: tracked files and untracked ones no .gitignore ignores. A folder
+    that git itself ignores (a build or cache folder) was asked for by name: all its files count. Outside
+    a work tree, every file except under ``.git``.
+    """
+    listed = _git_files(folder)
+    return listed if listed is not None else _walk(folder)
+
+
+def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+    try:
+        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, check=False)
+    except OSError:  # git is not installed
+        return None
+
+
+def _git_files(folder: Path) -> list[str] | None:
+    """git's list of the folder's files, or None when git has no say (not a work tree, or an ignored folder)."""
+    ignored = _git(folder, "check-ignore", "-q", ".")
+    if ignored is None or ignored.returncode != 1:  # 0: the folder is ignored; 128: not in a work tree
+        return None
+    done = _git(folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if done is None or done.returncode != 0:
+        return None
+    names = {os.fsdecode(name) for name in done.stdout.split(b"\0") if name}
+    # A deleted file is still in the index, a submodule is a folder: neither is a file to count.
+    return sorted(name for name in names if (folder / name).is_file())
+
+
+def _walk(folder: Path) -> list[str]:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        found.extend(Path(dirpath, name).relative_to(folder).as_posix() for name in filenames)
+    return sorted(found)
+
+
+def gather(paths: Sequence[str], cwd: Path | None = None) -> tuple[list[Target], list[Problem]]:
+    """Every file the arguments name, in order, each file and line range once."""
+    cwd = cwd or Path.cwd()
+    targets: list[Target] = []
+    problems: list[Problem] = []
+    seen: set[tuple[str, int | None, int | None]] = set()
+
+    def add(target: Target) -> None:
+        key = (os.path.realpath(target.path), target.start, target.end)
+        if key not in seen:
+            seen.add(key)
+            targets.append(target)
+
+    for arg in paths:
+        spec = parse_source(Entry(0, 1, arg))
+        if spec is None:
+            problems.append(Problem(arg, "names no file"))
+            continue
+        absolute = spec.path.startswith("/")
+        if spec.is_glob:
+            base = Path("/") if absolute else cwd
+            names = [n for n in expand_glob(base, spec.path.lstrip("/") if absolute else spec.path)
+                     if (base / n).is_file()]
+            if not names:
+                problems.append(Problem(spec.path, "glob matches no file"))
+            for name in names:
+                shown = "/" + name if absolute else name
+                add(Target(_with_range(shown, spec.start, spec.end), base / name, spec.start, spec.end, True))
+            continue
+        path = cwd / spec.path
+        if path.is_dir():
+            if spec.start is not None:
+                problems.append(Problem(spec.written, "a line range needs a file, not a folder"))
+                continue
+            for name in folder_files(path):
+                add(Target((Path(spec.path) / name).as_posix(), path / name, None, None, False))
+        else:
+            add(Target(spec.written, path, spec.start, spec.end, True))
+    return targets, problems
+
+
+def _with_range(path: str, start: int | None, end: int | None) -> str:
+    if start is None:
+        return path
+    return f"{path}:{start}" + ("" if end == start else f"-{end}")
+
+
+# --- counting ------------------------------------------------------------------------------------------
+
+
+def resolve_all(encodings: Sequence[str]) -> list[Resolved]:
+    """The encodings asked for, each once, in order (an unknown name raises EncodingUnavailable)."""
+    unique = list(dict.fromkeys(name.strip() for name in encodings)) or [DEFAULT]
+    return [resolve(name) for name in unique]
+
+
+def _of(progress: Progress | None, total: int) -> Callable[[int], None] | None:
+    return None if progress is None else (lambda done: progress(done, total))
+
+
+def count_paths(
+    paths: Sequence[str],
+    encodings: Sequence[str] = (DEFAULT,),
+    *,
+    divisor: int = 4,
+    cwd: Path | None = None,
+    progress: Progress | None = None,
+) -> CountResult:
+    """Characters (as fill counts them), the estimate and exact tokens of every file the paths name."""
+    resolved = resolve_all(encodings)
+    targets, problems = gather(paths, cwd)
+    reader = SourceReader()
+    skipped: list[Problem] = []
+    kept: list[tuple[Target, int]] = []
+
+    def texts() -> Iterator[str]:
+        # Read lazily: each file is counted on a free core while the next one is read.
+        for t in targets:
+            try:
+                text = reader.read(t.path)
+                chars = text.count(t.start, t.end)
+            except SourceError as exc:
+                not_text = exc.code in ("LK203", "LK204")
+                (skipped if not_text and not t.named else problems).append(Problem(t.display, exc.message))
+                continue
+            kept.append((t, chars))
+            yield source_text(text, t.start, t.end)
+
+    counts = count_many(texts(), [r.name for r in resolved], progress=_of(progress, len(targets)))
+    files = [
+        Counted(t.display, chars, token_estimate(chars, divisor), {name: counts[name][i] for name in counts})
+        for i, (t, chars) in enumerate(kept)
+    ]
+    return CountResult(files, resolved, divisor, skipped, problems)
+
+
+# --- chat transcripts ----------------------------------------------------------------------------------
+
+
+def read_transcript(path: str | Path) -> list[dict[str, str]]:
+    """Chat messages from a JSON list (or ``{"messages": [...]}``) or JSONL of ``{"role", "content"[, "name"]}``."""
+    from .textfile import decode, read_bytes
+
+    text, _ = decode(read_bytes(path), path)
+    try:
+        doc: Any = json.loads(text)
+        lines: list[int] | None = None
+    except json.JSONDecodeError:
+        doc, lines = [], []
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    doc.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise CountError(f"neither JSON nor JSONL: {exc.msg} (column {exc.colno})", path, n) from None
+                lines.append(n)
+    if isinstance(doc, dict):
+        doc = doc["messages"] if "messages" in doc else [doc]
+    if not isinstance(doc, list):
+        raise CountError("expected a JSON list of messages, or one message per line (JSONL)", path)
+    messages = []
+    for i, message in enumerate(doc):
+        where = f"message {i + 1}" if lines is None else f"line {lines[i]}"
+        messages.append(_message(message, path, where))
+    return messages
+
+
+def _message(message: Any, path: str | Path, where: str) -> dict[str, str]:
+    if not isinstance(message, dict):
+        raise CountError(f"{where}: a message is an object with role and content", path)
+    unknown = sorted(set(message) - set(MESSAGE_KEYS))
+    if unknown:
+        raise CountError(f"{where}: {', '.join(unknown)} cannot be counted: OpenAI documents the count of "
+                         "role, content and name only", path)
+    if not isinstance(message.get("role"), str):
+        raise CountError(f"{where}: role must be a string", path)
+    content = message.get("content")
+    if content is None:
+        content = ""  # an assistant message that only calls tools
+    if not isinstance(content, str):
+        raise CountError(f"{where}: content must be a string (content parts are not counted)", path)
+    if "name" in message and not isinstance(message["name"], str):
+        raise CountError(f"{where}: name must be a string", path)
+    return {"role": message["role"], "content": content, **({"name": message["name"]} if "name" in message else {})}
+
+
+def message_tokens(messages: Sequence[dict[str, str]], counts: Sequence[int]) -> int:
+    """A transcript's tokens from the counts of its values (role, content, name in order), with the overhead."""
+    names = sum(1 for m in messages if "name" in m)
+    return TOKENS_PER_MESSAGE * len(messages) + sum(counts) + TOKENS_PER_NAME * names + TOKENS_REPLY_PRIMING
+
+
+def count_messages(
+    paths: Sequence[str],
+    encodings: Sequence[str] = (DEFAULT,),
+    *,
+    divisor: int = 4,
+    cwd: Path | None = None,
+    progress: Progress | None = None,
+) -> CountResult:
+    """The tokens a chat model is sent for each transcript, per OpenAI's documented overhead."""
+    resolved = resolve_all(encodings)
+    cwd = cwd or Path.cwd()
+    transcripts: list[tuple[str, list[dict[str, str]]]] = []
+    problems: list[Problem] = []
+    for arg in paths:
+        try:
+            transcripts.append((arg, read_transcript(cwd / arg)))
+        except LedgerkitError as exc:
+            problems.append(Problem(arg, exc.message if exc.line is None else f"line {exc.line}: {exc.message}"))
+    texts = [value for _, messages in transcripts for m in messages for value in m.values()]
+    counts = count_many(texts, [r.name for r in resolved], progress=_of(progress, len(texts)))
+    files, offset = [], 0
+    for arg, messages in transcripts:
+        size = sum(len(m) for m in messages)
+        chars = sum(len(value) for m in messages for value in m.values())
+        tokens = {name: message_tokens(messages, values[offset : offset + size]) for name, values in counts.items()}
+        files.append(Counted(arg, chars, token_estimate(chars, divisor), tokens, len(messages)))
+        offset += size
+    return CountResult(files, resolved, divisor, [], problems, messages=True)
+
+
+# --- a progress bar ------------------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """One line on a terminal's stderr, shown only once a run has lasted ``delay`` seconds."""
+
+    def __init__(self, stream: IO[str], *, delay: float = 1.0, interval: float = 0.1, width: int = 30,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.stream, self.delay, self.interval, self.width, self.clock = stream, delay, interval, width, clock
+        self.started = clock()
+        self.drawn: float | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self.clock()
+        if now - self.started < self.delay:
+            return
+        if self.drawn is not None and now - self.drawn < self.interval and done < total:
+            return
+        self.drawn = now
+        percent = done * 100 // total if total else 100
+        filled = self.width * percent // 100
+        self.stream.write(f"\rcounting tokens [{'#' * filled}{'.' * (self.width - filled)}] {percent:3d}%")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Erase the bar, if it was drawn."""
+        if self.drawn is not None:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
