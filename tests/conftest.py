@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -12,6 +13,17 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample_ledgers"
 REFERENCE = SAMPLE / "token_budget_ledger.md"
 DATA = Path(__file__).resolve().parent / "data"
+#: Set to rewrite the expected files from the current output; review the diff before committing it.
+REGENERATE = os.environ.get("LEDGERKIT_REGENERATE_GOLDEN") == "1"
+
+
+def check_golden(expected: Path, actual: str | bytes) -> None:
+    """Compare output with its golden file, byte for byte (LEDGERKIT_REGENERATE_GOLDEN=1 rewrites it)."""
+    data = actual.encode("utf-8") if isinstance(actual, str) else actual
+    if REGENERATE:
+        expected.parent.mkdir(parents=True, exist_ok=True)
+        expected.write_bytes(data)
+    assert data.decode("utf-8") == expected.read_bytes().decode("utf-8")  # a readable diff on failure
 
 
 def make_files(root: Path, files: dict[str, str | bytes]) -> None:

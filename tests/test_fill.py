@@ -14,18 +14,10 @@ from ledgerkit.errors import LedgerkitError
 from ledgerkit.fill import fill, fill_file
 from ledgerkit.parse import load, parse
 
-from .conftest import DATA, ledger, make_files, record
+from .conftest import DATA, check_golden, ledger, make_files, record
 
 GOLDEN = DATA / "fill"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "ledger.md").exists())
-#: Set to rewrite the expected files from the current output; review the diff before committing it.
-REGENERATE = os.environ.get("LEDGERKIT_REGENERATE_GOLDEN") == "1"
-
-
-def _check_golden(expected: Path, actual: bytes) -> None:
-    if REGENERATE:
-        expected.write_bytes(actual)
-    assert actual == expected.read_bytes()
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -33,8 +25,8 @@ def test_golden(case, tmp_path, monkeypatch):
     shutil.copytree(GOLDEN / case, tmp_path / case, ignore=shutil.ignore_patterns("expected.*"))
     monkeypatch.chdir(tmp_path / case)
     result = fill(load("ledger.md"), config=Config(), root=".")
-    _check_golden(GOLDEN / case / "expected.md", result.data())
-    _check_golden(GOLDEN / case / "expected.txt", format_text(result.diagnostics).encode())
+    check_golden(GOLDEN / case / "expected.md", result.data())
+    check_golden(GOLDEN / case / "expected.txt", format_text(result.diagnostics).encode())
 
 
 def test_golden_reference_sample(sample, monkeypatch):
@@ -42,7 +34,7 @@ def test_golden_reference_sample(sample, monkeypatch):
     result = fill(load(sample.name))
     assert result.diagnostics == []
     assert result.filled == ["TB-LEDGER-20250816-001", "TB-LEDGER-20250816-002"]
-    _check_golden(GOLDEN / "reference.expected.md", result.data())
+    check_golden(GOLDEN / "reference.expected.md", result.data())
 
 
 def test_only_placeholders_and_summary_change_in_the_reference(sample):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime
 from fractions import Fraction
@@ -19,10 +18,9 @@ from ledgerkit.init import init_file, new_ledger
 from ledgerkit.parse import load, parse
 from ledgerkit.verify import verify
 
-from .conftest import DATA, make_files
+from .conftest import DATA, check_golden, make_files
 
 GOLDEN = DATA / "init"
-REGENERATE = os.environ.get("LEDGERKIT_REGENERATE_GOLDEN") == "1"
 
 #: The reference ledger's sections, in order, as (Korean heading, English heading) fragments.
 SECTIONS = [
@@ -47,10 +45,7 @@ def run(*args: str):
 def test_golden(lang):
     # The whole text, reviewed once: a change to a template shows up here as a diff to review.
     text = new_ledger(lang=lang, config=Config())
-    expected = GOLDEN / f"ledger.{lang}.md"
-    if REGENERATE:
-        expected.write_text(text, encoding="utf-8")
-    assert text == expected.read_text(encoding="utf-8")
+    check_golden(GOLDEN / f"ledger.{lang}.md", text)
 
 
 @pytest.mark.parametrize(("lang", "column"), [("ko", 0), ("en", 1)])
