@@ -51,6 +51,7 @@ class FillResult:
     text: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
     filled: list[str] = field(default_factory=list)  # RUN_IDs that received figures
+    entries: list[Entry] = field(default_factory=list)  # each record with its figures as filled
     written: bool = False  # set by fill_file when the file was replaced
 
     @property
@@ -101,7 +102,7 @@ def fill(
             filled.append(record.run_id)
     text = _apply(ledger, edits, _summary_lines(ledger, entries, config))
     _prove_only_owned_changed(ledger, text)
-    return FillResult(ledger, text, diagnostics, filled)
+    return FillResult(ledger, text, diagnostics, filled, entries)
 
 
 def fill_file(
