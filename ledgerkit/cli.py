@@ -368,6 +368,254 @@ def count(
     sys.exit(EXIT_ERROR if result.problems else EXIT_OK)
 
 
+# --- reports -------------------------------------------------------------------------------------------
+
+_output_option = click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (atomically) instead of standard output.",
+)
+_encoding_option = click.option(
+    "--encoding", "-e", metavar="NAME",
+    help="Count exact tokens with this encoding too (default: the configuration's encoding, if any).",
+)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from .textfile import write_atomic
+
+    if not output.parent.is_dir():
+        raise LedgerkitError("no such folder", output.parent)
+    write_atomic(output, text.encode("utf-8"))
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+
+def _figured(path: Path, config_file: Path | None, templates: Path | None, root: Path | None) -> Any:
+    from .parse import load
+    from .report import figured
+
+    return figured(load(path), _config(path, config_file, templates), root)
+
+
+def _finish(diagnostics: list[Diagnostic]) -> None:
+    """Problems met while reporting go to stderr (stdout holds the report); they make the exit code 1."""
+    if diagnostics:
+        click.echo(FORMATTERS["text"](diagnostics), nl=False, err=True)
+    sys.exit(EXIT_PROBLEMS if has_errors(diagnostics) else EXIT_OK)
+
+
+@cli.command()
+@click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--session", "session_id", required=True, metavar="ID", help="The session's CONTEXT_ID.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True,
+              help="Markdown (Unicode bars), one self-contained HTML page (SVG chart), or JSON.")
+@_output_option
+@_root_option
+@_encoding_option
+@_config_option
+@_templates_option
+def rollup(ledger: Path, session_id: str, fmt: str, output: Path | None, root: Path | None, encoding: str | None,
+           config_file: Path | None, templates: Path | None) -> None:
+    """One session's story: totals, records, utilization chart, threshold events, allocation, sources.
+
+    Figures are those `ledgerkit fill` computes (nothing is written to the ledger); the sources are
+    measured now, largest first, with exact token counts where an encoding is given or configured.
+    Rendered from templates/rollup.md.j2 or rollup.html.j2; --templates overrides them.
+
+    \b
+    Example:
+      ledgerkit rollup ledger.md --session GG-SESS-20250816-1620
+      ledgerkit rollup ledger.md --session GG-SESS-20250816-1620 --format html -o rollup.html
+    """
+    from .render import render
+    from .report import chart
+    from .report import rollup as make_rollup
+
+    f = _figured(ledger, config_file, templates, root)
+    report, problems = make_rollup(f, session_id, root=root, encoding=encoding)
+    if fmt == "json":
+        text = _json(report.as_json())
+    else:
+        context = {"rollup": report, "chart": chart(report.rows, report.thresholds)}
+        text = render(f"rollup.{fmt}.j2", context, f.config.templates)
+    _emit(text, output)
+    _finish([*f.diagnostics, *problems])
+
+
+@cli.command()
+@click.argument("ledgers", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "csv"]), default="md", show_default=True,
+              help="A Markdown table, JSON, or CSV.")
+@_output_option
+@_root_option
+@_config_option
+@_templates_option
+def report(ledgers: tuple[Path, ...], fmt: str, output: Path | None, root: Path | None, config_file: Path | None,
+           templates: Path | None) -> None:
+    """One row per session, across every ledger given: entries, tokens, peak, last action, first and last time.
+
+    \b
+    Example:
+      ledgerkit report ledgers/*.md --format csv -o sessions.csv
+    """
+    from .render import render
+    from .report import session_rows
+
+    figured = [_figured(path, config_file, templates, root) for path in ledgers]
+    rows = session_rows(figured)
+    if fmt == "json":
+        text = _json([r.as_json() for r in rows])
+    elif fmt == "csv":
+        from .export import dumps
+        from .report import SESSION_COLUMNS
+
+        text = dumps([r.as_json() for r in rows], "csv", SESSION_COLUMNS)
+    else:
+        text = render("report.md.j2", {"rows": rows, "ledgers": [f.ledger.display_path for f in figured]},
+                      figured[0].config.templates)
+    _emit(text, output)
+    _finish([d for f in figured for d in f.diagnostics])
+
+
+@cli.command()
+@click.argument("ledgers", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--session", "sessions", multiple=True, metavar="ID",
+              help="A session's CONTEXT_ID: the baseline first, then the optimized one.")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@_output_option
+@_root_option
+@_config_option
+@_templates_option
+def compare(ledgers: tuple[Path, ...], sessions: tuple[str, ...], fmt: str, output: Path | None, root: Path | None,
+            config_file: Path | None, templates: Path | None) -> None:
+    """Compare a baseline with an optimized session: tokens, characters, saving, peaks, sources added and dropped.
+
+    Give one ledger and two --session (baseline first), or two ledgers: each whole, or with two --session,
+    the first session from the first ledger and the second from the second. Sources are measured now.
+
+    \b
+    Example:
+      ledgerkit compare ledger.md --session GG-SESS-A --session GG-SESS-B
+      ledgerkit compare before.md after.md
+    """
+    from .render import render
+    from .report import compare as make_comparison
+    from .report import side
+
+    if len(ledgers) > 2:
+        raise click.UsageError("compare takes one ledger with two --session, or two ledgers")
+    if len(ledgers) == 1 and len(sessions) != 2:
+        raise click.UsageError("with one ledger, name the two sessions: --session BASELINE --session OPTIMIZED")
+    if len(ledgers) == 2 and len(sessions) not in (0, 2):
+        raise click.UsageError("with two ledgers, give no --session (compare them whole) or two")
+    figured = [_figured(path, config_file, templates, root) for path in ledgers]
+    pairs = list(zip(figured * 2 if len(figured) == 1 else figured, sessions or (None, None)))
+    (a, problems_a), (b, problems_b) = (side(f, s, root) for f, s in pairs)
+    comparison = make_comparison(a, b)
+    if fmt == "json":
+        text = _json(comparison.as_json())
+    else:
+        text = render("compare.md.j2", {"c": comparison}, figured[0].config.templates)
+    _emit(text, output)
+    _finish([d for f in figured for d in f.diagnostics] + problems_a + problems_b)
+
+
+@cli.command()
+@click.option("--source", "sources", required=True, multiple=True, metavar="PATH",
+              help="A source, written as in SOURCE_FILES (path:START-END, path#L7, globs). Repeat for more.")
+@click.option("--budget", type=click.IntRange(min=1), help="The budget in tokens.")
+@click.option("--model", "model_name", metavar="NAME",
+              help="Take the budget from this model's context window less its output limit (`ledgerkit models` lists them).")
+@click.option("--full-window", is_flag=True, help="With --model: budget the whole context window, reserving nothing for the reply.")
+@_encoding_option
+@click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
+              help="A ledger whose SESSION_BUDGET_C and section 3 advice to use (default: a new ledger's advice).")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@_root_option
+@_config_option
+@_templates_option
+def plan(sources: tuple[str, ...], budget: int | None, model_name: str | None, full_window: bool,
+         encoding: str | None, ledger: Path | None, fmt: str, root: Path | None, config_file: Path | None,
+         templates: Path | None) -> None:
+    """What a record with these sources would measure, before anyone loads them. Exit 1 if over budget.
+
+    Characters, the estimate, exact tokens (with --encoding, a model's encoding or the configuration's),
+    utilization, the alert and what the ledger's policy says to do at that level. A relative path is
+    relative to the current folder; a /path that does not exist is looked up under the source root.
+
+    \b
+    Example:
+      ledgerkit plan --source docs/ --source notes.md:1-80 --model gpt-4.1
+      ledgerkit plan --source 'src/**/*.py' --budget 130000 --ledger ledger.md
+    """
+    from .parse import load
+    from .plan import plan as make_plan
+    from .render import render
+
+    if full_window and model_name is None:
+        raise click.UsageError("--full-window goes with --model")
+    config = _config(ledger if ledger is not None else Path.cwd() / "-", config_file, templates)
+    result = make_plan(sources, config=config, ledger=load(ledger) if ledger else None, budget=budget,
+                       model_name=model_name, full_window=full_window, encoding=encoding, root=root)
+    click.echo(_json(result.as_json()) if fmt == "json" else render("plan.md.j2", {"plan": result}, config.templates), nl=False)
+    sys.exit(EXIT_PROBLEMS if result.over_budget else EXIT_OK)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def models(as_json: bool) -> None:
+    """The models `plan --model` knows: context window, output limit, encoding, and where each figure is from.
+
+    \b
+    Example:
+      ledgerkit models
+      ledgerkit models --json
+    """
+    from .plan import models as table
+
+    known = sorted(set(table().values()), key=lambda m: (m.provider, m.family, m.name))
+    if as_json:
+        click.echo(_json([{"name": m.name, "family": m.family, "provider": m.provider, "aliases": list(m.aliases),
+                           "context_window": m.context_window, "max_output": m.max_output, "encoding": m.encoding,
+                           "source": m.source, "as_of": m.as_of} for m in known]), nl=False)
+        return
+    width = max(len(m.name) for m in known)
+    for m in known:
+        click.echo(f"{m.name:<{width}}  {m.context_window:>9,} context  {m.max_output:>7,} output  "
+                   f"{m.encoding or '(estimate)':<11}  {m.source} ({m.as_of})")
+
+
+@cli.command()
+@click.argument("ledgers", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv"]), default="json", show_default=True)
+@_output_option
+@_root_option
+@_config_option
+def export(ledgers: tuple[Path, ...], fmt: str, output: Path | None, root: Path | None, config_file: Path | None) -> None:
+    """Every record as typed data: integers, utilization as a number, ISO 8601 times, sources as a list.
+
+    One object per record with the line where it starts, for pandas, DuckDB or a spreadsheet. In CSV,
+    a list or mapping is one cell holding its JSON.
+
+    \b
+    Example:
+      ledgerkit export ledger.md --format jsonl -o records.jsonl
+      ledgerkit export ledger.md --format csv | duckdb -c "SELECT * FROM read_csv('/dev/stdin')"
+    """
+    from .export import dumps, records
+
+    figured = [_figured(path, config_file, None, root) for path in ledgers]
+    _emit(dumps([r for f in figured for r in records(f)], fmt), output)
+    _finish([d for f in figured for d in f.diagnostics])
+
+
 def main() -> None:
     """Console entry point: a traceback never reaches a user (LEDGERKIT_TRACEBACK=1 shows it)."""
     try:

@@ -6,6 +6,7 @@ Templates run in Jinja's sandbox; HTML templates autoescape.
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -16,7 +17,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import TemplateError
-from .figures import format_percent
+from .figures import format_percent, plain_number
 
 PLACEHOLDER = "[fill]"
 
@@ -50,6 +51,43 @@ def percent(value: Fraction | None) -> str:
     return PLACEHOLDER if value is None else format_percent(Fraction(value))
 
 
+def _bar(value: Fraction | None) -> str:
+    from .report import bar
+
+    return bar(value)
+
+
+def _iso(value: Any) -> str:
+    from .report import iso
+
+    return iso(value) or ""
+
+
+def dash(value: Any) -> str:
+    """A figure in a report: ``—`` where it cannot be had."""
+    return "—" if value is None else str(value)
+
+
+def pct(value: Fraction | None) -> str:
+    """A utilization in a report: ``3.79%`` (two decimals, toward zero), ``—`` where it cannot be had."""
+    return "—" if value is None else f"{format_percent(Fraction(value))}%"
+
+
+def md_cell(value: Any) -> str:
+    """Ledger text made safe for a Markdown table cell: no pipe splits the row, no newline ends it, and no
+    raw HTML reaches a renderer that would run it."""
+    text = "" if value is None else str(value)
+    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def md_code(value: Any) -> str:
+    """Ledger text as an inline code span (a path), with a fence longer than any backtick run inside."""
+    text = " ".join(str(value).split()).replace("|", "\\|")
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def environment(templates: str | Path | None = None) -> SandboxedEnvironment:
     loaders: list[jinja2.BaseLoader] = []
     if templates is not None:
@@ -63,6 +101,13 @@ def environment(templates: str | Path | None = None) -> SandboxedEnvironment:
     )
     env.filters["figure"] = figure
     env.filters["percent"] = percent
+    env.filters["dash"] = dash
+    env.filters["pct"] = pct
+    env.filters["plain"] = lambda v: dash(None if v is None else plain_number(Fraction(v)))
+    env.filters["md_cell"] = md_cell
+    env.filters["md_code"] = md_code
+    env.filters["bar"] = _bar
+    env.filters["iso"] = _iso
     return env
 
 

@@ -1,0 +1,277 @@
+"""Plan a context load before it happens: what a record with these sources would measure, and the alert.
+
+The budget comes from ``--budget``, a model's context window (``ledgerkit/data/models.yaml``), the
+ledger's SESSION_BUDGET_C or the configuration, in that order; the advice at each level is the ledger's
+own section 3, or that of a new ledger when none is given.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Sequence
+
+from .config import Config
+from .errors import LedgerkitError
+from .figures import session_budget, token_estimate, utilization, written_percent
+from .measure import Measurer, SourceError, parse_source
+from .parse import Entry, Ledger, parse
+from .report import note_for, number
+from .token_count import source_text
+
+MODELS = "models.yaml"
+
+
+class UnknownModel(LedgerkitError):
+    """A --model that the shipped table does not know."""
+
+
+class PlanError(LedgerkitError):
+    """A plan cannot be made: a source cannot be read, or there is no budget."""
+
+
+# --- the model table -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model's limits, in tokens, as its provider documents them (``source``, ``as_of``)."""
+
+    name: str
+    family: str
+    provider: str
+    context_window: int
+    max_output: int
+    encoding: str | None
+    source: str
+    as_of: str
+    aliases: tuple[str, ...] = ()
+    output_in_window: bool = True  # False: context_window is an input limit, the reply comes on top
+
+    @property
+    def input_room(self) -> int:
+        """What is left for the context when the reply may use its whole output limit."""
+        return self.context_window - self.max_output if self.output_in_window else self.context_window
+
+
+def _int(value: Any, name: str, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise LedgerkitError(f"models.yaml: {name}.{key} is not a positive whole number: {value!r}")
+    return value
+
+
+@lru_cache(maxsize=1)
+def models() -> dict[str, Model]:
+    """The shipped table, by name and alias (lower case)."""
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="safe").load(files("ledgerkit").joinpath("data", MODELS).read_text(encoding="utf-8"))
+    table: dict[str, Model] = {}
+    for name, spec in (data or {}).get("models", {}).items():
+        model = Model(
+            name=str(name),
+            family=str(spec["family"]),
+            provider=str(spec["provider"]),
+            context_window=_int(spec.get("context_window"), name, "context_window"),
+            max_output=_int(spec.get("max_output"), name, "max_output"),
+            encoding=spec.get("encoding"),
+            source=str(spec["source"]),
+            as_of=str(spec["as_of"]),
+            aliases=tuple(str(a) for a in spec.get("aliases") or ()),
+            output_in_window=bool(spec.get("output_in_window", True)),
+        )
+        for key in (model.name, *model.aliases):
+            table[key.lower()] = model
+    return table
+
+
+def model(name: str) -> Model:
+    """A model by name or alias (any case); an unknown one is an error listing the known ones."""
+    table = models()
+    found = table.get(name.strip().lower())
+    if found is None:
+        known = ", ".join(sorted({m.name for m in table.values()}))
+        raise UnknownModel(f"unknown model {name!r}; known models: {known}")
+    return found
+
+
+# --- the plan --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedSource:
+    label: str
+    chars: int
+    tokens: int  # estimated
+    exact: int | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    sources: tuple[PlannedSource, ...]
+    divisor: int
+    budget: int
+    budget_from: str  # where the budget came from, for people
+    model: Model | None
+    encoding: str | None  # the label of the counts in ``exact``
+    action: str  # from the estimate, as the record would write it
+    note: str | None  # what the ledger's policy says to do at that level
+    exact_action: str | None
+
+    @property
+    def chars(self) -> int:
+        return sum(s.chars for s in self.sources)
+
+    @property
+    def tokens(self) -> int:
+        return token_estimate(self.chars, self.divisor)
+
+    @property
+    def exact(self) -> int | None:
+        counts = [s.exact for s in self.sources]
+        return None if not counts or None in counts else sum(counts)  # type: ignore[arg-type]
+
+    @property
+    def utilization(self) -> Fraction:
+        return utilization(self.tokens, self.budget)
+
+    @property
+    def exact_utilization(self) -> Fraction | None:
+        return None if self.exact is None else utilization(self.exact, self.budget)
+
+    @property
+    def over_budget(self) -> bool:
+        """Over budget by the estimate, or by the exact count when there is one."""
+        return self.tokens > self.budget or (self.exact is not None and self.exact > self.budget)
+
+    def as_json(self) -> dict[str, Any]:
+        m = self.model
+        return {
+            "sources": [{"path": s.label, "char_count": s.chars, "token_estimate": s.tokens, "token_count": s.exact}
+                        for s in self.sources],
+            "char_count": self.chars,
+            "token_estimate": self.tokens,
+            "token_count": self.exact,
+            "encoding": self.encoding,
+            "budget": self.budget,
+            "budget_from": self.budget_from,
+            "model": None if m is None else {"name": m.name, "context_window": m.context_window,
+                                              "max_output": m.max_output, "source": m.source, "as_of": m.as_of},
+            "utilization": number(written_percent(self.utilization)),
+            "threshold_action": self.action,
+            "exact_utilization": None if self.exact_utilization is None else number(written_percent(self.exact_utilization)),
+            "exact_threshold_action": self.exact_action,
+            "note": self.note,
+            "over_budget": self.over_budget,
+        }
+
+
+def _default_notes(config: Config) -> Ledger:
+    """A new ledger's text, for its section 3 (the advice at each level) when no ledger is given."""
+    from .init import new_ledger
+
+    return parse(new_ledger(lang="en", budget=1, config=config))
+
+
+def plan(
+    paths: Sequence[str],
+    *,
+    config: Config,
+    ledger: Ledger | None = None,
+    budget: int | None = None,
+    model_name: str | None = None,
+    full_window: bool = False,
+    encoding: str | None = None,
+    root: str | Path | None = None,
+    cwd: str | Path | None = None,
+) -> Plan:
+    """Measure ``paths`` (SOURCE_FILES entries: ranges and globs work) as a record would.
+
+    A relative path is relative to ``cwd``; an absolute one is that file, and one that does not exist
+    is looked up under the source root, as a record's leading ``/`` is.
+    """
+    if budget is not None and model_name is not None:
+        raise PlanError("give --budget or --model, not both")
+    chosen = model(model_name) if model_name is not None else None
+    budget_from: str
+    if budget is not None:
+        budget_from = "--budget"
+    elif chosen is not None:
+        budget = chosen.context_window if full_window else chosen.input_room
+        if full_window or not chosen.output_in_window:
+            budget_from = f"{chosen.name}'s context window" + ("" if chosen.output_in_window else " (input limit)")
+        else:
+            budget_from = f"{chosen.name}: context window {chosen.context_window} - output limit {chosen.max_output}"
+    else:
+        budget = session_budget(ledger, config) if ledger is not None else config.budget
+        budget_from = "the ledger's SESSION_BUDGET_C" if ledger is not None and ledger.budget else "the configuration"
+    if budget is None:
+        raise PlanError("no budget: give --budget N or --model NAME (or a ledger that declares SESSION_BUDGET_C)")
+    if encoding is None:
+        encoding = (chosen.encoding or chosen.name) if chosen is not None else config.encoding
+
+    sources = _measure(paths, config, root, Path(cwd) if cwd else Path.cwd(), encoding)
+    estimate = token_estimate(sum(s.chars for s in sources), config.divisor)
+    action = config.thresholds.action(utilization(estimate, budget))
+    policy = ledger if ledger is not None and ledger.threshold_notes else _default_notes(config)
+    _, note = note_for(policy, config.thresholds, action)
+    exact = None if any(s.exact is None for s in sources) else sum(s.exact for s in sources)  # type: ignore[misc]
+    exact_action = None if exact is None else config.thresholds.action(utilization(exact, budget))
+    label = None
+    if encoding is not None:
+        from .tokens import label as encoding_label
+
+        label = encoding_label(encoding)
+    return Plan(tuple(sources), config.divisor, budget, budget_from, chosen, label, action, note, exact_action)
+
+
+def _measure(paths: Sequence[str], config: Config, root: str | Path | None, cwd: Path,
+             encoding: str | None) -> list[PlannedSource]:
+    from .measure import source_root
+
+    source_root_folder = source_root(cwd / "-", config, root)
+    # Paths given on the command line are the user's own: measured wherever they are ("/" is the root).
+    stand_in = parse("", path=str(cwd / "-"))
+    measurer = Measurer(stand_in, config, root=Path(os.sep))
+    measured = []
+    problems: list[str] = []
+    seen: set[tuple[Any, ...]] = set()
+    for written in paths:
+        spec = parse_source(Entry(1, 1, written))
+        if spec is None:
+            problems.append(f"{written!r} names no source")
+            continue
+        if spec.path.startswith("/") and not os.path.lexists(spec.path.split("*", 1)[0] or "/"):
+            spec = type(spec)(str(source_root_folder / spec.path.lstrip("/")), spec.start, spec.end, 1, 1)
+        resolved, diagnostics = measurer.resolve(spec)
+        problems.extend(d.message for d in diagnostics)
+        for source in resolved:
+            if source.key in seen:
+                continue
+            seen.add(source.key)
+            try:
+                measured.append(measurer.measure_source(source))
+            except SourceError as exc:
+                problems.append(f"source {written} {exc.message}")
+    if problems:
+        raise PlanError("; ".join(problems))
+    exact: list[int | None] = [None] * len(measured)
+    if encoding is not None and measured:
+        from . import tokens
+
+        exact = list(tokens.count([source_text(m.text, m.source.start, m.source.end) for m in measured], encoding))
+    return [PlannedSource(_shown(m.source.path, m.source.label, cwd), m.chars, token_estimate(m.chars, config.divisor), n)
+            for m, n in zip(measured, exact)]
+
+
+def _shown(path: Path, label: str, cwd: Path) -> str:
+    """A measured path as the user gave it: relative to the current folder when inside it."""
+    suffix = label[len("/" + path.relative_to(Path(os.sep)).as_posix()):]
+    try:
+        return path.relative_to(cwd.resolve()).as_posix() + suffix
+    except ValueError:
+        return path.as_posix() + suffix

@@ -1,0 +1,95 @@
+"""export: every record as typed data, in JSON, JSON Lines and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from fractions import Fraction
+
+import pytest
+from click.testing import CliRunner
+
+from ledgerkit.cli import cli
+from ledgerkit.config import Config
+from ledgerkit.export import COLUMNS
+from ledgerkit.figures import read_written
+from ledgerkit.parse import load
+
+from .conftest import DATA, check_golden, ledger, make_files, record
+
+GOLDEN = DATA / "reports"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+def test_export_golden(sample, monkeypatch, fmt):
+    monkeypatch.chdir(sample.parent)
+    result = run("export", sample.name, "--format", fmt)
+    assert result.exit_code == 0, result.output
+    check_golden(GOLDEN / f"export.{fmt}", result.stdout)
+
+
+def test_json_is_typed_and_agrees_with_the_filled_ledger(sample, monkeypatch):
+    monkeypatch.chdir(sample.parent)
+    data = json.loads(run("export", sample.name).stdout)
+    assert run("fill", sample.name).exit_code == 0
+    filled = load(sample.name)
+    assert len(data) == len(filled.records) == 2
+    for item, r in zip(data, filled.records):
+        w, _ = read_written(r, filled, Config())
+        assert list(item) == list(COLUMNS)
+        assert item["run_id"] == r.run_id and item["line"] == r.line
+        assert isinstance(item["char_count"], int) and item["char_count"] == w.chars
+        assert isinstance(item["token_estimate"], int) and item["token_estimate"] == w.tokens
+        assert isinstance(item["budget"], int) and item["budget"] == 130000
+        assert isinstance(item["utilization"], float) and Fraction(str(item["utilization"])) == w.utilization
+        assert item["threshold_action"] == w.action
+        assert datetime.fromisoformat(item["local_ts"]).utcoffset().total_seconds() == 9 * 3600
+        assert datetime.fromisoformat(item["utc_ts"].replace("Z", "+00:00")) == datetime.fromisoformat(item["local_ts"])
+        assert isinstance(item["sources"], list) and all(s.startswith("/gumgang_meeting/") for s in item["sources"])
+        assert sum(item["distribution"].values()) == 100
+    assert len(data[0]["sources"]) == 7 and data[1]["notes"] == ["15분 미니 롤업/“CHECKPOINT NOW” 트리거 시 갱신."]
+
+
+def test_jsonl_and_csv_carry_the_same_records(sample, monkeypatch):
+    monkeypatch.chdir(sample.parent)
+    as_json = json.loads(run("export", sample.name).stdout)
+    as_jsonl = [json.loads(line) for line in run("export", sample.name, "--format", "jsonl").stdout.splitlines()]
+    assert as_jsonl == as_json
+    rows = list(csv.DictReader(io.StringIO(run("export", sample.name, "--format", "csv").stdout)))
+    for item, r in zip(as_json, rows):
+        assert int(r["char_count"]) == item["char_count"] and float(r["utilization"]) == item["utilization"]
+        assert json.loads(r["sources"]) == item["sources"]  # a list is one cell holding its JSON
+        assert json.loads(r["distribution"]) == item["distribution"]
+
+
+def test_missing_figures_are_null_and_an_exact_count_is_exported(tmp_path):
+    rec = record(1, char_count="[fill]", extra="- TOKEN_COUNT (o200k_base): [fill]")
+    make_files(tmp_path, {"ledger.md": ledger(rec, record(2, ("gone.md",))), "a.md": "hello world"})
+    result = run("export", str(tmp_path / "ledger.md"), "--format", "jsonl")
+    assert result.exit_code == 1  # gone.md is reported; the rest is exported
+    assert "LK201" in result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["char_count"] == 11 and first["token_counts"] == {"o200k_base": 2}
+    assert second["char_count"] is None and second["utilization"] is None and second["threshold_action"] is None
+    csv_row = list(csv.DictReader(io.StringIO(run("export", str(tmp_path / "ledger.md"), "--format", "csv").stdout)))[1]
+    assert csv_row["char_count"] == "" and csv_row["token_counts"] == "{}"
+
+
+def test_export_of_many_ledgers_names_each(tmp_path):
+    make_files(tmp_path, {"a/ledger.md": ledger(record(1, char_count="4")), "b/ledger.md": ledger(record(1, char_count="8")),
+                          "a/a.md": "", "b/a.md": ""})
+    data = json.loads(run("export", str(tmp_path / "a/ledger.md"), str(tmp_path / "b/ledger.md")).stdout)
+    assert [(d["ledger"], d["char_count"]) for d in data] == [(str(tmp_path / "a/ledger.md"), 4),
+                                                               (str(tmp_path / "b/ledger.md"), 8)]
+
+
+def test_a_missing_ledger_is_one_line_and_exit_2(tmp_path):
+    result = run("export", str(tmp_path / "nope.md"))
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "nope.md" in result.stderr

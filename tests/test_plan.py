@@ -1,0 +1,180 @@
+"""plan: a context load measured before it happens; the shipped table of models."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ledgerkit.cli import cli
+from ledgerkit.config import Config
+from ledgerkit.plan import PlanError, UnknownModel, model, models, plan
+
+from .conftest import DATA, check_golden, make_files
+from .tiktoken_reference import reference  # noqa: F401 - a fixture
+
+GOLDEN = DATA / "reports"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture
+def tree(tmp_path, monkeypatch) -> Path:
+    make_files(tmp_path, {"a.md": "x" * 400, "docs/b.md": "한국어 텍스트\n" * 10, "docs/c.md": "line\n" * 20})
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+# --- the model table -----------------------------------------------------------------------------------
+
+
+def test_every_model_has_sourced_dated_limits():
+    known = set(models().values())
+    assert known
+    for m in known:
+        assert m.context_window > m.max_output > 0, m.name
+        assert re.match(r"^https://", m.source), m.name
+        date.fromisoformat(m.as_of)  # a real date
+        assert m.provider in ("OpenAI", "Anthropic", "Google"), m.name
+        if m.provider == "OpenAI":
+            assert m.encoding == "o200k_base", m.name
+
+
+@pytest.mark.parametrize("family", [r"^gpt-4o", r"^gpt-4\.1", r"^o\d", r"^claude", r"^gemini"])
+def test_the_families_the_issue_names_are_there(family):
+    assert any(re.match(family, m.name) for m in models().values())
+
+
+def test_model_names_are_case_blind_and_unknown_ones_list_the_known():
+    first = next(iter(models().values()))
+    assert model(first.name.upper()) == first
+    with pytest.raises(UnknownModel) as exc:
+        model("gpt-9000")
+    message = str(exc.value)
+    assert message.startswith("unknown model 'gpt-9000'; known models: ")
+    assert all(m.name in message for m in models().values())
+
+
+def test_cli_unknown_model_is_one_line_exit_2(tree):
+    result = run("plan", "--source", "a.md", "--model", "gpt-9000")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("ledgerkit: unknown model 'gpt-9000'; known models: ") and result.stderr.count("\n") == 1
+
+
+def test_models_command_lists_the_table():
+    data = json.loads(run("models", "--json").stdout)
+    assert {d["name"] for d in data} == {m.name for m in models().values()}
+    text = run("models").stdout
+    assert all(d["source"] in text for d in data)
+
+
+# --- the plan ----------------------------------------------------------------------------------------------
+
+
+def test_plan_measures_as_a_record_would(tree):
+    p = plan(["a.md", "docs/*.md", "docs/c.md:1-5"], config=Config(), budget=1000)
+    assert [(s.label, s.chars) for s in p.sources] == [("a.md", 400), ("docs/b.md", 80), ("docs/c.md", 100),
+                                                       ("docs/c.md:1-5", 25)]
+    assert p.chars == 605 and p.tokens == 152  # ceil(605 / 4)
+    assert p.utilization == Fraction(152 * 100, 1000) and p.action == "NONE" and not p.over_budget
+
+
+@pytest.mark.parametrize(
+    ("budget", "action", "over"),
+    [(143, "NONE", False), (142, "ALERT70", False), (100, "ALERT95", False), (99, "MINIMAL", True)],
+)
+def test_plan_alert_boundaries(tree, budget, action, over):
+    p = plan(["a.md"], config=Config(), budget=budget)  # 100 tokens
+    assert (p.action, p.over_budget) == (action, over)
+
+
+def test_exit_code_is_1_over_budget_for_scripts(tree):
+    assert run("plan", "--source", "a.md", "--budget", "100").exit_code == 0
+    result = run("plan", "--source", "a.md", "--budget", "99")
+    assert result.exit_code == 1
+    assert "Over budget" in result.stdout
+
+
+def test_exact_count_over_budget_counts_too(tree, reference):
+    (tree / "dense.md").write_text("🪷" * 40, encoding="utf-8")  # 40 characters, 10 estimated, more real tokens
+    exact = len(reference["o200k_base"].encode_ordinary("🪷" * 40))
+    assert exact > 10
+    p = plan(["dense.md"], config=Config(), budget=exact - 1, encoding="o200k_base")
+    assert p.tokens == 10 and p.action == "NONE"
+    assert p.exact == exact and p.exact_action == "MINIMAL" and p.over_budget
+
+
+def test_model_budget_is_the_window_less_the_output_limit(tree):
+    m = next(iter(models().values()))
+    p = plan(["a.md"], config=Config(), model_name=m.name)
+    assert p.budget == m.context_window - m.max_output and p.model == m
+    assert plan(["a.md"], config=Config(), model_name=m.name, full_window=True).budget == m.context_window
+
+
+def test_an_input_limit_is_the_budget_whole(tree):
+    # Google writes the input limit and the output limit apart: the reply does not eat the input's room.
+    m = next(m for m in models().values() if not m.output_in_window)
+    assert plan(["a.md"], config=Config(), model_name=m.name).budget == m.context_window
+
+
+def test_aliases_name_the_same_model():
+    for m in set(models().values()):
+        assert all(model(alias) is m for alias in m.aliases)
+
+
+def test_openai_model_counts_with_its_encoding(tree, reference):
+    m = next(m for m in models().values() if m.provider == "OpenAI")
+    p = plan(["docs/b.md"], config=Config(), model_name=m.name)
+    assert p.encoding == "o200k_base"
+    assert p.exact == len(reference["o200k_base"].encode_ordinary((tree / "docs/b.md").read_text()))
+
+
+def test_budget_and_model_together_is_an_error(tree):
+    with pytest.raises(PlanError, match="not both"):
+        plan(["a.md"], config=Config(), budget=1, model_name="x")
+    assert run("plan", "--source", "a.md", "--full-window").exit_code == 2
+
+
+def test_no_budget_is_one_clear_line(tree):
+    result = run("plan", "--source", "a.md")
+    assert result.exit_code == 2
+    assert result.stderr == "ledgerkit: no budget: give --budget N or --model NAME (or a ledger that declares SESSION_BUDGET_C)\n"
+
+
+def test_missing_sources_are_all_named_in_one_line(tree):
+    result = run("plan", "--source", "nope.md", "--source", "a.md", "--source", "none/*.md", "--budget", "9")
+    assert result.exit_code == 2
+    assert result.stderr == "ledgerkit: source nope.md not found; source glob 'none/*.md' matches no file\n"
+
+
+def test_the_ledgers_budget_advice_and_root(sample, monkeypatch):
+    monkeypatch.chdir(sample.parent)
+    result = run("plan", "--source", "/gumgang_meeting/memory/memory.log", "--ledger", sample.name, "--budget", "400")
+    assert result.exit_code == 0, result.output
+    # 1383 characters -> 346 tokens -> 86.5 %: the reference ledger's own words for 85 %.
+    assert "- THRESHOLD_ACTION: ALERT85" in result.stdout
+    assert "- What to do: 경보2: L3/L4 요약 추가 20% 축소, 스니펫 메타만 유지(경로·줄 범위)" in result.stdout
+    assert "BUDGET_C: 130000 (the ledger's SESSION_BUDGET_C)" in run(
+        "plan", "--source", "/gumgang_meeting/memory/memory.log", "--ledger", sample.name).stdout
+
+
+def test_without_a_ledger_the_advice_is_a_new_ledgers(tree):
+    p = plan(["a.md"], config=Config(), budget=120)  # 100 tokens: 83 %
+    assert p.action == "ALERT70" and p.note.startswith("ALERT70: cut the L1/L2 summaries by 20%")
+
+
+@pytest.mark.parametrize("fmt", ["md", "json"])
+def test_plan_golden(sample, monkeypatch, fmt):
+    monkeypatch.chdir(sample.parent)
+    result = run("plan", "--source", "/gumgang_meeting/memory/memory.log", "--source", "gumgang_meeting/task/*.md",
+                 "--ledger", sample.name, "--budget", "2000", "--encoding", "o200k_base", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    check_golden(GOLDEN / f"plan.{fmt}", result.stdout)
+
