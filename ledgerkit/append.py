@@ -8,7 +8,6 @@ newline style, BOM kept. With ``fill`` the figures are filled at once, exactly a
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -20,7 +19,7 @@ from .errors import LedgerkitError, TemplateError
 from .figures import plain_number, session_budget
 from .fill import FillResult, fill
 from .parse import Ledger, Record, parse
-from .textfile import encode, rewrite
+from .textfile import encode, rewrite, unified_diff
 from .verify import SCOPES, read_local_ts, read_utc_ts, verify
 
 
@@ -78,9 +77,7 @@ class AppendResult:
         return encode(self.text, self.ledger.bom)
 
     def diff(self) -> str:
-        name = self.ledger.display_path
-        return "".join(difflib.unified_diff(self.ledger.text.splitlines(keepends=True),
-                                            self.text.splitlines(keepends=True), fromfile=name, tofile=name))
+        return unified_diff(self.ledger.display_path, self.ledger.text, self.text)
 
 
 # --- time ----------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ had stays exactly as it was, and every reason is reported.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -29,7 +28,7 @@ from .measure import Measurer, SourceReader
 from .parse import Field, Ledger, Record, parse
 from .sessions import Entry, Project, group
 from .history import filled_from
-from .textfile import Lines, encode, rewrite
+from .textfile import Lines, encode, rewrite, unified_diff
 from .token_count import TokenCounter, read_token_counts
 
 
@@ -67,15 +66,7 @@ class FillResult:
         return encode(self.text, self.ledger.bom)
 
     def diff(self) -> str:
-        name = self.ledger.display_path
-        return "".join(
-            difflib.unified_diff(
-                self.ledger.text.splitlines(keepends=True),
-                self.text.splitlines(keepends=True),
-                fromfile=name,
-                tofile=name,
-            )
-        )
+        return unified_diff(self.ledger.display_path, self.ledger.text, self.text)
 
 
 def fill(

@@ -61,6 +61,14 @@ def decode(data: bytes, path: str | Path) -> tuple[str, bool]:
     return text, False
 
 
+def unified_diff(name: str, before: str, after: str) -> str:
+    """The unified diff of a file's text before and after an edit, both sides named ``name``."""
+    import difflib
+
+    return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                        fromfile=name, tofile=name))
+
+
 def encode(text: str, bom: bool) -> bytes:
     return ((BOM if bom else "") + text).encode("utf-8")
 
