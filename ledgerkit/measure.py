@@ -281,6 +281,13 @@ class Measurer:
             line, column = (f.line, f.column) if f else (record.line, 1)
             return None, [Diagnostic(self.ledger.display_path, line, column, "LK104",
                                      f"record {record.run_id} names no SOURCE_FILES to measure")]
+        items, diagnostics = self.measure_each(specs)
+        if diagnostics:
+            return None, diagnostics
+        return Measurement(sum(m.chars for m in items), tuple(items)), []
+
+    def measure_each(self, specs: list[SourceSpec]) -> tuple[list[MeasuredSource], list[Diagnostic]]:
+        """Each distinct file and range the entries name, measured, and a diagnostic for each that cannot be."""
         diagnostics: list[Diagnostic] = []
         measured: dict[tuple[Path, int | None, int | None], MeasuredSource] = {}
         for spec in specs:
@@ -294,7 +301,4 @@ class Measurer:
                 except SourceError as exc:
                     shown = spec.written if not spec.is_glob else f"{source.display} (from {spec.path})"
                     diagnostics.append(self._diag(spec, exc.code, f"source {shown} {exc.message}"))
-        if diagnostics:
-            return None, diagnostics
-        items = tuple(measured.values())
-        return Measurement(sum(m.chars for m in items), items), []
+        return list(measured.values()), diagnostics

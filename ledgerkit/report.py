@@ -18,7 +18,7 @@ from .config import Config, Thresholds
 from .diagnostics import Diagnostic
 from .errors import LedgerkitError
 from .figures import plain_number, token_estimate, written_percent
-from .measure import MeasuredSource, Measurer, SourceError, source_specs
+from .measure import MeasuredSource, Measurer, source_specs
 from .parse import Ledger, Record, Share, parse
 from .sessions import Entry, Session, group
 from .token_count import source_text
@@ -296,28 +296,15 @@ def measured_sources(
     ledger: Ledger, config: Config, records: Iterable[Record], root: str | Path | None = None
 ) -> tuple[dict[tuple[Any, ...], tuple[MeasuredSource, int]], list[Diagnostic]]:
     """Each distinct source (file and range) the records load, measured now, with how many records load it."""
-    measurer = Measurer(ledger, config, root)
+    measurer = Measurer(ledger, config, root)  # its reader reads each file once, however many records load it
     found: dict[tuple[Any, ...], tuple[MeasuredSource, int]] = {}
     diagnostics: list[Diagnostic] = []
     for record in records:
-        seen: set[tuple[Any, ...]] = set()
-        for spec in source_specs(record):
-            resolved, problems = measurer.resolve(spec)
-            diagnostics.extend(problems)
-            for source in resolved:
-                if source.key in seen:
-                    continue
-                seen.add(source.key)
-                if source.key in found:
-                    ms, loads = found[source.key]
-                    found[source.key] = (ms, loads + 1)
-                    continue
-                try:
-                    found[source.key] = (measurer.measure_source(source), 1)
-                except SourceError as exc:
-                    shown = spec.written if not spec.is_glob else f"{source.display} (from {spec.path})"
-                    diagnostics.append(Diagnostic(ledger.display_path, spec.line, spec.column, exc.code,
-                                                  f"source {shown} {exc.message}"))
+        measured, problems = measurer.measure_each(source_specs(record))
+        diagnostics.extend(problems)
+        for ms in measured:
+            first, loads = found.get(ms.source.key, (ms, 0))
+            found[ms.source.key] = (first, loads + 1)
     return found, diagnostics
 
 
