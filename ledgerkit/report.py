@@ -375,25 +375,28 @@ def session_rows(ledgers: Sequence[Figured]) -> list[SessionRow]:
 class Side:
     """One side of a comparison: a session of a ledger (or a whole ledger)."""
 
-    label: str
+    session: Session  # a whole ledger is one session named by its path
     ledger: str
-    entries: tuple[Entry, ...]
     sources: dict[str, tuple[int, int]]  # source label -> (loads, estimated tokens per load)
 
     @property
+    def label(self) -> str:
+        return self.session.id
+
+    @property
     def chars(self) -> int | None:
-        return Session(self.label, self.entries).char_count_total
+        return self.session.char_count_total
 
     @property
     def tokens(self) -> int | None:
-        return Session(self.label, self.entries).token_estimate_total
+        return self.session.token_estimate_total
 
     @property
     def peak(self) -> Fraction | None:
-        return Session(self.label, self.entries).utilization_peak
+        return self.session.utilization_peak
 
     def as_json(self) -> dict[str, Any]:
-        return {"label": self.label, "ledger": self.ledger, "entries": len(self.entries), "char_count_total": self.chars,
+        return {"label": self.label, "ledger": self.ledger, "entries": self.session.count, "char_count_total": self.chars,
                 "token_estimate_total": self.tokens, "utilization_peak": number(self.peak)}
 
 
@@ -449,13 +452,13 @@ class Comparison:
 def side(figured: Figured, session_id: str | None, root: str | Path | None = None) -> tuple[Side, list[Diagnostic]]:
     """A session of a ledger, or (``session_id`` None) all its records, with its sources measured now."""
     if session_id is None:
-        entries, label = figured.entries, figured.ledger.display_path
+        session = Session(figured.ledger.display_path, figured.entries)
     else:
-        entries, label = figured.session(session_id).entries, session_id
-    found, diagnostics = measured_sources(figured.ledger, figured.config, (e.record for e in entries), root)
+        session = figured.session(session_id)
+    found, diagnostics = measured_sources(figured.ledger, figured.config, (e.record for e in session.entries), root)
     divisor = figured.config.divisor
     sources = {ms.source.label: (loads, token_estimate(ms.chars, divisor)) for ms, loads in found.values()}
-    return Side(label, figured.ledger.display_path, tuple(entries), sources), diagnostics
+    return Side(session, figured.ledger.display_path, sources), diagnostics
 
 
 def compare(baseline: Side, optimized: Side) -> Comparison:
