@@ -78,7 +78,7 @@ def build_large(folder: Path) -> None:
 
 def build_small(folder: Path) -> None:
     from ledgerkit import load
-    from ledgerkit.measure import source_specs
+    from ledgerkit.measuring.measure import source_specs
 
     first = load(corpus.SAMPLE / "token_budget_ledger.md").records[0]
     names = [spec.path.lstrip("/") for spec in source_specs(first)]
@@ -198,7 +198,7 @@ def profile(folder: Path) -> None:
     import cProfile
     import pstats
 
-    from ledgerkit.count import count_paths
+    from ledgerkit.reports.count import count_paths
 
     cProfile.runctx("count_paths([str(folder)])", globals(), {"count_paths": count_paths, "folder": folder},
                     str(WORK / "profile"))

@@ -12,12 +12,12 @@ from typing import Any, Callable
 
 import click
 
-from . import __version__
+from ._version import __version__
 from .config import Config, config_for, load_config
 from .diagnostics import FORMATTERS, Diagnostic, has_errors
 from .errors import LedgerkitError
-from .parse import may_hold_ledger
-from .textfile import read_bytes
+from .reading.parse import may_hold_ledger
+from .files.textfile import read_bytes
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
@@ -128,7 +128,7 @@ def fill(
       ledgerkit fill ledger.md
       ledgerkit fill --check --diff ledger.md
     """
-    from .fill import fill_file
+    from .writing.fill import fill_file
 
     diagnostics: list[Diagnostic] = []
     would_change = False
@@ -180,9 +180,9 @@ def verify(
       ledgerkit verify ledger.md
       ledgerkit verify --base origin/main --format github ledger.md
     """
-    from .history import base_from_git
-    from .parse import load
-    from .verify import verify as verify_ledger
+    from .checks.git import base_from_git
+    from .reading.parse import load
+    from .checks.verify import verify as verify_ledger
 
     if sum(map(bool, (base_rev, base_file, no_base))) > 1:
         raise click.UsageError("give at most one of --base, --base-file and --no-base")
@@ -235,7 +235,7 @@ def init(path: Path, budget: int | None, lang: str, force: bool, config_file: Pa
     Example:
       ledgerkit init ledger.md --budget 130000 --lang en
     """
-    from .init import init_file
+    from .writing.init import init_file
 
     new = init_file(path, budget=budget, lang=lang, config=_config(path, config_file, templates), force=force)
     budget_c = new.budget.value if new.budget is not None else None
@@ -297,7 +297,7 @@ def append(
       ledgerkit append ledger.md --scope TASK --context-id T-42 --source notes.md \\
         --at 2025-08-16T16:20 --tz Asia/Seoul
     """
-    from .append import NewRecord, append_file, parse_at
+    from .writing.append import NewRecord, append_file, parse_at
 
     new = NewRecord(scope, context_id, sources, notes)
     result = append_file(ledger, new, at=parse_at(at) if at else None, tz=tz,
@@ -346,8 +346,8 @@ def count(
       ledgerkit count docs/ README.md:1-40 --encoding o200k_base --encoding cl100k_base
       ledgerkit count --messages chat.jsonl --json
     """
-    from .count import ProgressBar, count_messages, count_paths
-    from .tokens import DEFAULT
+    from .reports.count import ProgressBar, count_messages, count_paths
+    from .tokens.names import DEFAULT
 
     config = load_config(config_file) if config_file else config_for(Path.cwd() / "-")
     progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
@@ -384,7 +384,7 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    from .textfile import write_atomic
+    from .files.textfile import write_atomic
 
     if not output.parent.is_dir():
         raise LedgerkitError("no such folder", output.parent)
@@ -398,8 +398,8 @@ def _json(value: Any) -> str:
 
 
 def _figured(path: Path, config_file: Path | None, templates: Path | None, root: Path | None) -> Any:
-    from .parse import load
-    from .report import figured
+    from .reading.parse import load
+    from .reports.records import figured
 
     return figured(load(path), _config(path, config_file, templates), root)
 
@@ -434,9 +434,9 @@ def rollup(ledger: Path, session_id: str, fmt: str, output: Path | None, root: P
       ledgerkit rollup ledger.md --session GG-SESS-20250816-1620
       ledgerkit rollup ledger.md --session GG-SESS-20250816-1620 --format html -o rollup.html
     """
-    from .render import render
-    from .report import chart
-    from .report import rollup as make_rollup
+    from .writing.render import render
+    from .reports.chart import chart
+    from .reports.rollup import rollup as make_rollup
 
     f = _figured(ledger, config_file, templates, root)
     report, problems = make_rollup(f, session_id, root=root, encoding=encoding)
@@ -465,16 +465,16 @@ def report(ledgers: tuple[Path, ...], fmt: str, output: Path | None, root: Path 
     Example:
       ledgerkit report ledgers/*.md --format csv -o sessions.csv
     """
-    from .render import render
-    from .report import session_rows
+    from .writing.render import render
+    from .reports.sessions import session_rows
 
     figured = [_figured(path, config_file, templates, root) for path in ledgers]
     rows = session_rows(figured)
     if fmt == "json":
         text = _json([r.as_json() for r in rows])
     elif fmt == "csv":
-        from .export import dumps
-        from .report import SESSION_COLUMNS
+        from .reports.export import dumps
+        from .reports.sessions import SESSION_COLUMNS
 
         text = dumps([r.as_json() for r in rows], "csv", SESSION_COLUMNS)
     else:
@@ -505,9 +505,9 @@ def compare(ledgers: tuple[Path, ...], sessions: tuple[str, ...], fmt: str, outp
       ledgerkit compare ledger.md --session GG-SESS-A --session GG-SESS-B
       ledgerkit compare before.md after.md
     """
-    from .render import render
-    from .report import compare as make_comparison
-    from .report import side
+    from .writing.render import render
+    from .reports.compare import compare as make_comparison
+    from .reports.compare import side
 
     if len(ledgers) > 2:
         raise click.UsageError("compare takes one ledger with two --session, or two ledgers")
@@ -555,9 +555,9 @@ def plan(sources: tuple[str, ...], budget: int | None, model_name: str | None, f
       ledgerkit plan --source docs/ --source notes.md:1-80 --model gpt-4.1
       ledgerkit plan --source 'src/**/*.py' --budget 130000 --ledger ledger.md
     """
-    from .parse import load
-    from .plan import plan as make_plan
-    from .render import render
+    from .reading.parse import load
+    from .reports.plan import plan as make_plan
+    from .writing.render import render
 
     if full_window and model_name is None:
         raise click.UsageError("--full-window goes with --model")
@@ -578,7 +578,7 @@ def models(as_json: bool) -> None:
       ledgerkit models
       ledgerkit models --json
     """
-    from .plan import models as table
+    from .catalog.models import models as table
 
     known = sorted(set(table().values()), key=lambda m: (m.provider, m.family, m.name))
     if as_json:
@@ -609,7 +609,7 @@ def export(ledgers: tuple[Path, ...], fmt: str, output: Path | None, root: Path 
       ledgerkit export ledger.md --format jsonl -o records.jsonl
       ledgerkit export ledger.md --format csv | duckdb -c "SELECT * FROM read_csv('/dev/stdin')"
     """
-    from .export import dumps, records
+    from .reports.export import dumps, records
 
     figured = [_figured(path, config_file, None, root) for path in ledgers]
     _emit(dumps([r for f in figured for r in records(f)], fmt), output)

@@ -255,7 +255,7 @@ KNOWN_KEYS = ("root", "templates", "divisor", "budget", "thresholds", "allocatio
 
 
 def _encoding(value: Any) -> str:
-    from .tokens import exact_problem  # loads no encoding
+    from .tokens.names import exact_problem  # loads no encoding
 
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"expected an encoding name such as o200k_base, got {value!r}")
@@ -302,7 +302,7 @@ def _allocation(value: Any, keys: tuple[str, ...], fail: Callable[..., ConfigErr
             raise fail((*keys, str(name)), str(exc)) from None
     total = sum(shares.values())
     if total != 100:
-        from .figures import plain_number  # figures imports this module
+        from .figures.numbers import plain_number  # figures imports this module
 
         raise fail(keys, f"shares must sum to 100%, they sum to {plain_number(total)}%")
     return shares

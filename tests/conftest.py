@@ -117,7 +117,7 @@ def sample(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True, scope="session")
 def _encoding_cache(tmp_path_factory) -> None:
-    """ledgerkit's encoding cache (ledgerkit/tokens.py) goes to a temporary folder, never the user's ~/.cache."""
+    """ledgerkit's encoding cache (ledgerkit/tokens/encodings.py) goes to a temporary folder, never the user's ~/.cache."""
     import os
 
     os.environ["LEDGERKIT_CACHE_DIR"] = str(tmp_path_factory.mktemp("ledgerkit-cache"))

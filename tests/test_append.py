@@ -12,14 +12,14 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
-from ledgerkit.append import NewRecord, append, local_ts, next_run_id, parse_at, record_time, utc_ts, zone
+from ledgerkit.writing.append import NewRecord, append, local_ts, next_run_id, parse_at, record_time, utc_ts, zone
 from ledgerkit.cli import cli
 from ledgerkit.config import Config
 from ledgerkit.errors import LedgerkitError, TemplateError
-from ledgerkit.fill import fill
-from ledgerkit.init import new_ledger
-from ledgerkit.parse import SCHEMA_FIELDS, load, parse
-from ledgerkit.verify import verify
+from ledgerkit.writing.fill import fill
+from ledgerkit.writing.init import new_ledger
+from ledgerkit.reading.parse import SCHEMA_FIELDS, load, parse
+from ledgerkit.checks.verify import verify
 
 from .conftest import REPO, ledger, make_files, record
 
@@ -357,7 +357,7 @@ def test_a_ledger_ending_without_a_newline(tmp_path):
 
 
 def test_a_change_on_disk_meanwhile_is_not_lost(tmp_path, monkeypatch):
-    append_module = importlib.import_module("ledgerkit.append")
+    append_module = importlib.import_module("ledgerkit.writing.append")
     path = tmp_path / "l.md"
     path.write_text(ledger(), encoding="utf-8")
     real = append_module.append

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ledgerkit import count as count_module
+from ledgerkit.reports import count as count_module
 from ledgerkit.cli import cli
-from ledgerkit.count import ProgressBar, count_messages, count_paths, folder_files, read_transcript
+from ledgerkit.reports.count import ProgressBar, count_messages, count_paths, folder_files, read_transcript
 from ledgerkit.errors import LedgerkitError
-from ledgerkit.measure import SourceReader
+from ledgerkit.measuring.measure import SourceReader
 
 from .conftest import DATA, make_files
 from .tiktoken_reference import reference  # noqa: F401
@@ -296,7 +296,7 @@ def test_the_progress_bar_is_drawn_on_a_terminal(tree):
     import sys
 
     code = (
-        "import sys, ledgerkit.count as c\n"
+        "import sys, ledgerkit.reports.count as c\n"
         "c.ProgressBar.__init__.__kwdefaults__['delay'] = 0  # every run is 'long' here\n"
         "sys.argv = ['ledgerkit', 'count', 'docs', 'src']\n"
         "from ledgerkit.cli import main\nmain()\n"

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from ledgerkit.cli import cli
 from ledgerkit.config import Config
-from ledgerkit.export import COLUMNS
-from ledgerkit.figures import read_written
-from ledgerkit.parse import load
+from ledgerkit.reports.export import COLUMNS
+from ledgerkit.figures.numbers import read_written
+from ledgerkit.reading.parse import load
 
 from .conftest import DATA, check_golden, ledger, make_files, record
 

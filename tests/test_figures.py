@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 
 from ledgerkit.config import Config, Thresholds
-from ledgerkit.figures import (
+from ledgerkit.figures.numbers import (
     format_percent,
     plain_number,
     formula_divisor,
@@ -19,7 +19,7 @@ from ledgerkit.figures import (
     utilization,
     written_percent,
 )
-from ledgerkit.parse import parse
+from ledgerkit.reading.parse import parse
 
 from .conftest import ledger, record
 
@@ -121,7 +121,7 @@ def test_read_written_reports_unreadable_figures():
 
 
 def test_a_duplicated_figure_field_is_reported_and_the_record_left_alone(tmp_path):
-    from ledgerkit.fill import fill
+    from ledgerkit.writing.fill import fill
 
     (tmp_path / "a.md").write_text("abcd", encoding="utf-8")
     text = ledger(record(1, ("a.md",), extra="- CHAR_COUNT: [fill]\n"))

@@ -11,8 +11,8 @@ import ledgerkit
 from ledgerkit.config import Config
 from ledgerkit.diagnostics import format_text
 from ledgerkit.errors import LedgerkitError
-from ledgerkit.fill import fill, fill_file
-from ledgerkit.parse import load, parse
+from ledgerkit.writing.fill import fill, fill_file
+from ledgerkit.reading.parse import load, parse
 
 from .conftest import DATA, check_golden, ledger, make_files, record
 
@@ -334,7 +334,7 @@ def test_every_problem_of_a_record_is_reported_in_one_run(tmp_path):
 def test_fill_refuses_an_edit_outside_what_it_owns(sample, monkeypatch):
     import importlib
 
-    fill_module = importlib.import_module("ledgerkit.fill")
+    fill_module = importlib.import_module("ledgerkit.writing.fill")
     real_edit = fill_module._edit
 
     def sloppy_edit(f, text):  # a bug that also eats the space before the placeholder

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from ledgerkit.config import Config
-from ledgerkit.fill import fill
-from ledgerkit.history import compare, filled_from
-from ledgerkit.parse import parse
+from ledgerkit.writing.fill import fill
+from ledgerkit.checks.history import compare, filled_from
+from ledgerkit.reading.parse import parse
 
 from .conftest import REFERENCE, ledger, record
 

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from ledgerkit.cli import cli
-from ledgerkit.parse import load
+from ledgerkit.reading.parse import load
 
 from .conftest import REPO, ledger, make_files, record
 

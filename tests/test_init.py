@@ -9,14 +9,14 @@ from fractions import Fraction
 import pytest
 from click.testing import CliRunner
 
-from ledgerkit.append import NewRecord, append, record_time
+from ledgerkit.writing.append import NewRecord, append, record_time
 from ledgerkit.cli import cli
 from ledgerkit.config import Config, load_config
 from ledgerkit.errors import LedgerkitError, TemplateError
-from ledgerkit.fill import fill
-from ledgerkit.init import init_file, new_ledger
-from ledgerkit.parse import load, parse
-from ledgerkit.verify import verify
+from ledgerkit.writing.fill import fill
+from ledgerkit.writing.init import init_file, new_ledger
+from ledgerkit.reading.parse import load, parse
+from ledgerkit.checks.verify import verify
 
 from .conftest import DATA, check_golden, make_files
 

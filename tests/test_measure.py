@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from ledgerkit.config import Config, load_config
-from ledgerkit.measure import FileText, Measurer, SourceError, parse_source, source_root
-from ledgerkit.parse import Entry, parse
+from ledgerkit.measuring.measure import FileText, Measurer, SourceError, parse_source, source_root
+from ledgerkit.reading.parse import Entry, parse
 
 from .conftest import ledger, make_files, record
 

@@ -7,7 +7,9 @@ import pytest
 from hypothesis import given, settings
 from mistune.block_parser import BlockParser
 
-from ledgerkit.parse import PLACEHOLDER, _blocks, _SpanParser, parse
+from ledgerkit.reading.blocks import _SpanParser
+from ledgerkit.reading.blocks import blocks as _blocks
+from ledgerkit.reading.parse import PLACEHOLDER, parse
 
 from .conftest import REFERENCE, dedent, ledger, record
 

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from ledgerkit.cli import cli
 from ledgerkit.config import Config
-from ledgerkit.plan import PlanError, UnknownModel, model, models, plan
+from ledgerkit.catalog.models import UnknownModel, model, models
+from ledgerkit.reports.plan import PlanError, plan
 
 from .conftest import DATA, check_golden, make_files
 from .tiktoken_reference import reference  # noqa: F401 - a fixture

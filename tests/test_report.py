@@ -15,10 +15,13 @@ from click.testing import CliRunner
 
 from ledgerkit.cli import cli
 from ledgerkit.config import Config, Thresholds
-from ledgerkit.figures import read_int, read_percent, read_written
-from ledgerkit.parse import load, parse
-from ledgerkit.render import md_cell, md_code, render
-from ledgerkit.report import UnknownSession, bar, chart, figured, note_for, rollup, row
+from ledgerkit.figures.numbers import read_int, read_percent, read_written
+from ledgerkit.reading.parse import load, parse
+from ledgerkit.writing.render import md_cell, md_code, render
+from ledgerkit.reports.chart import chart
+from ledgerkit.reports.formatting import bar
+from ledgerkit.reports.records import UnknownSession, figured, note_for, row
+from ledgerkit.reports.rollup import rollup
 
 from .conftest import DATA, check_golden, ledger, make_files, record
 from .tiktoken_reference import reference  # noqa: F401 - a fixture

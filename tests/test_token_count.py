@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ledgerkit import tokens
 from ledgerkit.cli import cli
 from ledgerkit.config import Config, config_for
 from ledgerkit.errors import ConfigError
-from ledgerkit.figures import format_percent
-from ledgerkit.fill import fill
-from ledgerkit.parse import load, parse
-from ledgerkit.token_count import check_token_counts, read_token_counts
+from ledgerkit.figures.numbers import format_percent
+from ledgerkit.writing.fill import fill
+from ledgerkit.reading.parse import load, parse
+from ledgerkit.figures.exact import check_token_counts, read_token_counts
+from ledgerkit.tokens import encodings
 
 from .conftest import ledger, make_files, record
 from .tiktoken_reference import fill_tiktoken_cache, no_network, reference  # noqa: F401
@@ -79,7 +79,7 @@ def test_crlf_sources_count_as_their_lf_text(tmp_path, reference):
 
 
 def test_fill_without_token_count_or_configured_encoding_loads_nothing(folder, monkeypatch):
-    monkeypatch.setattr(tokens, "load_encoding", lambda name: pytest.fail(f"loaded {name}"))
+    monkeypatch.setattr(encodings, "load_encoding", lambda name: pytest.fail(f"loaded {name}"))
     result = fill(parse(ledger(record(1, ("ko.md",))), str(folder / "l.md")), config=Config(), root=folder)
     assert result.diagnostics == [] and result.filled
 
@@ -153,7 +153,7 @@ def test_the_margin_decides(folder, reference):
 
 
 def test_verify_check_warns_from_the_written_count_and_loads_nothing(monkeypatch):
-    monkeypatch.setattr(tokens, "load_encoding", lambda name: pytest.fail(f"loaded {name}"))
+    monkeypatch.setattr(encodings, "load_encoding", lambda name: pytest.fail(f"loaded {name}"))
     text = ledger(
         counted("- TOKEN_COUNT (o200k_base): 1,500\n").replace("[fill_after_measure]", "4000")
         .replace("ceil(CHAR_COUNT / 4) = [fill]", "ceil(CHAR_COUNT / 4) = 1000"),

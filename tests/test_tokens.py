@@ -15,12 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledgerkit import tokens
-from ledgerkit.tokens import EncodingError, EncodingUnavailable
+from ledgerkit.tokens import encodings, engine, names
+from ledgerkit.tokens.encodings import EncodingError, EncodingUnavailable
 
 from .tiktoken_reference import DATA, constructor_args, fill_tiktoken_cache, no_network, reference  # noqa: F401
 
-SHIPPED = sorted(tokens.SHIPPED)
+SHIPPED = sorted(encodings.SHIPPED)
 TEXTS = [
     "",
     "Hello, world! The quick brown fox jumps over the lazy dog.",
@@ -38,7 +38,7 @@ TEXTS = [
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_settings_are_tiktokens_own(name):
     args, url, expected_hash = constructor_args(name)
-    spec = tokens.SHIPPED[name]
+    spec = encodings.SHIPPED[name]
     assert spec.sha256 == expected_hash
     assert spec.pat_str == args["pat_str"]
     assert spec.special_tokens == args["special_tokens"]
@@ -47,10 +47,10 @@ def test_shipped_settings_are_tiktokens_own(name):
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_file_has_the_expected_checksum_and_size(name):
-    data = gzip.decompress(tokens.shipped_path(name).read_bytes())
-    assert hashlib.sha256(data).hexdigest() == tokens.SHIPPED[name].sha256
-    assert len(data.splitlines()) == tokens.SHIPPED[name].size
-    assert tokens.shipped_path(name).resolve() == (DATA / tokens.SHIPPED[name].file).resolve()
+    data = gzip.decompress(encodings.shipped_path(name).read_bytes())
+    assert hashlib.sha256(data).hexdigest() == encodings.SHIPPED[name].sha256
+    assert len(data.splitlines()) == encodings.SHIPPED[name].size
+    assert encodings.shipped_path(name).resolve() == (DATA / encodings.SHIPPED[name].file).resolve()
 
 
 # --- exact counts --------------------------------------------------------------------------------------
@@ -58,20 +58,20 @@ def test_shipped_file_has_the_expected_checksum_and_size(name):
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_counts_equal_tiktokens_own(name, reference):
-    assert tokens.count(TEXTS, name) == [len(reference[name].encode_ordinary(t)) for t in TEXTS]
-    assert tokens.load_encoding(name).name == name
+    assert engine.count(TEXTS, name) == [len(reference[name].encode_ordinary(t)) for t in TEXTS]
+    assert encodings.load_encoding(name).name == name
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.text(max_size=300), max_size=5))
 def test_counts_equal_tiktoken_on_any_text(reference, texts):
     for name in SHIPPED:
-        assert tokens.count(texts, name) == [len(reference[name].encode_ordinary(t)) for t in texts]
+        assert engine.count(texts, name) == [len(reference[name].encode_ordinary(t)) for t in texts]
 
 
 def test_texts_are_counted_on_every_core_as_they_come_in_order(monkeypatch, reference):
     texts = [("토큰 " if i % 3 else "token ") * (500 + 37 * i) for i in range(60)]
-    real = tokens.load_encoding("o200k_base")
+    real = encodings.load_encoding("o200k_base")
     threads: set[str] = set()
     given: list[int] = []
     calls: list[str] = []
@@ -87,10 +87,10 @@ def test_texts_are_counted_on_every_core_as_they_come_in_order(monkeypatch, refe
             given.append(i)
             yield text
 
-    monkeypatch.setattr(tokens, "load_encoding", lambda name: Watched())
-    monkeypatch.setattr(tokens, "workers", lambda: 2)
+    monkeypatch.setattr(encodings, "load_encoding", lambda name: Watched())
+    monkeypatch.setattr(engine, "workers", lambda: 2)
     seen: list[int] = []
-    counts = tokens.count_many(lazily(), ["o200k_base", "claude"], progress=seen.append)
+    counts = engine.count_many(lazily(), ["o200k_base", "claude"], progress=seen.append)
     expected = [len(reference["o200k_base"].encode_ordinary(t)) for t in texts]
     assert counts == {"o200k_base": expected, "claude": expected}
     assert len(calls) == len(texts)  # one encoding: each text counted once for both names
@@ -99,7 +99,7 @@ def test_texts_are_counted_on_every_core_as_they_come_in_order(monkeypatch, refe
 
 
 def test_an_encoding_is_loaded_once_per_process():
-    assert tokens.load_encoding("o200k_base") is tokens.load_encoding("gpt-4o")
+    assert encodings.load_encoding("o200k_base") is encodings.load_encoding(names.resolve("gpt-4o").encoding)
 
 
 # --- names ---------------------------------------------------------------------------------------------
@@ -119,30 +119,30 @@ def test_an_encoding_is_loaded_once_per_process():
     ],
 )
 def test_names_resolve_to_an_encoding_and_say_whether_exact(name, encoding, exact, label):
-    resolved = tokens.resolve(name)
+    resolved = names.resolve(name)
     assert (resolved.encoding, resolved.exact) == (encoding, exact)
-    assert tokens.is_exact(name) is exact
-    assert tokens.label(name) == label
+    assert names.is_exact(name) is exact
+    assert names.label(name) == label
 
 
 def test_an_estimate_counts_with_its_shipped_encoding(reference):
-    assert tokens.count(TEXTS, "claude") == [len(reference["o200k_base"].encode_ordinary(t)) for t in TEXTS]
+    assert engine.count(TEXTS, "claude") == [len(reference["o200k_base"].encode_ordinary(t)) for t in TEXTS]
 
 
 def test_an_unknown_name_is_a_clear_error_naming_what_is_available():
     with pytest.raises(EncodingUnavailable) as exc:
-        tokens.load_encoding("no-such-encoding")
+        engine.count(["x"], "no-such-encoding")
     message = str(exc.value)
     assert "unknown encoding 'no-such-encoding'" in message
     assert "cl100k_base, o200k_base" in message and "claude" in message
-    assert tokens.available() == ["cl100k_base", "o200k_base"]
+    assert names.available() == ["cl100k_base", "o200k_base"]
 
 
 def test_another_tiktoken_encoding_needs_tiktokens_cache(tmp_path, monkeypatch, reference):
-    monkeypatch.setattr(tokens, "_LOADED", {})
+    monkeypatch.setattr(encodings, "_LOADED", {})
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "empty"))
     with no_network(), pytest.raises(EncodingUnavailable) as exc:
-        tokens.load_encoding("o200k_harmony")
+        encodings.load_encoding("o200k_harmony")
     assert "not available offline" in str(exc.value) and "cl100k_base, o200k_base" in str(exc.value)
 
     # o200k_harmony is o200k_base's ranks with more special tokens: once tiktoken has the file cached, it loads.
@@ -151,8 +151,8 @@ def test_another_tiktoken_encoding_needs_tiktokens_cache(tmp_path, monkeypatch, 
     monkeypatch.setattr(tiktoken.registry, "ENCODINGS", {})
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(fill_tiktoken_cache(tmp_path / "cache", ("o200k_base",))))
     with no_network():
-        assert tokens.load_encoding("o200k_harmony").name == "o200k_harmony"
-        assert tokens.count(TEXTS, "o200k_harmony") == [len(reference["o200k_base"].encode_ordinary(t)) for t in TEXTS]
+        assert encodings.load_encoding("o200k_harmony").name == "o200k_harmony"
+        assert engine.count(TEXTS, "o200k_harmony") == [len(reference["o200k_base"].encode_ordinary(t)) for t in TEXTS]
 
 
 # --- the rank files, their checksum and the cache ------------------------------------------------------
@@ -166,7 +166,7 @@ def cache(tmp_path, monkeypatch) -> Path:
 
 
 def _parsed(name: str) -> dict[bytes, int]:
-    data = gzip.decompress((DATA / tokens.SHIPPED[name].file).read_bytes())
+    data = gzip.decompress((DATA / encodings.SHIPPED[name].file).read_bytes())
     import base64
 
     return {base64.b64decode(t): int(r) for t, r in (line.split() for line in data.splitlines() if line)}
@@ -174,12 +174,12 @@ def _parsed(name: str) -> dict[bytes, int]:
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_the_cache_is_written_then_used_instead_of_the_rank_file(name, cache, monkeypatch):
-    ranks = tokens.mergeable_ranks(name)
+    ranks = encodings.mergeable_ranks(name)
     assert ranks == _parsed(name)
     (written,) = cache.iterdir()
-    assert written == tokens.cache_file(name) and tokens.SHIPPED[name].sha256[:16] in written.name
-    monkeypatch.setattr(tokens, "shipped_path", lambda n: cache / "gone.gz")  # the rank file cannot be read now
-    assert tokens.mergeable_ranks(name) == ranks
+    assert written == encodings.cache_file(name) and encodings.SHIPPED[name].sha256[:16] in written.name
+    monkeypatch.setattr(encodings, "shipped_path", lambda n: cache / "gone.gz")  # the rank file cannot be read now
+    assert encodings.mergeable_ranks(name) == ranks
 
 
 def _damage(path: Path, how: str) -> None:
@@ -193,38 +193,38 @@ def _damage(path: Path, how: str) -> None:
     elif how == "header":
         data = data.replace(b'"byteorder"', b'"byteorde"', 1)
     elif how == "other-key":
-        data = data.replace(tokens.SHIPPED["o200k_base"].sha256.encode(), b"0" * 64, 1)
+        data = data.replace(encodings.SHIPPED["o200k_base"].sha256.encode(), b"0" * 64, 1)
     path.write_bytes(bytes(data))
 
 
 @pytest.mark.parametrize("how", ["truncated", "flipped", "garbage", "header", "other-key"])
 def test_a_damaged_cache_is_ignored_and_rebuilt(how, cache, monkeypatch):
-    expected = tokens.mergeable_ranks("o200k_base")
-    path = tokens.cache_file("o200k_base")
+    expected = encodings.mergeable_ranks("o200k_base")
+    path = encodings.cache_file("o200k_base")
     _damage(path, how)
-    assert tokens._read_cache(path, "o200k_base", tokens.SHIPPED["o200k_base"]) is None
-    assert tokens.mergeable_ranks("o200k_base") == expected
-    monkeypatch.setattr(tokens, "shipped_path", lambda n: cache / "gone.gz")
-    assert tokens.mergeable_ranks("o200k_base") == expected  # rebuilt: good again without the rank file
+    assert encodings._read_cache(path, "o200k_base", encodings.SHIPPED["o200k_base"]) is None
+    assert encodings.mergeable_ranks("o200k_base") == expected
+    monkeypatch.setattr(encodings, "shipped_path", lambda n: cache / "gone.gz")
+    assert encodings.mergeable_ranks("o200k_base") == expected  # rebuilt: good again without the rank file
 
 
 def test_the_cache_is_never_required(tmp_path, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("the cache folder cannot be made here")
     monkeypatch.setenv("LEDGERKIT_CACHE_DIR", str(blocker / "cache"))
-    assert tokens.mergeable_ranks("cl100k_base") == _parsed("cl100k_base")
+    assert encodings.mergeable_ranks("cl100k_base") == _parsed("cl100k_base")
     monkeypatch.setenv("LEDGERKIT_CACHE_DIR", "")
-    assert tokens.cache_dir() is None
-    assert tokens.mergeable_ranks("cl100k_base") == _parsed("cl100k_base")
+    assert encodings.cache_dir() is None
+    assert encodings.mergeable_ranks("cl100k_base") == _parsed("cl100k_base")
 
 
 def test_the_cache_folder_follows_xdg_then_home(tmp_path, monkeypatch):
     monkeypatch.delenv("LEDGERKIT_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert tokens.cache_dir() == tmp_path / "xdg" / "ledgerkit"
+    assert encodings.cache_dir() == tmp_path / "xdg" / "ledgerkit"
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert tokens.cache_dir() == tmp_path / "home" / ".cache" / "ledgerkit"
+    assert encodings.cache_dir() == tmp_path / "home" / ".cache" / "ledgerkit"
 
 
 @pytest.mark.parametrize("damage", ["changed", "not-gzip"])
@@ -236,13 +236,13 @@ def test_a_rank_file_that_is_not_the_real_one_is_a_clear_error(damage, cache, tm
         fake.write_bytes(gzip.compress(changed))
     else:
         fake.write_bytes(real[:1000])
-    monkeypatch.setattr(tokens, "shipped_path", lambda n: fake)
+    monkeypatch.setattr(encodings, "shipped_path", lambda n: fake)
     with pytest.raises(EncodingError) as exc:
-        tokens.mergeable_ranks("o200k_base")
+        encodings.mergeable_ranks("o200k_base")
     message = str(exc.value)
     assert message.startswith(f"{fake}: ")
     if damage == "changed":
-        assert "checksum mismatch" in message and tokens.SHIPPED["o200k_base"].sha256 in message
+        assert "checksum mismatch" in message and encodings.SHIPPED["o200k_base"].sha256 in message
         assert f"has sha256 {hashlib.sha256(changed).hexdigest()}" in message
     else:
         assert "cannot read the o200k_base rank file" in message or "damaged" in message
@@ -307,7 +307,7 @@ def _modules_after(code: str, cwd: Path) -> set[str]:
 
 
 def test_import_ledgerkit_loads_no_encoding(tmp_path):
-    modules = _modules_after("import ledgerkit, ledgerkit.cli, ledgerkit.tokens, ledgerkit.token_count", tmp_path)
+    modules = _modules_after("import ledgerkit, ledgerkit.cli, ledgerkit.tokens, ledgerkit.figures.exact", tmp_path)
     assert "tiktoken" not in modules and "ledgerkit.tokens" in modules
 
 
@@ -317,5 +317,5 @@ def test_a_plain_fill_loads_no_encoding(sample):
         f"result = CliRunner().invoke(cli, ['fill', {str(sample)!r}])\nassert result.exit_code == 0, result.output\n"
     )
     modules = _modules_after(code, sample.parent)
-    assert "ledgerkit.fill" in modules and "tiktoken" not in modules
+    assert "ledgerkit.writing.fill" in modules and "tiktoken" not in modules
     assert "TOKEN_ESTIMATE: ceil(CHAR_COUNT / 4) = [fill]" not in sample.read_text(encoding="utf-8")

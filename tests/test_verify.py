@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from ledgerkit.cli import cli
 from ledgerkit.config import Config
-from ledgerkit.fill import fill_file
-from ledgerkit.parse import load, parse
-from ledgerkit.verify import DEFAULT_CHECKS, check_schema, read_local_ts, verify
+from ledgerkit.writing.fill import fill_file
+from ledgerkit.reading.parse import load, parse
+from ledgerkit.checks.verify import DEFAULT_CHECKS, check_schema, read_local_ts, verify
 
 from .conftest import REFERENCE, dedent, ledger, make_files, record
 
@@ -141,7 +141,7 @@ def test_schema_checks():
 
 
 def _context():
-    from ledgerkit.verify import Context
+    from ledgerkit.checks.verify import Context
 
     return Context(Config())
 

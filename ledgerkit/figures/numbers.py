@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from .config import ACTIONS, Config, Thresholds
-from .diagnostics import Diagnostic
+from ..config import ACTIONS, Config, Thresholds
+from ..diagnostics import Diagnostic
 
 if TYPE_CHECKING:  # parse reads numbers with this module: no import cycle at run time
-    from .parse import Field, Ledger, Record
+    from ..reading.parse import Field, Ledger, Record
 
 # A number glued to a Latin letter ("130k") is unreadable rather than read as 130.
 _INT = re.compile(r"^\s*(?:[≈~]\s*)?(\d{1,3}(?:,\d{3})+|\d+)(?![\d.,A-Za-z])")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import Config, config_for
-from .errors import LedgerkitError, TemplateError
-from .figures import plain_number, token_estimate
-from .parse import Ledger, parse
-from .sessions import Project
-from .textfile import folder_lock, write_atomic
+from ..config import Config, config_for
+from ..errors import LedgerkitError, TemplateError
+from ..figures.numbers import plain_number, token_estimate
+from ..reading.parse import Ledger, parse
+from ..figures.sessions import Project
+from ..files.textfile import folder_lock, write_atomic
 
 LANGUAGES = ("ko", "en")
 #: The reference ledger's SESSION_BUDGET_C, used when neither --budget nor the configuration names one.

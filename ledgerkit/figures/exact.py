@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Sequence
 
-from .diagnostics import Diagnostic
-from .figures import format_percent, read_int
-from .parse import Field, Ledger, Record
-from .tokens import SHIPPED, EncodingUnavailable, exact_problem
+from ..diagnostics import Diagnostic
+from .numbers import format_percent, read_int
+from ..reading.parse import Field, Ledger, Record
+from ..tokens.encodings import SHIPPED, EncodingUnavailable
+from ..tokens.names import exact_problem
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .measure import FileText, MeasuredSource
+    from ..config import Config
+    from ..measuring.measure import FileText, MeasuredSource
 
 KEY = "TOKEN_COUNT"
 
@@ -136,7 +137,7 @@ class TokenCounter:
 
     def count(self, sources: Sequence[MeasuredSource], encoding: str) -> int:
         """The sum of the exact counts of ``sources``; raises EncodingUnavailable (or EncodingError)."""
-        from . import tokens
+        from ..tokens import engine
 
         if encoding in self._unavailable:
             raise self._unavailable[encoding]
@@ -147,7 +148,7 @@ class TokenCounter:
                 todo[key] = source_text(ms.text, ms.source.start, ms.source.end)
         if todo:
             try:
-                counted = tokens.count(list(todo.values()), encoding)
+                counted = engine.count(list(todo.values()), encoding)
             except EncodingUnavailable as exc:
                 self._unavailable[encoding] = exc
                 raise

@@ -1,9 +1,8 @@
-"""Exact token counts, offline: the encodings ledgerkit ships, loaded into tiktoken, and a fast count.
+"""The encodings ledgerkit ships, loaded into tiktoken offline, and the cache that makes a repeated load fast.
 
 o200k_base and cl100k_base ship in ``ledgerkit/data/`` and are checked with the sha256 digest tiktoken
 itself expects. Another tiktoken encoding is used when tiktoken can load it without the network (its
-cache). A model family whose tokenizer is not public (Claude, Gemini, ...) is counted with a shipped
-encoding and labelled an estimate. tiktoken is imported only when an encoding is loaded.
+cache). tiktoken is imported only when an encoding is loaded.
 """
 
 from __future__ import annotations
@@ -11,19 +10,15 @@ from __future__ import annotations
 import _thread
 import contextlib
 import os
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator
 
-from .errors import LedgerkitError
+from ..errors import LedgerkitError
 
 if TYPE_CHECKING:
     import tiktoken
-
-DEFAULT = "o200k_base"
-
 
 @dataclass(frozen=True)
 class Shipped:
@@ -78,104 +73,12 @@ SHIPPED: dict[str, Shipped] = {
 #: so that verify can check a TOKEN_COUNT's encoding without loading anything.
 OPENAI_ENCODINGS = ("cl100k_base", "gpt2", "o200k_base", "o200k_harmony", "p50k_base", "p50k_edit", "r50k_base")
 
-#: Model families whose tokenizers tiktoken does not have: counted with a shipped encoding, as an estimate.
-#: o200k_base is the closest public vocabulary in size and multilingual coverage; it is not their tokenizer.
-ESTIMATES: dict[str, str] = {
-    "claude": DEFAULT,
-    "deepseek": DEFAULT,
-    "gemini": DEFAULT,
-    "gemma": DEFAULT,
-    "llama": DEFAULT,
-    "mistral": DEFAULT,
-    "qwen": DEFAULT,
-}
-_FAMILY = re.compile(r"[a-z]+")
-
-
 class EncodingError(LedgerkitError):
     """An encoding cannot be loaded: its shipped rank file is damaged, or tiktoken fails."""
 
 
 class EncodingUnavailable(EncodingError):
     """No encoding of that name can be had here, offline: unknown, or not in tiktoken's cache."""
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """A name as asked, the tiktoken encoding that counts for it, and whether its counts are exact."""
-
-    name: str
-    encoding: str
-    exact: bool
-
-    @property
-    def label(self) -> str:
-        """What every figure made with this name says about itself."""
-        if not self.exact:
-            return f"{self.name} (estimate via {self.encoding})"
-        return self.encoding if self.name == self.encoding else f"{self.name} ({self.encoding})"
-
-
-# --- names ---------------------------------------------------------------------------------------------
-
-
-def available() -> list[str]:
-    """The encodings that always load here, offline (shipped with ledgerkit)."""
-    return sorted(SHIPPED)
-
-
-def family(name: str) -> str | None:
-    """The model family (a key of ESTIMATES) that ``name`` belongs to, if any: ``claude-3-5-sonnet`` -> claude."""
-    m = _FAMILY.match(name.lower())
-    return m.group() if m and m.group() in ESTIMATES else None
-
-
-def _unknown(name: str) -> EncodingUnavailable:
-    return EncodingUnavailable(
-        f"unknown encoding {name!r}: available offline: {', '.join(available())}; "
-        f"other tiktoken encodings ({', '.join(e for e in OPENAI_ENCODINGS if e not in SHIPPED)}) "
-        f"when tiktoken has them cached; estimates for the model families {', '.join(sorted(ESTIMATES))}"
-    )
-
-
-def resolve(name: str) -> Resolved:
-    """Which encoding counts for ``name``: an encoding, an OpenAI model name, or a model family (estimate)."""
-    name = name.strip()
-    if name in SHIPPED or name in OPENAI_ENCODINGS:
-        return Resolved(name, name, True)
-    kind = family(name)
-    if kind is not None:
-        return Resolved(name, ESTIMATES[kind], False)
-    import tiktoken
-
-    if name in tiktoken.list_encoding_names():
-        return Resolved(name, name, True)
-    try:
-        return Resolved(name, tiktoken.encoding_name_for_model(name), True)
-    except KeyError:
-        raise _unknown(name) from None
-
-
-def exact_problem(name: str) -> str | None:
-    """Why ``name`` cannot name an exact count (TOKEN_COUNT, the configuration), or None. Loads nothing."""
-    shipped = ", ".join(available())
-    if name in OPENAI_ENCODINGS:
-        return None
-    if family(name) is not None:
-        return (f"counts for {name} are estimates, and an exact count needs an encoding: "
-                f"{shipped} (shipped) or another tiktoken encoding")
-    others = ", ".join(e for e in OPENAI_ENCODINGS if e not in SHIPPED)
-    return f"unknown encoding {name!r}; shipped: {shipped}; tiktoken's others: {others}"
-
-
-def is_exact(name: str) -> bool:
-    """True when counts made for ``name`` are exact (an OpenAI encoding or model), False for an estimate."""
-    return resolve(name).exact
-
-
-def label(name: str) -> str:
-    """``o200k_base``, ``gpt-4o (o200k_base)`` or ``claude (estimate via o200k_base)``."""
-    return resolve(name).label
 
 
 # --- loading -------------------------------------------------------------------------------------------
@@ -186,9 +89,8 @@ _LOCK = _thread.allocate_lock()
 _LOADED: dict[str, tiktoken.Encoding] = {}
 
 
-def load_encoding(name: str) -> tiktoken.Encoding:
-    """The tiktoken Encoding that counts for ``name``, loaded once per process and never from the network."""
-    encoding = resolve(name).encoding
+def load_encoding(encoding: str) -> tiktoken.Encoding:
+    """The tiktoken Encoding of that name, loaded once per process and never from the network."""
     with _LOCK:
         loaded = _LOADED.get(encoding)
         if loaded is None:
@@ -234,14 +136,16 @@ def _load_from_tiktoken(name: str) -> tiktoken.Encoding:
     import tiktoken
 
     if name not in tiktoken.list_encoding_names():
-        raise _unknown(name)
+        from .names import unknown
+
+        raise unknown(name)
     try:
         with _offline():
             return tiktoken.get_encoding(name)
     except _Refused as exc:
         raise EncodingUnavailable(
             f"encoding {name!r} is not available offline: tiktoken would download {exc} and ledgerkit never "
-            f"uses the network. Available offline: {', '.join(available())} (or put {name} in tiktoken's "
+            f"uses the network. Available offline: {', '.join(sorted(SHIPPED))} (or put {name} in tiktoken's "
             "cache, TIKTOKEN_CACHE_DIR)"
         ) from None
     except (OSError, ValueError) as exc:
@@ -370,7 +274,7 @@ def _write_cache(path: Path, name: str, spec: Shipped, ranks: dict[bytes, int]) 
     import json
     from array import array
 
-    from .textfile import write_atomic
+    from ..files.textfile import write_atomic
 
     by_length: dict[int, list[tuple[bytes, int]]] = {}
     for token, rank in ranks.items():
@@ -396,52 +300,3 @@ def _write_cache(path: Path, name: str, spec: Shipped, ranks: dict[bytes, int]) 
         pass
 
 
-# --- counting ------------------------------------------------------------------------------------------
-
-#: Below this many characters in all, threads cost more than they save.
-_PARALLEL_CHARS = 200_000
-
-
-def workers() -> int:
-    """Threads for counting: one per core (tiktoken's encoder releases the GIL)."""
-    return max(1, min(os.cpu_count() or 1, 32))
-
-
-def count(texts: Sequence[str], encoding: str) -> list[int]:
-    """The exact token count of each text (special-token text counted as ordinary text), on every core."""
-    return count_many(texts, [encoding])[encoding.strip()]
-
-
-def count_many(
-    texts: Iterable[str], encodings: Sequence[str], *, progress: Callable[[int], None] | None = None
-) -> dict[str, list[int]]:
-    """Exact counts of each text for each name in ``encodings`` (names that share an encoding share a count).
-
-    Texts are counted as they come, each by the next free core, so a caller that reads files lazily counts
-    one while it reads the next. ``progress`` gets the number of texts done so far (in the calling thread).
-    """
-    resolved = [resolve(name) for name in encodings]
-    loaded = {r.encoding: load_encoding(r.encoding) for r in resolved}
-    counts: dict[str, list[int]] = {name: [] for name in loaded}
-    small = isinstance(texts, Sequence) and sum(map(len, texts)) < _PARALLEL_CHARS
-    if workers() == 1 or small:
-        for done, text in enumerate(texts, 1):
-            for name, enc in loaded.items():
-                counts[name].append(len(enc.encode_ordinary(text)))
-            if progress is not None:
-                progress(done)
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(workers(), thread_name_prefix="ledgerkit-count") as pool:
-            pending = [[pool.submit(_length, enc, text) for enc in loaded.values()] for text in texts]
-            for done, futures in enumerate(pending, 1):
-                for values, future in zip(counts.values(), futures):
-                    values.append(future.result())
-                if progress is not None:
-                    progress(done)
-    return {r.name: counts[r.encoding] for r in resolved}
-
-
-def _length(enc: tiktoken.Encoding, text: str) -> int:
-    return len(enc.encode_ordinary(text))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
-from .errors import LedgerkitError
+from ..errors import LedgerkitError
 
 BOM = "\ufeff"
 

@@ -12,10 +12,11 @@ import io
 import json
 from typing import Any, Sequence
 
-from .measure import source_specs
-from .parse import Share
-from .report import Figured, iso, number, row
-from .token_count import read_token_counts
+from ..measuring.measure import source_specs
+from ..reading.parse import Share
+from .formatting import iso, number
+from .records import Figured, row
+from ..figures.exact import read_token_counts
 
 FORMATS = ("json", "jsonl", "csv")
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .config import Config, config_for
-from .diagnostics import Diagnostic, has_errors
-from .errors import LedgerkitError
-from .figures import (
+from ..config import Config, config_for
+from ..diagnostics import Diagnostic, has_errors
+from ..errors import LedgerkitError
+from ..figures.numbers import (
     Written,
     format_percent,
     is_waiting,
@@ -24,12 +24,12 @@ from .figures import (
     utilization,
     written_percent,
 )
-from .measure import Measurer, SourceReader
-from .parse import Field, Ledger, Record, parse
-from .sessions import Entry, Project, group
-from .history import filled_from
-from .textfile import Lines, encode, rewrite, unified_diff
-from .token_count import TokenCounter, read_token_counts
+from ..measuring.measure import Measurer, SourceReader
+from ..reading.parse import Field, Ledger, Record, parse
+from ..figures.sessions import Entry, Project, group
+from ..checks.history import filled_from
+from ..files.textfile import Lines, encode, rewrite, unified_diff
+from ..figures.exact import TokenCounter, read_token_counts
 
 
 @dataclass(frozen=True)

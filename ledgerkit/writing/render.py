@@ -16,8 +16,8 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from .errors import TemplateError
-from .figures import format_percent, plain_number
+from ..errors import TemplateError
+from ..figures.numbers import format_percent, plain_number
 
 PLACEHOLDER = "[fill]"
 
@@ -52,13 +52,13 @@ def percent(value: Fraction | None) -> str:
 
 
 def _bar(value: Fraction | None) -> str:
-    from .report import bar
+    from ..reports.formatting import bar
 
     return bar(value)
 
 
 def _iso(value: Any) -> str:
-    from .report import iso
+    from ..reports.formatting import iso
 
     return iso(value) or ""
 

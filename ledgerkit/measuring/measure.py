@@ -14,9 +14,9 @@ from itertools import accumulate
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Config, find_git_top
-from .diagnostics import Diagnostic
-from .parse import Entry, Ledger, Record
+from ..config import Config, find_git_top
+from ..diagnostics import Diagnostic
+from ..reading.parse import Entry, Ledger, Record
 
 _RANGE = re.compile(r"^(?P<path>.+?)(?::(?P<s1>\d+)(?:-(?P<e1>\d+))?|#L(?P<s2>\d+)(?:-L?(?P<e2>\d+))?)$")
 _COMMENT = re.compile(r"(?:^|\s+)#(?:\s|$)")

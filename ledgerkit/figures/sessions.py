@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Iterable, Sequence
 
-from .figures import Written
-from .parse import Record
+from .numbers import Written
+from ..reading.parse import Record
 
 NO_CONTEXT = "(no CONTEXT_ID)"
 

@@ -1,4 +1,4 @@
-"""The append-only history: compare a ledger with a base version of itself, and find that base in git.
+"""The append-only history: compare a ledger with a base version of itself.
 
 Every record of the base must still be there, in the same order, byte for byte, except that a
 placeholder may have become a value (fill-once). New records may only follow the base's last record.
@@ -8,14 +8,10 @@ The summary section is derived and may change; text outside records is not compa
 from __future__ import annotations
 
 import re
-import subprocess
-from pathlib import Path
 
-from .diagnostics import Diagnostic
-from .errors import LedgerkitError
-from .config import ACTIONS
-from .parse import PLACEHOLDER, Ledger, Record, parse
-from .textfile import decode
+from ..diagnostics import Diagnostic
+from ..config import ACTIONS
+from ..reading.parse import PLACEHOLDER, Ledger, Record
 
 _FIELD_LINE = re.compile(r"^(?P<prefix>[ \t]*[-*+][ \t]+(?P<key>[A-Z][A-Z0-9_]*)(?:[ \t]*\([^)]*\))?[ \t]*:)(?P<value>.*)$")
 _NUMBER = r"\d{1,3}(?:,\d{3})+|\d+"
@@ -139,37 +135,3 @@ def _compare_record(base: Ledger, old: Record, ledger: Ledger, new: Record, *, s
         if a != b and a != "":  # only a last line without a newline may gain one (an append after it)
             return [Diagnostic(path, new.line + i, len(after[i]) + 1, "LK601", f"record {new.run_id} changed a line ending at line {new.line + i}")]
     return []
-
-
-# --- the base ------------------------------------------------------------------------------------------
-
-
-def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    try:
-        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, check=False)
-    except OSError:  # git is not installed
-        return subprocess.CompletedProcess(args, 127, b"", b"git not found")
-
-
-def base_from_git(path: str | Path, rev: str | None = None) -> Ledger | None:
-    """The ledger as committed at ``rev`` (default HEAD); None when it is not in git there.
-
-    With the default, a ledger outside a git repository, or new to it, has no base. A revision named
-    explicitly must exist: otherwise it is a LedgerkitError.
-    """
-    path = Path(path)
-    folder = path.resolve().parent
-    if _git(folder, "rev-parse", "--git-dir").returncode != 0:
-        if rev is not None:
-            raise LedgerkitError(f"--base {rev}: {folder} is not in a git repository", path)
-        return None
-    commit = rev or "HEAD"
-    if _git(folder, "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}").returncode != 0:
-        if rev is not None:
-            raise LedgerkitError(f"--base {rev}: no such git revision", path)
-        return None  # a repository without commits yet
-    shown = _git(folder, "show", f"{commit}:./{path.resolve().name}")
-    if shown.returncode != 0:
-        return None  # the ledger is new at that revision
-    text, bom = decode(shown.stdout, f"{commit}:{path}")
-    return parse(text, f"{commit}:{path}", bom=bom)

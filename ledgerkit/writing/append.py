@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
-from .config import Config, config_for
-from .diagnostics import ERROR, Diagnostic, has_errors
-from .errors import LedgerkitError, TemplateError
-from .figures import plain_number, session_budget
+from ..config import Config, config_for
+from ..diagnostics import ERROR, Diagnostic, has_errors
+from ..errors import LedgerkitError, TemplateError
+from ..figures.numbers import plain_number, session_budget
 from .fill import FillResult, fill
-from .parse import Ledger, Record, parse
-from .textfile import encode, rewrite, unified_diff
-from .verify import SCOPES, read_local_ts, read_utc_ts, verify
+from ..reading.parse import Ledger, Record, parse
+from ..files.textfile import encode, rewrite, unified_diff
+from ..checks.verify import SCOPES, read_local_ts, read_utc_ts, verify
 
 
 _BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")

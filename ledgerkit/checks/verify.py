@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
 
-from .config import Config, config_for
-from .diagnostics import Diagnostic
-from .figures import format_percent, plain_number, read_written, token_estimate, utilization, written_percent
+from ..config import Config, config_for
+from ..diagnostics import Diagnostic
+from ..figures.numbers import format_percent, plain_number, read_written, token_estimate, utilization, written_percent
 from .history import compare
-from .parse import SCHEMA_FIELDS, Entry, Ledger, Record, Share
-from . import token_count
+from ..reading.parse import SCHEMA_FIELDS, Entry, Ledger, Record, Share
+from ..figures import exact
 
 SCOPES = ("CONV", "UNIT", "TASK", "SESSION", "PROJECT")
 #: Fields a record may carry besides those of section 4 (issue 5's exact counts).
@@ -229,7 +229,7 @@ def check_history(ledger: Ledger, context: Context) -> list[Diagnostic]:
 def check_token_counts(ledger: Ledger, context: Context) -> list[Diagnostic]:
     """TOKEN_COUNT (encoding) is readable and names an exact encoding; with an encoding configured, the
     estimate is not short of the written exact count by more than the margin. Loads no encoding."""
-    return token_count.check_token_counts(ledger, context.config)
+    return exact.check_token_counts(ledger, context.config)
 
 
 DEFAULT_CHECKS: tuple[Check, ...] = (check_schema, check_allocation, check_figures, check_history, check_token_counts)

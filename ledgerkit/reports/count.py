@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Sequence
 
-from .errors import LedgerkitError
-from .figures import token_estimate
-from .measure import SourceError, SourceReader, expand_glob, parse_source
-from .parse import Entry
-from .token_count import source_text
-from .tokens import DEFAULT, Resolved, count_many, resolve
+from ..errors import LedgerkitError
+from ..figures.numbers import token_estimate
+from ..measuring.measure import SourceError, SourceReader, expand_glob, parse_source
+from ..reading.parse import Entry
+from ..figures.exact import source_text
+from ..tokens.engine import count_many
+from ..tokens.names import DEFAULT, Resolved, resolve
 
 #: OpenAI's documented chat overhead for its chat models (gpt-3.5-turbo-0125, gpt-4, gpt-4o, gpt-4o-mini):
 #: the OpenAI Cookbook, "How to count tokens with tiktoken", num_tokens_from_messages().
@@ -288,7 +289,7 @@ def count_paths(
 
 def read_transcript(path: str | Path) -> list[dict[str, str]]:
     """Chat messages from a JSON list (or ``{"messages": [...]}``) or JSONL of ``{"role", "content"[, "name"]}``."""
-    from .textfile import decode, read_bytes
+    from ..files.textfile import decode, read_bytes
 
     text, _ = decode(read_bytes(path), path)
     try:

@@ -10,93 +10,21 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Any, Sequence
 
-from .config import Config
-from .errors import LedgerkitError
-from .figures import session_budget, token_estimate, utilization, written_percent
-from .measure import Measurer, SourceError, parse_source
-from .parse import Entry, Ledger, parse
-from .report import note_for, number
-from .token_count import source_text
-
-MODELS = "models.yaml"
-
-
-class UnknownModel(LedgerkitError):
-    """A --model that the shipped table does not know."""
-
+from ..catalog.models import Model, model
+from ..config import Config
+from ..errors import LedgerkitError
+from ..figures.numbers import session_budget, token_estimate, utilization, written_percent
+from ..measuring.measure import Measurer, SourceError, parse_source
+from ..reading.parse import Entry, Ledger, parse
+from .formatting import number
+from .records import note_for
+from ..figures.exact import source_text
 
 class PlanError(LedgerkitError):
     """A plan cannot be made: a source cannot be read, or there is no budget."""
-
-
-# --- the model table -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Model:
-    """A model's limits, in tokens, as its provider documents them (``source``, ``as_of``)."""
-
-    name: str
-    family: str
-    provider: str
-    context_window: int
-    max_output: int
-    encoding: str | None
-    source: str
-    as_of: str
-    aliases: tuple[str, ...] = ()
-    output_in_window: bool = True  # False: context_window is an input limit, the reply comes on top
-
-    @property
-    def input_room(self) -> int:
-        """What is left for the context when the reply may use its whole output limit."""
-        return self.context_window - self.max_output if self.output_in_window else self.context_window
-
-
-def _int(value: Any, name: str, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise LedgerkitError(f"models.yaml: {name}.{key} is not a positive whole number: {value!r}")
-    return value
-
-
-@lru_cache(maxsize=1)
-def models() -> dict[str, Model]:
-    """The shipped table, by name and alias (lower case)."""
-    from ruamel.yaml import YAML
-
-    data = YAML(typ="safe").load(files("ledgerkit").joinpath("data", MODELS).read_text(encoding="utf-8"))
-    table: dict[str, Model] = {}
-    for name, spec in (data or {}).get("models", {}).items():
-        model = Model(
-            name=str(name),
-            family=str(spec["family"]),
-            provider=str(spec["provider"]),
-            context_window=_int(spec.get("context_window"), name, "context_window"),
-            max_output=_int(spec.get("max_output"), name, "max_output"),
-            encoding=spec.get("encoding"),
-            source=str(spec["source"]),
-            as_of=str(spec["as_of"]),
-            aliases=tuple(str(a) for a in spec.get("aliases") or ()),
-            output_in_window=bool(spec.get("output_in_window", True)),
-        )
-        for key in (model.name, *model.aliases):
-            table[key.lower()] = model
-    return table
-
-
-def model(name: str) -> Model:
-    """A model by name or alias (any case); an unknown one is an error listing the known ones."""
-    table = models()
-    found = table.get(name.strip().lower())
-    if found is None:
-        known = ", ".join(sorted({m.name for m in table.values()}))
-        raise UnknownModel(f"unknown model {name!r}; known models: {known}")
-    return found
 
 
 # --- the plan --------------------------------------------------------------------------------------------
@@ -172,7 +100,7 @@ class Plan:
 
 def _default_notes(config: Config) -> Ledger:
     """A new ledger's text, for its section 3 (the advice at each level) when no ledger is given."""
-    from .init import new_ledger
+    from ..writing.init import new_ledger
 
     return parse(new_ledger(lang="en", budget=1, config=config))
 
@@ -223,7 +151,7 @@ def plan(
     exact_action = None if exact is None else config.thresholds.action(utilization(exact, budget))
     label = None
     if encoding is not None:
-        from .tokens import label as encoding_label
+        from ..tokens.names import label as encoding_label
 
         label = encoding_label(encoding)
     return Plan(tuple(sources), config.divisor, budget, budget_from, chosen, label, action, note, exact_action)
@@ -231,7 +159,7 @@ def plan(
 
 def _measure(paths: Sequence[str], config: Config, root: str | Path | None, cwd: Path,
              encoding: str | None) -> list[PlannedSource]:
-    from .measure import source_root
+    from ..measuring.measure import source_root
 
     source_root_folder = source_root(cwd / "-", config, root)
     # Paths given on the command line are the user's own: measured wherever they are ("/" is the root).
@@ -261,9 +189,9 @@ def _measure(paths: Sequence[str], config: Config, root: str | Path | None, cwd:
         raise PlanError("; ".join(problems))
     exact: list[int | None] = [None] * len(measured)
     if encoding is not None and measured:
-        from . import tokens
+        from ..tokens import engine
 
-        exact = list(tokens.count([source_text(m.text, m.source.start, m.source.end) for m in measured], encoding))
+        exact = list(engine.count([source_text(m.text, m.source.start, m.source.end) for m in measured], encoding))
     return [PlannedSource(_shown(m.source.path, m.source.label, cwd), m.chars, token_estimate(m.chars, config.divisor), n)
             for m, n in zip(measured, exact)]
 

@@ -1,0 +1,1 @@
+"""The catalog of models: their limits, tokenizers and prices."""

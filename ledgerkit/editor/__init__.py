@@ -1,0 +1,1 @@
+"""Live feedback while a ledger is written."""

@@ -1,0 +1,1 @@
+"""Figures: the arithmetic of a record's figures, its exact token counts, and sessions."""

@@ -1,0 +1,1 @@
+"""Measuring: a record's SOURCE_FILES resolved under the source root and their characters counted."""

@@ -1,0 +1,1 @@
+"""Reading: a ledger's text into its structure (``blocks``, ``parse``)."""

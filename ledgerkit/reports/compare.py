@@ -1,0 +1,112 @@
+"""Two sessions compared: a baseline and an optimized one, the saving, and the sources added or dropped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import Diagnostic
+from ..figures.numbers import token_estimate, written_percent
+from ..figures.sessions import Session
+from .formatting import number
+from .records import Figured, measured_sources
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: a session of a ledger (or a whole ledger)."""
+
+    session: Session  # a whole ledger is one session named by its path
+    ledger: str
+    sources: dict[str, tuple[int, int]]  # source label -> (loads, estimated tokens per load)
+
+    @property
+    def label(self) -> str:
+        return self.session.id
+
+    @property
+    def chars(self) -> int | None:
+        return self.session.char_count_total
+
+    @property
+    def tokens(self) -> int | None:
+        return self.session.token_estimate_total
+
+    @property
+    def peak(self) -> Fraction | None:
+        return self.session.utilization_peak
+
+    def as_json(self) -> dict[str, Any]:
+        return {"label": self.label, "ledger": self.ledger, "entries": self.session.count, "char_count_total": self.chars,
+                "token_estimate_total": self.tokens, "utilization_peak": number(self.peak)}
+
+
+@dataclass(frozen=True)
+class Change:
+    """A source only one side loads, and what it costs there (loads × estimated tokens)."""
+
+    label: str
+    loads: int
+    tokens: int
+
+    @property
+    def cost(self) -> int:
+        return self.loads * self.tokens
+
+
+@dataclass(frozen=True)
+class Comparison:
+    baseline: Side
+    optimized: Side
+    added: tuple[Change, ...]  # loaded by the optimized side only
+    dropped: tuple[Change, ...]  # loaded by the baseline only
+
+    @property
+    def token_saving(self) -> int | None:
+        a, b = self.baseline.tokens, self.optimized.tokens
+        return None if a is None or b is None else a - b
+
+    @property
+    def char_saving(self) -> int | None:
+        a, b = self.baseline.chars, self.optimized.chars
+        return None if a is None or b is None else a - b
+
+    @property
+    def saving_percent(self) -> Fraction | None:
+        """The token saving as a percent of the baseline (negative when the optimized side costs more)."""
+        saving, base = self.token_saving, self.baseline.tokens
+        return None if saving is None or not base else Fraction(saving * 100, base)
+
+    def as_json(self) -> dict[str, Any]:
+        pct = self.saving_percent
+        return {
+            "baseline": self.baseline.as_json(),
+            "optimized": self.optimized.as_json(),
+            "token_saving": self.token_saving,
+            "char_saving": self.char_saving,
+            "saving_percent": None if pct is None else number(written_percent(pct)),
+            "added": [{"path": c.label, "loads": c.loads, "token_estimate": c.tokens, "cost": c.cost} for c in self.added],
+            "dropped": [{"path": c.label, "loads": c.loads, "token_estimate": c.tokens, "cost": c.cost} for c in self.dropped],
+        }
+
+
+def side(figured: Figured, session_id: str | None, root: str | Path | None = None) -> tuple[Side, list[Diagnostic]]:
+    """A session of a ledger, or (``session_id`` None) all its records, with its sources measured now."""
+    if session_id is None:
+        session = Session(figured.ledger.display_path, figured.entries)
+    else:
+        session = figured.session(session_id)
+    found, diagnostics = measured_sources(figured.ledger, figured.config, (e.record for e in session.entries), root)
+    divisor = figured.config.divisor
+    sources = {ms.source.label: (loads, token_estimate(ms.chars, divisor)) for ms, loads in found.values()}
+    return Side(session, figured.ledger.display_path, sources), diagnostics
+
+
+def compare(baseline: Side, optimized: Side) -> Comparison:
+    def only(a: Side, b: Side) -> tuple[Change, ...]:
+        changes = [Change(label, *a.sources[label]) for label in a.sources if label not in b.sources]
+        return tuple(sorted(changes, key=lambda c: (-c.cost, c.label)))
+
+    return Comparison(baseline, optimized, added=only(optimized, baseline), dropped=only(baseline, optimized))

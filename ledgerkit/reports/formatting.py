@@ -1,0 +1,32 @@
+"""Helpers every view shares: timestamps, JSON numbers and Unicode bars."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from fractions import Fraction
+
+from ..figures.numbers import plain_number
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with ``Z`` (``2025-08-16T07:20:00Z``), the form every report and export uses."""
+    return None if moment is None else f"{moment.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%S}Z"
+
+
+def number(value: Fraction | None) -> float | int | None:
+    """An exact figure as a JSON number: an integer stays one; a written percentage (two decimals) has
+    a float whose shortest repr is the same decimal, so ``3.79`` stays ``3.79``."""
+    if value is None:
+        return None
+    return value.numerator if value.denominator == 1 else float(plain_number(value))
+
+
+def bar(percent: Fraction | None, width: int = 20, cap: int = 24) -> str:
+    """A Unicode bar: ``width`` cells for 100 %, in eighths of a cell; past ``cap`` cells it ends in ``▶``."""
+    if percent is None:
+        return ""
+    if percent * width > cap * 100:
+        return "█" * cap + "▶"
+    eighths = int(max(percent, Fraction(0)) * width * 8 / 100)
+    full, part = divmod(eighths, 8)
+    return "█" * full + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[part]

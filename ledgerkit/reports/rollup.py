@@ -1,0 +1,162 @@
+"""A session's rollup: totals, its records, threshold events with the ledger's advice, the allocation in
+tokens and the sources largest first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ..config import Config, Thresholds
+from ..diagnostics import Diagnostic
+from ..figures.exact import source_text
+from ..figures.numbers import token_estimate, written_percent
+from ..figures.sessions import Session
+from ..reading.parse import Ledger, Record, Share
+from .formatting import iso, number
+from .records import Figured, Row, measured_sources, note_for, record_json, row
+
+
+@dataclass(frozen=True)
+class Event:
+    """A record at or above an alert level, with what the ledger's section 3 says to do there."""
+
+    row: Row
+    level: Fraction | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A DISTRIBUTION share of the budget, in tokens (rounded down, so the shares never exceed it)."""
+
+    name: str
+    percent: Fraction
+    tokens: int | None
+
+
+@dataclass(frozen=True)
+class SourceUse:
+    """A source of the session, measured now: loaded ``loads`` times, ``tokens`` estimated per load."""
+
+    label: str
+    loads: int
+    chars: int
+    tokens: int
+    exact: int | None
+    share: Fraction  # percent of the session's measured source tokens (loads × tokens)
+
+
+@dataclass(frozen=True)
+class Rollup:
+    ledger: str
+    session: Session
+    rows: tuple[Row, ...]
+    events: tuple[Event, ...]
+    budget: int | None
+    allocation: tuple[Allocation, ...]
+    allocation_from: str
+    sources: tuple[SourceUse, ...]
+    encoding: str | None
+    thresholds: Thresholds
+
+    @property
+    def peak(self) -> Fraction | None:
+        return self.session.utilization_peak
+
+    @property
+    def source_tokens(self) -> int:
+        return sum(s.loads * s.tokens for s in self.sources)
+
+    def as_json(self) -> dict[str, Any]:
+        s = self.session
+        return {
+            "ledger": self.ledger,
+            "session_id": s.id,
+            "entries": s.count,
+            "char_count_total": s.char_count_total,
+            "token_estimate_total": s.token_estimate_total,
+            "utilization_peak": number(self.peak),
+            "last_threshold_action": s.last_threshold_action,
+            "first_ts": iso(self.rows[0].moment) if self.rows else None,
+            "last_ts": iso(self.rows[-1].moment) if self.rows else None,
+            "budget": self.budget,
+            "records": [record_json(r) for r in self.rows],
+            "threshold_events": [
+                {"run_id": e.row.run_id, "utilization": number(e.row.utilization), "threshold_action": e.row.action,
+                 "level": number(e.level), "note": e.note}
+                for e in self.events
+            ],
+            "allocation_from": self.allocation_from,
+            "allocation": [{"name": a.name, "percent": number(a.percent), "tokens": a.tokens} for a in self.allocation],
+            "encoding": self.encoding,
+            "sources": [
+                {"path": u.label, "loads": u.loads, "char_count": u.chars, "token_estimate": u.tokens,
+                 "token_count": u.exact, "share": number(written_percent(u.share))}
+                for u in self.sources
+            ],
+        }
+
+
+def rollup(
+    figured: Figured,
+    session_id: str,
+    *,
+    root: str | Path | None = None,
+    encoding: str | None = None,
+) -> tuple[Rollup, list[Diagnostic]]:
+    """One session's rollup; its sources are measured now (``root`` as for fill), exact counts in
+    ``encoding`` (default: the configured one) beside the estimate. Sources that cannot be measured are
+    reported and left out of the table."""
+    ledger, config = figured.ledger, figured.config
+    session = figured.session(session_id)
+    rows = tuple(row(e) for e in session.entries)
+    events = []
+    for r in rows:
+        if r.action not in (None, "NONE"):
+            level, note = note_for(ledger, config.thresholds, r.action)
+            events.append(Event(r, level, note))
+    last = session.entries[-1]
+    budget = last.figures.budget
+    allocation, allocation_from = _allocation(ledger, last.record, config, budget)
+    encoding = encoding or config.encoding
+    sources, diagnostics = _sources(ledger, config, session, root, encoding)
+    if encoding:
+        from ..tokens.names import label
+
+        encoding = label(encoding)  # "o200k_base", or "claude (estimate via o200k_base)"
+    return Rollup(ledger.display_path, session, rows, tuple(events), budget, allocation, allocation_from, sources,
+                  encoding, config.thresholds), diagnostics
+
+
+def _allocation(ledger: Ledger, record: Record, config: Config, budget: int | None) -> tuple[tuple[Allocation, ...], str]:
+    """The last record's DISTRIBUTION, else section 2's policy, else the configured one; and which it is."""
+    shares: list[tuple[str, Fraction]] = [(s.name, s.percent) for s in record.distribution if isinstance(s, Share)]
+    origin = "the session's last DISTRIBUTION"
+    if not shares and ledger.allocation:
+        shares, origin = [(s.name, s.percent) for s in ledger.allocation], "the ledger's allocation policy"
+    elif not shares:
+        shares, origin = list(config.allocation.items()), "the configured allocation policy"
+    return tuple(Allocation(name, p, None if budget is None else int(budget * p / 100)) for name, p in shares), origin
+
+
+def _sources(
+    ledger: Ledger, config: Config, session: Session, root: str | Path | None, encoding: str | None
+) -> tuple[tuple[SourceUse, ...], list[Diagnostic]]:
+    found, diagnostics = measured_sources(ledger, config, (e.record for e in session.entries), root)
+    items = list(found.values())
+    exact: list[int | None] = [None] * len(items)
+    if encoding and items:
+        from ..tokens import engine
+
+        counts = engine.count([source_text(ms.text, ms.source.start, ms.source.end) for ms, _ in items], encoding)
+        exact = list(counts)
+    estimates = [token_estimate(ms.chars, config.divisor) for ms, _ in items]
+    total = sum(loads * t for (_, loads), t in zip(items, estimates))
+    uses = [
+        SourceUse(ms.source.label, loads, ms.chars, t, n, Fraction(loads * t * 100, total) if total else Fraction(0))
+        for (ms, loads), t, n in zip(items, estimates, exact)
+    ]
+    uses.sort(key=lambda u: (-u.loads * u.tokens, u.label))
+    return tuple(uses), diagnostics

@@ -1,0 +1,105 @@
+"""Which encoding counts for a name: an encoding, an OpenAI model name, or a model family counted as an
+estimate. Knowing the names loads nothing; only a model name unknown here asks tiktoken's model table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .encodings import OPENAI_ENCODINGS, SHIPPED, EncodingUnavailable
+
+DEFAULT = "o200k_base"
+
+#: Model families whose tokenizers tiktoken does not have: counted with a shipped encoding, as an estimate.
+#: o200k_base is the closest public vocabulary in size and multilingual coverage; it is not their tokenizer.
+ESTIMATES: dict[str, str] = {
+    "claude": DEFAULT,
+    "deepseek": DEFAULT,
+    "gemini": DEFAULT,
+    "gemma": DEFAULT,
+    "llama": DEFAULT,
+    "mistral": DEFAULT,
+    "qwen": DEFAULT,
+}
+_FAMILY = re.compile(r"[a-z]+")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A name as asked, the tiktoken encoding that counts for it, and whether its counts are exact."""
+
+    name: str
+    encoding: str
+    exact: bool
+
+    @property
+    def label(self) -> str:
+        """What every figure made with this name says about itself."""
+        if not self.exact:
+            return f"{self.name} (estimate via {self.encoding})"
+        return self.encoding if self.name == self.encoding else f"{self.name} ({self.encoding})"
+
+
+# --- names ---------------------------------------------------------------------------------------------
+
+
+def available() -> list[str]:
+    """The encodings that always load here, offline (shipped with ledgerkit)."""
+    return sorted(SHIPPED)
+
+
+def family(name: str) -> str | None:
+    """The model family (a key of ESTIMATES) that ``name`` belongs to, if any: ``claude-3-5-sonnet`` -> claude."""
+    m = _FAMILY.match(name.lower())
+    return m.group() if m and m.group() in ESTIMATES else None
+
+
+def unknown(name: str) -> EncodingUnavailable:
+    return EncodingUnavailable(
+        f"unknown encoding {name!r}: available offline: {', '.join(available())}; "
+        f"other tiktoken encodings ({', '.join(e for e in OPENAI_ENCODINGS if e not in SHIPPED)}) "
+        f"when tiktoken has them cached; estimates for the model families {', '.join(sorted(ESTIMATES))}"
+    )
+
+
+def resolve(name: str) -> Resolved:
+    """Which encoding counts for ``name``: an encoding, an OpenAI model name, or a model family (estimate)."""
+    name = name.strip()
+    if name in SHIPPED or name in OPENAI_ENCODINGS:
+        return Resolved(name, name, True)
+    kind = family(name)
+    if kind is not None:
+        return Resolved(name, ESTIMATES[kind], False)
+    import tiktoken
+
+    if name in tiktoken.list_encoding_names():
+        return Resolved(name, name, True)
+    try:
+        return Resolved(name, tiktoken.encoding_name_for_model(name), True)
+    except KeyError:
+        raise unknown(name) from None
+
+
+def exact_problem(name: str) -> str | None:
+    """Why ``name`` cannot name an exact count (TOKEN_COUNT, the configuration), or None. Loads nothing."""
+    shipped = ", ".join(available())
+    if name in OPENAI_ENCODINGS:
+        return None
+    if family(name) is not None:
+        return (f"counts for {name} are estimates, and an exact count needs an encoding: "
+                f"{shipped} (shipped) or another tiktoken encoding")
+    others = ", ".join(e for e in OPENAI_ENCODINGS if e not in SHIPPED)
+    return f"unknown encoding {name!r}; shipped: {shipped}; tiktoken's others: {others}"
+
+
+def is_exact(name: str) -> bool:
+    """True when counts made for ``name`` are exact (an OpenAI encoding or model), False for an estimate."""
+    return resolve(name).exact
+
+
+def label(name: str) -> str:
+    """``o200k_base``, ``gpt-4o (o200k_base)`` or ``claude (estimate via o200k_base)``."""
+    return resolve(name).label
+
+
