@@ -31,8 +31,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -47,7 +47,8 @@ STAMP = f"v2 files={FILES} mb={MEGABYTES}"
 
 RAW = """
 import sys, tiktoken
-texts = [open(p, encoding="utf-8-sig").read().replace("\\r\\n", "\\n") for p in open(sys.argv[1], encoding="utf-8").read().split("\\0") if p]
+names = [p for p in open(sys.argv[1], encoding="utf-8").read().split("\\0") if p]
+texts = [open(p, encoding="utf-8-sig").read().replace("\\r\\n", "\\n") for p in names]
 enc = tiktoken.get_encoding("o200k_base")
 if sys.argv[2] == "batch":
     print(sum(map(len, enc.encode_ordinary_batch(texts, num_threads=2))))
@@ -111,7 +112,9 @@ def tiktoken_cache() -> Path:
     target = folder / hashlib.sha1(url.encode()).hexdigest()
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(gzip.decompress((HERE.parent / "ledgerkit" / "data" / "o200k_base.tiktoken.gz").read_bytes()))
+        target.write_bytes(
+            gzip.decompress((HERE.parent / "ledgerkit" / "data" / "o200k_base.tiktoken.gz").read_bytes())
+        )
     return folder
 
 
@@ -121,9 +124,15 @@ def peers(enabled: bool) -> dict[str, Path | None]:
     if not (PEERS / "bin" / "ttok").exists() or not (PEERS / "bin" / "count-tokens").exists():
         print("installing count-tokens and ttok into bench/.corpus/peers-venv ...", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(PEERS)], check=True)
-        subprocess.run([str(PEERS / "bin" / "pip"), "install", "-q", "count-tokens", "ttok"], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return {name: (PEERS / "bin" / name if (PEERS / "bin" / name).exists() else None) for name in ("count-tokens", "ttok")}
+        subprocess.run(
+            [str(PEERS / "bin" / "pip"), "install", "-q", "count-tokens", "ttok"],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    return {
+        name: (PEERS / "bin" / name if (PEERS / "bin" / name).exists() else None) for name in ("count-tokens", "ttok")
+    }
 
 
 # --- timing --------------------------------------------------------------------------------------------
@@ -154,18 +163,32 @@ def bench(label: str, folder: Path, runs: int, peer: dict[str, Path | None]) -> 
 
     # (name, command, stdin, how to read its total)
     tools: list[tuple[str, list[str] | None, Path | None, Callable[[str], str]]] = [
-        ("ledgerkit count --encoding o200k_base",
-         [sys.executable, "-m", "ledgerkit", "count", "--encoding", "o200k_base", "--json", str(folder)], None,
-         lambda out: str(json.loads(out)["total"]["tokens"]["o200k_base"])),
+        (
+            "ledgerkit count --encoding o200k_base",
+            [sys.executable, "-m", "ledgerkit", "count", "--encoding", "o200k_base", "--json", str(folder)],
+            None,
+            lambda out: str(json.loads(out)["total"]["tokens"]["o200k_base"]),
+        ),
         ("tiktoken encode_ordinary, 1 thread", [sys.executable, "-c", RAW, str(listing), "one"], None, str.strip),
-        ("tiktoken encode_ordinary_batch, 2 threads", [sys.executable, "-c", RAW, str(listing), "batch"], None,
-         str.strip),
-        ("count-tokens -d -r -e o200k_base",
-         peer["count-tokens"] and [str(peer["count-tokens"]), "-d", str(folder), "-r", "-e", "o200k_base", "-q",
-                                   "-p", "*.md,*.py,*.log"], None, str.strip),
-        ("ttok -m gpt-4o --allow-special < concatenation",
-         peer["ttok"] and [str(peer["ttok"]), "-m", "gpt-4o", "--allow-special"], joined,
-         lambda out: out.strip() + " (one text)"),
+        (
+            "tiktoken encode_ordinary_batch, 2 threads",
+            [sys.executable, "-c", RAW, str(listing), "batch"],
+            None,
+            str.strip,
+        ),
+        (
+            "count-tokens -d -r -e o200k_base",
+            peer["count-tokens"]
+            and [str(peer["count-tokens"]), "-d", str(folder), "-r", "-e", "o200k_base", "-q", "-p", "*.md,*.py,*.log"],
+            None,
+            str.strip,
+        ),
+        (
+            "ttok -m gpt-4o --allow-special < concatenation",
+            peer["ttok"] and [str(peer["ttok"]), "-m", "gpt-4o", "--allow-special"],
+            joined,
+            lambda out: out.strip() + " (one text)",
+        ),
     ]
     shutil.rmtree(cache, ignore_errors=True)
     cold, _ = run_once(tools[0][1], env)  # type: ignore[arg-type]
@@ -188,8 +211,10 @@ def bench(label: str, folder: Path, runs: int, peer: dict[str, Path | None]) -> 
             print(f"{name:48} {'not installed':>14}")
             continue
         median = statistics.median(times[name])
-        print(f"{name:48} {median:8.2f} {min(times[name]):6.2f} {size / scale / median:7.1f} "
-              f"{median / base:11.2f}  {totals[name]}")
+        print(
+            f"{name:48} {median:8.2f} {min(times[name]):6.2f} {size / scale / median:7.1f} "
+            f"{median / base:11.2f}  {totals[name]}"
+        )
         if name == tools[0][0]:
             print(f"{'  the same, first start (encoding cache empty)':48} {cold:8.2f}")
 
@@ -200,8 +225,9 @@ def profile(folder: Path) -> None:
 
     from ledgerkit.reports.count import count_paths
 
-    cProfile.runctx("count_paths([str(folder)])", globals(), {"count_paths": count_paths, "folder": folder},
-                    str(WORK / "profile"))
+    cProfile.runctx(
+        "count_paths([str(folder)])", globals(), {"count_paths": count_paths, "folder": folder}, str(WORK / "profile")
+    )
     pstats.Stats(str(WORK / "profile")).sort_stats("cumulative").print_stats(20)
 
 

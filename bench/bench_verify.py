@@ -60,7 +60,9 @@ def main() -> None:
         f"try: cli.main(['verify', {str(REFERENCE)!r}], standalone_mode=False)\n"
         "finally: print(','.join(m for m in ('jinja2', 'tiktoken') if m in sys.modules) or 'none')"
     )
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False).stdout.split()[-1]
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False).stdout.split()[
+        -1
+    ]
     print(f"jinja2/tiktoken imported by verify: {loaded}")
 
 

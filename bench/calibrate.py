@@ -50,18 +50,34 @@ def main() -> None:
         estimate = token_estimate(chars, args.divisor)
         exact = {e: count([text], e)[0] for e in ENCODINGS}
         rows.append((name, chars, estimate, exact))
-    head = "| text | chars | estimate | " + " | ".join(ENCODINGS) + " | " + " | ".join(
-        f"estimate / {e}" for e in ENCODINGS) + " | " + " | ".join(f"chars per token ({e})" for e in ENCODINGS) + " |"
+    head = (
+        "| text | chars | estimate | "
+        + " | ".join(ENCODINGS)
+        + " | "
+        + " | ".join(f"estimate / {e}" for e in ENCODINGS)
+        + " | "
+        + " | ".join(f"chars per token ({e})" for e in ENCODINGS)
+        + " |"
+    )
     print(head)
     print("|" + " --- |" * (head.count("|") - 1))
     for name, chars, estimate, exact in rows:
         ratios = [_decimal(Fraction(estimate, exact[e])) for e in ENCODINGS]
         per_token = [_decimal(Fraction(chars, exact[e])) for e in ENCODINGS]
-        print(f"| {name} | {chars} | {estimate} | " + " | ".join(str(exact[e]) for e in ENCODINGS) + " | "
-              + " | ".join(ratios) + " | " + " | ".join(per_token) + " |")
+        print(
+            f"| {name} | {chars} | {estimate} | "
+            + " | ".join(str(exact[e]) for e in ENCODINGS)
+            + " | "
+            + " | ".join(ratios)
+            + " | "
+            + " | ".join(per_token)
+            + " |"
+        )
     catalogs = [s for s in corpus.korean_sources() if s.startswith("/")]
-    print(f"\nestimate = ceil(chars / {args.divisor}); Korean from {len(catalogs)} gettext catalogs in "
-          f"{Path(corpus.KOREAN_CATALOGS).parent} and the sample ledger; Python {sys.version.split()[0]}.")
+    print(
+        f"\nestimate = ceil(chars / {args.divisor}); Korean from {len(catalogs)} gettext catalogs in "
+        f"{Path(corpus.KOREAN_CATALOGS).parent} and the sample ledger; Python {sys.version.split()[0]}."
+    )
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import gettext
 import glob
-import inspect
 import importlib
+import inspect
 import random
 import re
 from functools import cache
@@ -26,11 +26,44 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample_ledgers"
 KOREAN_CATALOGS = "/usr/share/locale/ko/LC_MESSAGES/*.mo"
 STDLIB_MODULES = (
-    "argparse", "ast", "asyncio.base_events", "calendar", "collections", "configparser", "csv", "dataclasses",
-    "datetime", "decimal", "difflib", "email.message", "enum", "fractions", "functools", "gettext", "glob",
-    "heapq", "http.client", "inspect", "ipaddress", "json.decoder", "logging", "pathlib", "pprint", "shutil",
-    "statistics", "string", "subprocess", "tarfile", "textwrap", "threading", "tokenize", "typing",
-    "unittest.case", "urllib.parse", "uuid", "zipfile",
+    "argparse",
+    "ast",
+    "asyncio.base_events",
+    "calendar",
+    "collections",
+    "configparser",
+    "csv",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "difflib",
+    "email.message",
+    "enum",
+    "fractions",
+    "functools",
+    "gettext",
+    "glob",
+    "heapq",
+    "http.client",
+    "inspect",
+    "ipaddress",
+    "json.decoder",
+    "logging",
+    "pathlib",
+    "pprint",
+    "shutil",
+    "statistics",
+    "string",
+    "subprocess",
+    "tarfile",
+    "textwrap",
+    "threading",
+    "tokenize",
+    "typing",
+    "unittest.case",
+    "urllib.parse",
+    "uuid",
+    "zipfile",
 )
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -64,8 +97,13 @@ def bare_code() -> str:
         tree = ast.parse(inspect.getsource(importlib.import_module(name)))
         for node in ast.walk(tree):
             body = getattr(node, "body", None)
-            if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
-                    and isinstance(getattr(body[0], "value", None), ast.Constant) and isinstance(body[0].value.value, str):
+            if (
+                isinstance(body, list)
+                and body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(getattr(body[0], "value", None), ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 node.body = body[1:] or [ast.Pass()]
         out.append(ast.unparse(tree) + "\n")
     return "\n\n".join(out)
@@ -135,8 +173,10 @@ def mixed_markdown(size: int, seed: int) -> str:
             start = rng.randrange(max(1, len(code()) - 600))
             block = "```python\n" + code()[start : start + rng.randint(150, 600)] + "\n```\n"
         else:
-            rows = [f"| {a[:30]} | {b[:30]} | {rng.randint(1, 99)}% |"
-                    for a, b in zip(_sentences(korean(), rng, 3), _sentences(english(), rng, 3))]
+            rows = [
+                f"| {a[:30]} | {b[:30]} | {rng.randint(1, 99)}% |"
+                for a, b in zip(_sentences(korean(), rng, 3), _sentences(english(), rng, 3), strict=False)
+            ]
             block = "| 항목 | item | share |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n"
         parts.append(block)
         length += len(block) + 1

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .checks.verify import verify
     from .config import Config, config_for, load_config
     from .diagnostics import Diagnostic
     from .errors import ConfigError, LedgerkitError
-    from .checks.verify import verify
     from .reading.parse import Field, Ledger, Record, load
     from .writing.append import NewRecord, append_file
     from .writing.fill import FillResult, fill, fill_file
@@ -52,7 +52,26 @@ _PUBLIC = {
     "verify": "checks.verify",
 }
 
-__all__ = ["__version__", *sorted(_PUBLIC)]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Diagnostic",
+    "Field",
+    "FillResult",
+    "Ledger",
+    "LedgerkitError",
+    "NewRecord",
+    "Record",
+    "__version__",
+    "append_file",
+    "config_for",
+    "fill",
+    "fill_file",
+    "init_file",
+    "load",
+    "load_config",
+    "verify",
+]
 
 
 def __getattr__(name: str) -> Any:

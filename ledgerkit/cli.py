@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -16,8 +17,8 @@ from ._version import __version__
 from .config import Config, config_for, load_config
 from .diagnostics import FORMATTERS, Diagnostic, has_errors
 from .errors import LedgerkitError
-from .reading.parse import may_hold_ledger
 from .files.textfile import read_bytes
+from .reading.parse import may_hold_ledger
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
@@ -49,7 +50,8 @@ def cli() -> None:
 _root_option = click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder a leading / in SOURCE_FILES points to (default: config, else git top level, else the ledger's folder).",
+    help="Folder a leading / in SOURCE_FILES points to (default: config, else git top level, else "
+    "the ledger's folder).",
 )
 _config_option = click.option(
     "--config",
@@ -155,8 +157,15 @@ def fill(
 
 @cli.command()
 @click.argument("ledgers", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--base", "base_rev", metavar="REV", help="Compare with the ledger as committed at this git revision (default: HEAD).")
-@click.option("--base-file", type=click.Path(dir_okay=False, path_type=Path), help="Compare with this file instead of git.")
+@click.option(
+    "--base",
+    "base_rev",
+    metavar="REV",
+    help="Compare with the ledger as committed at this git revision (default: HEAD).",
+)
+@click.option(
+    "--base-file", type=click.Path(dir_okay=False, path_type=Path), help="Compare with this file instead of git."
+)
 @click.option("--no-base", is_flag=True, help="Skip the append-only comparison.")
 @_config_option
 @_format_option
@@ -181,8 +190,8 @@ def verify(
       ledgerkit verify --base origin/main --format github ledger.md
     """
     from .checks.git import base_from_git
-    from .reading.parse import load
     from .checks.verify import verify as verify_ledger
+    from .reading.parse import load
 
     if sum(map(bool, (base_rev, base_file, no_base))) > 1:
         raise click.UsageError("give at most one of --base, --base-file and --no-base")
@@ -217,13 +226,24 @@ def _records(n: int) -> str:
 
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--budget", type=click.IntRange(min=1), help="SESSION_BUDGET_C in tokens (default: the configuration's budget, else 130000).")
-@click.option("--lang", type=click.Choice(["ko", "en"]), default="ko", show_default=True,
-              help="Headings in Korean with English terms (as the reference ledger), or in English.")
+@click.option(
+    "--budget",
+    type=click.IntRange(min=1),
+    help="SESSION_BUDGET_C in tokens (default: the configuration's budget, else 130000).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["ko", "en"]),
+    default="ko",
+    show_default=True,
+    help="Headings in Korean with English terms (as the reference ledger), or in English.",
+)
 @click.option("--force", is_flag=True, help="Replace PATH if it exists.")
 @_config_option
 @_templates_option
-def init(path: Path, budget: int | None, lang: str, force: bool, config_file: Path | None, templates: Path | None) -> None:
+def init(
+    path: Path, budget: int | None, lang: str, force: bool, config_file: Path | None, templates: Path | None
+) -> None:
     """Write a new, empty ledger at PATH with the reference ledger's sections.
 
     Budget, estimation, allocation, thresholds, schema, how to log, the ledger (append-only), the
@@ -239,8 +259,10 @@ def init(path: Path, budget: int | None, lang: str, force: bool, config_file: Pa
 
     new = init_file(path, budget=budget, lang=lang, config=_config(path, config_file, templates), force=force)
     budget_c = new.budget.value if new.budget is not None else None
-    click.echo(f"{path}: new ledger ({lang}), SESSION_BUDGET_C {budget_c}; "
-               f"add records with: ledgerkit append {path} ...", err=True)
+    click.echo(
+        f"{path}: new ledger ({lang}), SESSION_BUDGET_C {budget_c}; add records with: ledgerkit append {path} ...",
+        err=True,
+    )
 
 
 # --- append --------------------------------------------------------------------------------------------
@@ -254,17 +276,35 @@ def _complete_zone(ctx: click.Context, param: click.Parameter, incomplete: str) 
 
 @cli.command()
 @click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--scope", required=True, type=click.Choice(["CONV", "UNIT", "TASK", "SESSION", "PROJECT"]),
-              help="The record's SCOPE.")
+@click.option(
+    "--scope",
+    required=True,
+    type=click.Choice(["CONV", "UNIT", "TASK", "SESSION", "PROJECT"]),
+    help="The record's SCOPE.",
+)
 @click.option("--context-id", required=True, metavar="ID", help="The record's CONTEXT_ID, e.g. GG-SESS-20250816-1620.")
-@click.option("--source", "sources", required=True, multiple=True, metavar="PATH",
-              help="A SOURCE_FILES entry as the ledger reads it (/ is the source root; else relative to the ledger; "
-                   "PATH:10-20 for lines). Repeat for more.")
+@click.option(
+    "--source",
+    "sources",
+    required=True,
+    multiple=True,
+    metavar="PATH",
+    help="A SOURCE_FILES entry as the ledger reads it (/ is the source root; else relative to the ledger; "
+    "PATH:10-20 for lines). Repeat for more.",
+)
 @click.option("--note", "notes", multiple=True, metavar="TEXT", help="A line of NOTES. Repeat for more.")
 @click.option("--fill", "fill_figures", is_flag=True, help="Fill the figures at once, as `ledgerkit fill` does.")
-@click.option("--at", metavar="ISO-TIMESTAMP", help="The record's time (default: now), e.g. 2025-08-16T16:20 or 2025-08-16T07:20Z.")
-@click.option("--tz", metavar="ZONE", shell_complete=_complete_zone,
-              help="IANA time zone of LOCAL_TS and of the RUN_ID's date (default: the machine's), e.g. Asia/Seoul.")
+@click.option(
+    "--at",
+    metavar="ISO-TIMESTAMP",
+    help="The record's time (default: now), e.g. 2025-08-16T16:20 or 2025-08-16T07:20Z.",
+)
+@click.option(
+    "--tz",
+    metavar="ZONE",
+    shell_complete=_complete_zone,
+    help="IANA time zone of LOCAL_TS and of the RUN_ID's date (default: the machine's), e.g. Asia/Seoul.",
+)
 @_root_option
 @_config_option
 @_templates_option
@@ -300,8 +340,15 @@ def append(
     from .writing.append import NewRecord, append_file, parse_at
 
     new = NewRecord(scope, context_id, sources, notes)
-    result = append_file(ledger, new, at=parse_at(at) if at else None, tz=tz,
-                         config=_config(ledger, config_file, templates), fill_figures=fill_figures, root=root)
+    result = append_file(
+        ledger,
+        new,
+        at=parse_at(at) if at else None,
+        tz=tz,
+        config=_config(ledger, config_file, templates),
+        fill_figures=fill_figures,
+        root=root,
+    )
     message = f"{ledger}:{result.line}: appended {result.run_id}"
     if result.filled is not None:
         message += " and filled " + (_records(len(result.filled.filled)) if result.filled.changed else "nothing")
@@ -315,15 +362,24 @@ def append(
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--encoding", "-e", "encodings", multiple=True, metavar="NAME",
-              help="Encoding to count with, repeatable: o200k_base (default), cl100k_base, another tiktoken "
-                   "encoding it has cached, an OpenAI model name, or a model family (claude, gemini, ...: "
-                   "an estimate).")
+@click.option(
+    "--encoding",
+    "-e",
+    "encodings",
+    multiple=True,
+    metavar="NAME",
+    help="Encoding to count with, repeatable: o200k_base (default), cl100k_base, another tiktoken "
+    "encoding it has cached, an OpenAI model name, or a model family (claude, gemini, ...: "
+    "an estimate).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: files, total, encodings, skipped.")
 @click.option("--top", type=click.IntRange(min=1), metavar="N", help="List only the N largest files.")
-@click.option("--messages", is_flag=True,
-              help="The paths are chat transcripts (JSON list or JSONL of role/content/name messages): count "
-                   "them with OpenAI's per-message overhead.")
+@click.option(
+    "--messages",
+    is_flag=True,
+    help="The paths are chat transcripts (JSON list or JSONL of role/content/name messages): count "
+    "them with OpenAI's per-message overhead.",
+)
 @_config_option
 def count(
     paths: tuple[str, ...],
@@ -353,8 +409,7 @@ def count(
     progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     counter = count_messages if messages else count_paths
     try:
-        result = counter(paths, encodings or (config.encoding or DEFAULT,), divisor=config.divisor,
-                         progress=progress)
+        result = counter(paths, encodings or (config.encoding or DEFAULT,), divisor=config.divisor, progress=progress)
     finally:
         if progress is not None:
             progress.close()
@@ -371,11 +426,15 @@ def count(
 # --- reports -------------------------------------------------------------------------------------------
 
 _output_option = click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file (atomically) instead of standard output.",
 )
 _encoding_option = click.option(
-    "--encoding", "-e", metavar="NAME",
+    "--encoding",
+    "-e",
+    metavar="NAME",
     help="Count exact tokens with this encoding too (default: the configuration's encoding, if any).",
 )
 
@@ -414,15 +473,29 @@ def _finish(diagnostics: list[Diagnostic]) -> None:
 @cli.command()
 @click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--session", "session_id", required=True, metavar="ID", help="The session's CONTEXT_ID.")
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True,
-              help="Markdown (Unicode bars), one self-contained HTML page (SVG chart), or JSON.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "json"]),
+    default="md",
+    show_default=True,
+    help="Markdown (Unicode bars), one self-contained HTML page (SVG chart), or JSON.",
+)
 @_output_option
 @_root_option
 @_encoding_option
 @_config_option
 @_templates_option
-def rollup(ledger: Path, session_id: str, fmt: str, output: Path | None, root: Path | None, encoding: str | None,
-           config_file: Path | None, templates: Path | None) -> None:
+def rollup(
+    ledger: Path,
+    session_id: str,
+    fmt: str,
+    output: Path | None,
+    root: Path | None,
+    encoding: str | None,
+    config_file: Path | None,
+    templates: Path | None,
+) -> None:
     """One session's story: totals, records, utilization chart, threshold events, allocation, sources.
 
     Figures are those `ledgerkit fill` computes (nothing is written to the ledger); the sources are
@@ -434,9 +507,9 @@ def rollup(ledger: Path, session_id: str, fmt: str, output: Path | None, root: P
       ledgerkit rollup ledger.md --session GG-SESS-20250816-1620
       ledgerkit rollup ledger.md --session GG-SESS-20250816-1620 --format html -o rollup.html
     """
-    from .writing.render import render
     from .reports.chart import chart
     from .reports.rollup import rollup as make_rollup
+    from .writing.render import render
 
     f = _figured(ledger, config_file, templates, root)
     report, problems = make_rollup(f, session_id, root=root, encoding=encoding)
@@ -451,22 +524,34 @@ def rollup(ledger: Path, session_id: str, fmt: str, output: Path | None, root: P
 
 @cli.command()
 @click.argument("ledgers", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["md", "json", "csv"]), default="md", show_default=True,
-              help="A Markdown table, JSON, or CSV.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "json", "csv"]),
+    default="md",
+    show_default=True,
+    help="A Markdown table, JSON, or CSV.",
+)
 @_output_option
 @_root_option
 @_config_option
 @_templates_option
-def report(ledgers: tuple[Path, ...], fmt: str, output: Path | None, root: Path | None, config_file: Path | None,
-           templates: Path | None) -> None:
+def report(
+    ledgers: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    root: Path | None,
+    config_file: Path | None,
+    templates: Path | None,
+) -> None:
     """One row per session, across every ledger given: entries, tokens, peak, last action, first and last time.
 
     \b
     Example:
       ledgerkit report ledgers/*.md --format csv -o sessions.csv
     """
-    from .writing.render import render
     from .reports.sessions import session_rows
+    from .writing.render import render
 
     figured = [_figured(path, config_file, templates, root) for path in ledgers]
     rows = session_rows(figured)
@@ -478,23 +563,38 @@ def report(ledgers: tuple[Path, ...], fmt: str, output: Path | None, root: Path 
 
         text = dumps([r.as_json() for r in rows], "csv", SESSION_COLUMNS)
     else:
-        text = render("report.md.j2", {"rows": rows, "ledgers": [f.ledger.display_path for f in figured]},
-                      figured[0].config.templates)
+        text = render(
+            "report.md.j2",
+            {"rows": rows, "ledgers": [f.ledger.display_path for f in figured]},
+            figured[0].config.templates,
+        )
     _emit(text, output)
     _finish([d for f in figured for d in f.diagnostics])
 
 
 @cli.command()
 @click.argument("ledgers", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--session", "sessions", multiple=True, metavar="ID",
-              help="A session's CONTEXT_ID: the baseline first, then the optimized one.")
+@click.option(
+    "--session",
+    "sessions",
+    multiple=True,
+    metavar="ID",
+    help="A session's CONTEXT_ID: the baseline first, then the optimized one.",
+)
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
 @_output_option
 @_root_option
 @_config_option
 @_templates_option
-def compare(ledgers: tuple[Path, ...], sessions: tuple[str, ...], fmt: str, output: Path | None, root: Path | None,
-            config_file: Path | None, templates: Path | None) -> None:
+def compare(
+    ledgers: tuple[Path, ...],
+    sessions: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    root: Path | None,
+    config_file: Path | None,
+    templates: Path | None,
+) -> None:
     """Compare a baseline with an optimized session: tokens, characters, saving, peaks, sources added and dropped.
 
     Give one ledger and two --session (baseline first), or two ledgers: each whole, or with two --session,
@@ -505,9 +605,9 @@ def compare(ledgers: tuple[Path, ...], sessions: tuple[str, ...], fmt: str, outp
       ledgerkit compare ledger.md --session GG-SESS-A --session GG-SESS-B
       ledgerkit compare before.md after.md
     """
-    from .writing.render import render
     from .reports.compare import compare as make_comparison
     from .reports.compare import side
+    from .writing.render import render
 
     if len(ledgers) > 2:
         raise click.UsageError("compare takes one ledger with two --session, or two ledgers")
@@ -516,7 +616,7 @@ def compare(ledgers: tuple[Path, ...], sessions: tuple[str, ...], fmt: str, outp
     if len(ledgers) == 2 and len(sessions) not in (0, 2):
         raise click.UsageError("with two ledgers, give no --session (compare them whole) or two")
     figured = [_figured(path, config_file, templates, root) for path in ledgers]
-    pairs = list(zip(figured * 2 if len(figured) == 1 else figured, sessions or (None, None)))
+    pairs = list(zip(figured * 2 if len(figured) == 1 else figured, sessions or (None, None), strict=False))
     (a, problems_a), (b, problems_b) = (side(f, s, root) for f, s in pairs)
     comparison = make_comparison(a, b)
     if fmt == "json":
@@ -528,22 +628,48 @@ def compare(ledgers: tuple[Path, ...], sessions: tuple[str, ...], fmt: str, outp
 
 
 @cli.command()
-@click.option("--source", "sources", required=True, multiple=True, metavar="PATH",
-              help="A source, written as in SOURCE_FILES (path:START-END, path#L7, globs). Repeat for more.")
+@click.option(
+    "--source",
+    "sources",
+    required=True,
+    multiple=True,
+    metavar="PATH",
+    help="A source, written as in SOURCE_FILES (path:START-END, path#L7, globs). Repeat for more.",
+)
 @click.option("--budget", type=click.IntRange(min=1), help="The budget in tokens.")
-@click.option("--model", "model_name", metavar="NAME",
-              help="Take the budget from this model's context window less its output limit (`ledgerkit models` lists them).")
-@click.option("--full-window", is_flag=True, help="With --model: budget the whole context window, reserving nothing for the reply.")
+@click.option(
+    "--model",
+    "model_name",
+    metavar="NAME",
+    help="Take the budget from this model's context window less its output limit (`ledgerkit models` lists them).",
+)
+@click.option(
+    "--full-window",
+    is_flag=True,
+    help="With --model: budget the whole context window, reserving nothing for the reply.",
+)
 @_encoding_option
-@click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
-              help="A ledger whose SESSION_BUDGET_C and section 3 advice to use (default: a new ledger's advice).")
+@click.option(
+    "--ledger",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A ledger whose SESSION_BUDGET_C and section 3 advice to use (default: a new ledger's advice).",
+)
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
 @_root_option
 @_config_option
 @_templates_option
-def plan(sources: tuple[str, ...], budget: int | None, model_name: str | None, full_window: bool,
-         encoding: str | None, ledger: Path | None, fmt: str, root: Path | None, config_file: Path | None,
-         templates: Path | None) -> None:
+def plan(
+    sources: tuple[str, ...],
+    budget: int | None,
+    model_name: str | None,
+    full_window: bool,
+    encoding: str | None,
+    ledger: Path | None,
+    fmt: str,
+    root: Path | None,
+    config_file: Path | None,
+    templates: Path | None,
+) -> None:
     """What a record with these sources would measure, before anyone loads them. Exit 1 if over budget.
 
     Characters, the estimate, exact tokens (with --encoding, a model's encoding or the configuration's),
@@ -562,9 +688,19 @@ def plan(sources: tuple[str, ...], budget: int | None, model_name: str | None, f
     if full_window and model_name is None:
         raise click.UsageError("--full-window goes with --model")
     config = _config(ledger if ledger is not None else Path.cwd() / "-", config_file, templates)
-    result = make_plan(sources, config=config, ledger=load(ledger) if ledger else None, budget=budget,
-                       model_name=model_name, full_window=full_window, encoding=encoding, root=root)
-    click.echo(_json(result.as_json()) if fmt == "json" else render("plan.md.j2", {"plan": result}, config.templates), nl=False)
+    result = make_plan(
+        sources,
+        config=config,
+        ledger=load(ledger) if ledger else None,
+        budget=budget,
+        model_name=model_name,
+        full_window=full_window,
+        encoding=encoding,
+        root=root,
+    )
+    click.echo(
+        _json(result.as_json()) if fmt == "json" else render("plan.md.j2", {"plan": result}, config.templates), nl=False
+    )
     sys.exit(EXIT_PROBLEMS if result.over_budget else EXIT_OK)
 
 
@@ -582,14 +718,32 @@ def models(as_json: bool) -> None:
 
     known = sorted(set(table().values()), key=lambda m: (m.provider, m.family, m.name))
     if as_json:
-        click.echo(_json([{"name": m.name, "family": m.family, "provider": m.provider, "aliases": list(m.aliases),
-                           "context_window": m.context_window, "max_output": m.max_output, "encoding": m.encoding,
-                           "source": m.source, "as_of": m.as_of} for m in known]), nl=False)
+        click.echo(
+            _json(
+                [
+                    {
+                        "name": m.name,
+                        "family": m.family,
+                        "provider": m.provider,
+                        "aliases": list(m.aliases),
+                        "context_window": m.context_window,
+                        "max_output": m.max_output,
+                        "encoding": m.encoding,
+                        "source": m.source,
+                        "as_of": m.as_of,
+                    }
+                    for m in known
+                ]
+            ),
+            nl=False,
+        )
         return
     width = max(len(m.name) for m in known)
     for m in known:
-        click.echo(f"{m.name:<{width}}  {m.context_window:>9,} context  {m.max_output:>7,} output  "
-                   f"{m.encoding or '(estimate)':<11}  {m.source} ({m.as_of})")
+        click.echo(
+            f"{m.name:<{width}}  {m.context_window:>9,} context  {m.max_output:>7,} output  "
+            f"{m.encoding or '(estimate)':<11}  {m.source} ({m.as_of})"
+        )
 
 
 @cli.command()
@@ -598,7 +752,9 @@ def models(as_json: bool) -> None:
 @_output_option
 @_root_option
 @_config_option
-def export(ledgers: tuple[Path, ...], fmt: str, output: Path | None, root: Path | None, config_file: Path | None) -> None:
+def export(
+    ledgers: tuple[Path, ...], fmt: str, output: Path | None, root: Path | None, config_file: Path | None
+) -> None:
     """Every record as typed data: integers, utilization as a number, ISO 8601 times, sources as a list.
 
     One object per record with the line where it starts, for pandas, DuckDB or a spreadsheet. In CSV,
@@ -625,6 +781,9 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence, by design
         if os.environ.get("LEDGERKIT_TRACEBACK"):
             raise
-        click.echo(f"ledgerkit: internal error: {type(exc).__name__}: {exc} "
-                   "(a bug: please report it; LEDGERKIT_TRACEBACK=1 shows where)", err=True)
+        click.echo(
+            f"ledgerkit: internal error: {type(exc).__name__}: {exc} "
+            "(a bug: please report it; LEDGERKIT_TRACEBACK=1 shows where)",
+            err=True,
+        )
         sys.exit(EXIT_ERROR)

@@ -7,10 +7,11 @@ Every key is optional; an unknown key or a bad value is a :class:`ConfigError` n
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from .errors import ConfigError
 
@@ -250,8 +251,18 @@ def _build(data: Mapping[str, Any], path: Path, where: Callable[[tuple[str, ...]
     return Config(source=path, **changes)
 
 
-KNOWN_KEYS = ("root", "templates", "divisor", "budget", "thresholds", "allocation", "allocation_tolerance", "run_id_prefix",
-              "encoding", "undercount_margin")
+KNOWN_KEYS = (
+    "root",
+    "templates",
+    "divisor",
+    "budget",
+    "thresholds",
+    "allocation",
+    "allocation_tolerance",
+    "run_id_prefix",
+    "encoding",
+    "undercount_margin",
+)
 
 
 def _encoding(value: Any) -> str:

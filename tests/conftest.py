@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from .tiktoken_reference import reference  # noqa: F401 - a fixture for every test module
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample_ledgers"
 REFERENCE = SAMPLE / "token_budget_ledger.md"
@@ -117,7 +119,7 @@ def sample(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True, scope="session")
 def _encoding_cache(tmp_path_factory) -> None:
-    """ledgerkit's encoding cache (ledgerkit/tokens/encodings.py) goes to a temporary folder, never the user's ~/.cache."""
+    """ledgerkit's encoding cache (ledgerkit/tokens/encodings.py) goes to a temporary folder, never ~/.cache."""
     import os
 
     os.environ["LEDGERKIT_CACHE_DIR"] = str(tmp_path_factory.mktemp("ledgerkit-cache"))

@@ -5,21 +5,21 @@ from __future__ import annotations
 import importlib
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import hypothesis.strategies as st
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 
-from ledgerkit.writing.append import NewRecord, append, local_ts, next_run_id, parse_at, record_time, utc_ts, zone
+from ledgerkit.checks.verify import verify
 from ledgerkit.cli import cli
 from ledgerkit.config import Config
 from ledgerkit.errors import LedgerkitError, TemplateError
+from ledgerkit.reading.parse import SCHEMA_FIELDS, load, parse
+from ledgerkit.writing.append import NewRecord, append, local_ts, next_run_id, parse_at, record_time, utc_ts, zone
 from ledgerkit.writing.fill import fill
 from ledgerkit.writing.init import new_ledger
-from ledgerkit.reading.parse import SCHEMA_FIELDS, load, parse
-from ledgerkit.checks.verify import verify
 
 from .conftest import REPO, ledger, make_files, record
 
@@ -32,7 +32,17 @@ def run(*args: str):
 
 
 def _append_args(path, *extra: str) -> list[str]:
-    return ["append", str(path), "--scope", "SESSION", "--context-id", "GG-SESS-20250816-1620", "--source", "a.md", *extra]
+    return [
+        "append",
+        str(path),
+        "--scope",
+        "SESSION",
+        "--context-id",
+        "GG-SESS-20250816-1620",
+        "--source",
+        "a.md",
+        *extra,
+    ]
 
 
 def _inserted(before: str, after: str) -> str:
@@ -43,9 +53,9 @@ def _inserted(before: str, after: str) -> str:
     end = 0
     while end < len(before) - start and before[len(before) - 1 - end] == after[len(after) - 1 - end]:
         end += 1
-    assert before[:start] + before[len(before) - end:] == before, "bytes of the ledger changed, not only inserted"
+    assert before[:start] + before[len(before) - end :] == before, "bytes of the ledger changed, not only inserted"
     inserted = after[start : len(after) - end]
-    assert after == before[:start] + inserted + before[len(before) - end:]
+    assert after == before[:start] + inserted + before[len(before) - end :]
     return inserted
 
 
@@ -63,7 +73,19 @@ def _seoul(hh: int, mm: int, day: int = 16) -> datetime:
 
 def test_append_to_the_reference_ledger(sample):
     before = sample.read_text(encoding="utf-8")
-    result = run(*_append_args(sample, "--source", "/gumgang_meeting/memory/memory.log", "--note", "세 번째 로드", "--at", "2025-08-16T17:20", "--tz", "Asia/Seoul"))
+    result = run(
+        *_append_args(
+            sample,
+            "--source",
+            "/gumgang_meeting/memory/memory.log",
+            "--note",
+            "세 번째 로드",
+            "--at",
+            "2025-08-16T17:20",
+            "--tz",
+            "Asia/Seoul",
+        )
+    )
     after = sample.read_text(encoding="utf-8")
     lk = parse(after)
     assert [r.run_id for r in lk.records][-1] == "TB-LEDGER-20250816-003"
@@ -110,7 +132,9 @@ def test_first_record_goes_under_the_ledger_heading_before_the_summary(tmp_path)
     after = path.read_text(encoding="utf-8")
     _inserted(before, after)
     section = after.split("## 6) Ledger (append-only)\n", 1)[1].split("## 7) Cumulative Summary", 1)[0]
-    assert section.startswith("\nNew records go at the end of this section. Earlier records are never edited.\n\n### RUN_ID:")
+    assert section.startswith(
+        "\nNew records go at the end of this section. Earlier records are never edited.\n\n### RUN_ID:"
+    )
     assert section.endswith("- NOTES:\n\n---\n\n")
 
 
@@ -122,9 +146,14 @@ def test_second_record_follows_the_first_with_a_break(tmp_path):
     run(*_append_args(path, "--at", "2025-08-16T16:50", "--tz", "Asia/Seoul"))
     after = path.read_text(encoding="utf-8")
     new = parse(after).records[-1]
-    assert after == _insert_after(before, parse(before).records[-1].end_line, "\n---\n\n" + parse(after).record_text(new))
-    assert parse(after).record_text(new).startswith(
-        "### RUN_ID: TB-LEDGER-20250816-002\n- LOCAL_TS: 2025-08-16 16:50 KST (UTC+09:00)\n")
+    assert after == _insert_after(
+        before, parse(before).records[-1].end_line, "\n---\n\n" + parse(after).record_text(new)
+    )
+    assert (
+        parse(after)
+        .record_text(new)
+        .startswith("### RUN_ID: TB-LEDGER-20250816-002\n- LOCAL_TS: 2025-08-16 16:50 KST (UTC+09:00)\n")
+    )
 
 
 def test_run_id_counts_within_the_local_day():
@@ -212,9 +241,9 @@ def test_without_tz_the_machines_zone_is_used(monkeypatch):
 
 
 def test_without_at_the_time_is_now():
-    before = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    before = datetime.now(UTC).replace(second=0, microsecond=0)
     moment = record_time(None, "Asia/Seoul")
-    after = datetime.now(timezone.utc)
+    after = datetime.now(UTC)
     assert before <= moment <= after
     assert moment.second == 0 and moment.microsecond == 0 and moment.tzname() == "KST"
 
@@ -254,17 +283,24 @@ def test_a_machine_without_a_time_zone_database_is_a_clear_error(monkeypatch):
 
 def test_budget_comes_from_section_0_else_the_configuration_else_a_placeholder(tmp_path):
     no_section_0 = ledger().replace("- SESSION_BUDGET_C: 1000 tokens\n", "")
-    cases = [(ledger(budget=4321), Config(), "4321"), (no_section_0, Config(budget=777), "777"), (no_section_0, Config(), "[fill]")]
+    cases = [
+        (ledger(budget=4321), Config(), "4321"),
+        (no_section_0, Config(budget=777), "777"),
+        (no_section_0, Config(), "[fill]"),
+    ]
     for text, config, expected in cases:
         result = append(parse(text), NEW, moment=_seoul(16, 20), config=config)
         assert parse(result.text).records[-1].get("BUDGET_C") == expected
 
 
 def test_distribution_and_divisor_follow_the_configuration(tmp_path):
-    make_files(tmp_path, {
-        "ledgerkit.yaml": "divisor: 3\nallocation: {system: 12.5, summary: 27.5, brief: 60}\n",
-        "l.md": ledger(),
-    })
+    make_files(
+        tmp_path,
+        {
+            "ledgerkit.yaml": "divisor: 3\nallocation: {system: 12.5, summary: 27.5, brief: 60}\n",
+            "l.md": ledger(),
+        },
+    )
     assert run(*_append_args(tmp_path / "l.md", *SEOUL_1620)).exit_code == 0
     new = load(tmp_path / "l.md").records[-1]
     assert [(s.name, s.percent) for s in new.distribution] == [("system", 12.5), ("summary", 27.5), ("brief", 60)]
@@ -272,7 +308,12 @@ def test_distribution_and_divisor_follow_the_configuration(tmp_path):
 
 
 def test_sources_and_notes_are_written_as_given(tmp_path):
-    new = NewRecord("TASK", "T-42", ("/docs/brief.md:10-40", "src/한글 이름.md", "lib/**/*.py  # all of it"), ("🪷 첫 로드", "second"))
+    new = NewRecord(
+        "TASK",
+        "T-42",
+        ("/docs/brief.md:10-40", "src/한글 이름.md", "lib/**/*.py  # all of it"),
+        ("🪷 첫 로드", "second"),
+    )
     lk = parse(append(parse(ledger()), new, moment=_seoul(16, 20), config=Config()).text)
     record_ = lk.records[-1]
     assert [e.text for e in record_.field("SOURCE_FILES").entries] == list(new.sources)
@@ -281,7 +322,9 @@ def test_sources_and_notes_are_written_as_given(tmp_path):
 
 
 def test_no_notes_leaves_notes_empty():
-    lk = parse(append(parse(ledger()), NewRecord("SESSION", "S", ("a.md",)), moment=_seoul(16, 20), config=Config()).text)
+    lk = parse(
+        append(parse(ledger()), NewRecord("SESSION", "S", ("a.md",)), moment=_seoul(16, 20), config=Config()).text
+    )
     notes = lk.records[-1].field("NOTES")
     assert notes is not None and notes.value == "" and notes.entries == ()
 
@@ -340,8 +383,9 @@ def test_crlf_and_bom_are_kept_and_only_the_record_is_inserted(tmp_path):
     _inserted(before.decode(), after.decode())
     old = parse(before.decode())
     new = parse(after.decode()).records[-1]
-    assert after.decode() == _insert_after(before.decode(), old.records[-1].end_line,
-                                           "\r\n---\r\n\r\n" + parse(after.decode()).record_text(new))
+    assert after.decode() == _insert_after(
+        before.decode(), old.records[-1].end_line, "\r\n---\r\n\r\n" + parse(after.decode()).record_text(new)
+    )
     assert parse(after.decode()).record_text(new).startswith("### RUN_ID: TB-LEDGER-20250816-002\r\n")
     assert path.stat().st_mode & 0o777 == 0o640
 
@@ -352,7 +396,7 @@ def test_a_ledger_ending_without_a_newline(tmp_path):
     path.write_text(text, encoding="utf-8")
     assert run(*_append_args(path, *SEOUL_1620)).exit_code == 0
     after = path.read_text(encoding="utf-8")
-    assert after.startswith(text) and after[len(text):].startswith("\n\n---\n\n### RUN_ID: TB-LEDGER-20250816-002\n")
+    assert after.startswith(text) and after[len(text) :].startswith("\n\n---\n\n### RUN_ID: TB-LEDGER-20250816-002\n")
     assert [r.run_id for r in parse(after).records] == ["TB-LEDGER-20250816-001", "TB-LEDGER-20250816-002"]
 
 
@@ -396,7 +440,11 @@ def test_fill_at_once(tmp_path):
     new = lk.records[-1]
     assert result.stderr == f"{path}:{new.line}: appended TB-LEDGER-20250816-001 and filled 1 record and the summary\n"
     assert (new.get("CHAR_COUNT"), new.get("TOKEN_ESTIMATE"), new.get("UTILIZATION"), new.get("THRESHOLD_ACTION")) == (
-        "4001", "ceil(CHAR_COUNT / 4) = 1001", "100.10%", "MINIMAL")
+        "4001",
+        "ceil(CHAR_COUNT / 4) = 1001",
+        "100.10%",
+        "MINIMAL",
+    )
     assert "  - ENTRIES: 1\n  - CHAR_COUNT_TOTAL: 4001\n" in lk.text
     # exactly what append followed by fill gives
     plain = tmp_path / "plain.md"
@@ -419,7 +467,9 @@ def test_fill_problems_are_reported_and_the_record_stays_to_be_fixed(tmp_path):
 
 # --- a property ----------------------------------------------------------------------------------------
 
-_line = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\x85"), min_size=1, max_size=30).filter(str.strip)
+_line = st.text(
+    st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\x85"), min_size=1, max_size=30
+).filter(str.strip)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -429,8 +479,11 @@ _line = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), bla
     start=st.sampled_from(["init-ko", "init-en", "records"]),
 )
 def test_appends_only_insert_and_always_read_back(steps, crlf, start):
-    text = {"init-ko": new_ledger(lang="ko", config=Config()), "init-en": new_ledger(lang="en", config=Config()),
-            "records": ledger(record(1), record(2))}[start]
+    text = {
+        "init-ko": new_ledger(lang="ko", config=Config()),
+        "init-en": new_ledger(lang="en", config=Config()),
+        "records": ledger(record(1), record(2)),
+    }[start]
     if crlf:
         text = text.replace("\n", "\r\n")
     lk = parse(text)
@@ -475,8 +528,21 @@ def test_appends_to_a_new_ledger_verify_clean_and_filled_too(tmp_path):
     path.write_text(new_ledger(budget=50000, config=Config()), encoding="utf-8")
     for at, source in (("09:00", "a.md"), ("10:00", "b.md"), ("11:00", "a.md")):
         before = load(path)
-        result = run("append", str(path), "--scope", "SESSION", "--context-id", "S", "--source", source,
-                     "--fill", "--at", f"2025-08-16T{at}", "--tz", "Asia/Seoul")
+        result = run(
+            "append",
+            str(path),
+            "--scope",
+            "SESSION",
+            "--context-id",
+            "S",
+            "--source",
+            source,
+            "--fill",
+            "--at",
+            f"2025-08-16T{at}",
+            "--tz",
+            "Asia/Seoul",
+        )
         assert result.exit_code == 0, result.output
         assert verify(load(path), base=before, config=Config()) == []
     actions = [r.get("THRESHOLD_ACTION") for r in load(path).records]
@@ -510,5 +576,8 @@ def test_the_configured_run_id_prefix(tmp_path):
 def test_a_record_template_that_verify_rejects_is_refused(tmp_path):
     template = (REPO / "templates" / "record.md.j2").read_text(encoding="utf-8").replace("- SCOPE: {{ scope }}\n", "")
     make_files(tmp_path, {"t/record.md.j2": template})
-    with pytest.raises(TemplateError, match=r"would not pass verify: <ledger>:\d+:\d+: LK511 record TB-LEDGER-20250816-001 has no SCOPE field"):
+    with pytest.raises(
+        TemplateError,
+        match=r"would not pass verify: <ledger>:\d+:\d+: LK511 record TB-LEDGER-20250816-001 has no SCOPE field",
+    ):
         append(parse(ledger()), NEW, moment=_seoul(16, 20), config=Config(templates=tmp_path / "t"))

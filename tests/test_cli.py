@@ -64,7 +64,9 @@ def test_completion_of_commands_options_and_choices():
     assert {"append", "fill", "init", "verify"} <= set(_complete("ledgerkit "))
     assert _complete("ledgerkit ap") == ["append"]
     assert _complete("ledgerkit verify l.md --base-") == ["--base-file"]
-    assert {"--scope", "--context-id", "--source", "--fill", "--at", "--tz"} <= set(_complete("ledgerkit append l.md --"))
+    assert {"--scope", "--context-id", "--source", "--fill", "--at", "--tz"} <= set(
+        _complete("ledgerkit append l.md --")
+    )
     assert _complete("ledgerkit append l.md --scope SE") == ["SESSION"]
     assert _complete("ledgerkit init l.md --lang ") == ["ko", "en"]
     assert _complete("ledgerkit append l.md --tz Asia/Seo") == ["Asia/Seoul"]
@@ -77,6 +79,11 @@ def test_completion_script_from_the_installed_command():
     assert result.returncode == 0
     assert "_ledgerkit_completion()" in result.stdout
     assert "complete -o nosort -F _ledgerkit_completion ledgerkit" in result.stdout
-    zsh = subprocess.run([sys.executable, "-m", "ledgerkit"], env={**env, "_LEDGERKIT_COMPLETE": "zsh_source"},
-                         capture_output=True, text=True, check=False)
+    zsh = subprocess.run(
+        [sys.executable, "-m", "ledgerkit"],
+        env={**env, "_LEDGERKIT_COMPLETE": "zsh_source"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert zsh.returncode == 0 and "#compdef ledgerkit" in zsh.stdout

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
-
-import importlib
 
 import pytest
 from click.testing import CliRunner
@@ -83,8 +82,16 @@ def test_markdown_without_records_is_skipped_quietly(tmp_path):
     [
         ({}, "missing.md", "missing.md: no such file"),
         ({"bad.md": b"### RUN_ID: X\n\xff"}, "bad.md", "bad.md: not UTF-8 text (byte 0xff at offset 14)"),
-        ({"l.md": "RUN_ID", "ledgerkit.yaml": "divisor: 0\n"}, "l.md", "ledgerkit.yaml:1: divisor: expected a positive whole number, got 0"),
-        ({"l.md": ledger(record(1)), "t/summary.md.j2": "{{ nope }}"}, "l.md", "template summary.md.j2 failed: 'nope' is undefined"),
+        (
+            {"l.md": "RUN_ID", "ledgerkit.yaml": "divisor: 0\n"},
+            "l.md",
+            "ledgerkit.yaml:1: divisor: expected a positive whole number, got 0",
+        ),
+        (
+            {"l.md": ledger(record(1)), "t/summary.md.j2": "{{ nope }}"},
+            "l.md",
+            "template summary.md.j2 failed: 'nope' is undefined",
+        ),
     ],
 )
 def test_usage_and_io_errors_exit_2_with_one_line(tmp_path, monkeypatch, files, target, message):
@@ -135,7 +142,11 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(sample, monkeypatch, ca
 
 
 def test_python_dash_m_and_version(sample):
-    result = subprocess.run([sys.executable, "-m", "ledgerkit", "--version"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "ledgerkit", "--version"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0 and result.stdout.startswith("ledgerkit, version ")
-    filled = subprocess.run([sys.executable, "-m", "ledgerkit", "fill", str(sample)], capture_output=True, text=True, check=False)
+    filled = subprocess.run(
+        [sys.executable, "-m", "ledgerkit", "fill", str(sample)], capture_output=True, text=True, check=False
+    )
     assert filled.returncode == 0 and "filled 2 records" in filled.stderr

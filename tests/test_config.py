@@ -17,8 +17,11 @@ def test_defaults_without_a_file(tmp_path):
 
 
 def test_every_setting_is_read(tmp_path):
-    make_files(tmp_path, {"ledgerkit.yaml": dedent(
-        """
+    make_files(
+        tmp_path,
+        {
+            "ledgerkit.yaml": dedent(
+                """
         root: src
         templates: tpl
         divisor: 3
@@ -28,7 +31,9 @@ def test_every_setting_is_read(tmp_path):
           system: 12.5
           rest: 87.5
         """
-    )})
+            )
+        },
+    )
     config = load_config(tmp_path / "ledgerkit.yaml")
     assert config.root == tmp_path / "src" and config.templates == tmp_path / "tpl"
     assert (config.divisor, config.budget) == (3, 200000)
@@ -38,13 +43,16 @@ def test_every_setting_is_read(tmp_path):
 
 def test_discovery_nearest_first_yaml_before_pyproject_and_stops_at_git_top(tmp_path):
     repo = tmp_path / "repo"
-    make_files(repo, {
-        ".git/HEAD": "",
-        "pyproject.toml": "[tool.ledgerkit]\ndivisor = 5\n",
-        "a/ledgerkit.yaml": "divisor: 6\n",
-        "a/pyproject.toml": "[tool.ledgerkit]\ndivisor = 7\n",
-        "b/pyproject.toml": "[project]\nname = 'x'\n",
-    })
+    make_files(
+        repo,
+        {
+            ".git/HEAD": "",
+            "pyproject.toml": "[tool.ledgerkit]\ndivisor = 5\n",
+            "a/ledgerkit.yaml": "divisor: 6\n",
+            "a/pyproject.toml": "[tool.ledgerkit]\ndivisor = 7\n",
+            "b/pyproject.toml": "[project]\nname = 'x'\n",
+        },
+    )
     make_files(tmp_path, {"ledgerkit.yaml": "divisor: 9\n"})  # above the git top: never used
     assert config_for(repo / "a" / "l.md").divisor == 6
     assert config_for(repo / "b" / "l.md").divisor == 5  # b's pyproject has no [tool.ledgerkit]
@@ -58,16 +66,29 @@ def test_discovery_nearest_first_yaml_before_pyproject_and_stops_at_git_top(tmp_
     [
         ("divisor: 0\n", "ledgerkit.yaml:1: divisor: expected a positive whole number, got 0"),
         ("divisor: four\n", "ledgerkit.yaml:1: divisor: expected a positive whole number, got 'four'"),
-        ("root: .\nbudgte: 5\n", "ledgerkit.yaml:2: budgte: unknown setting (known: allocation, allocation_tolerance, budget, divisor, encoding, root, run_id_prefix, templates, thresholds, undercount_margin)"),
-        ("thresholds:\n  ALERT70: 70\n  ALERT80: 80\n", "ledgerkit.yaml:3: thresholds.ALERT80: unknown threshold (known: ALERT70, ALERT85, ALERT95, MINIMAL)"),
+        (
+            "root: .\nbudgte: 5\n",
+            "ledgerkit.yaml:2: budgte: unknown setting (known: allocation, allocation_tolerance, "
+            "budget, divisor, encoding, root, run_id_prefix, templates, thresholds, undercount_margin)",
+        ),
+        (
+            "thresholds:\n  ALERT70: 70\n  ALERT80: 80\n",
+            "ledgerkit.yaml:3: thresholds.ALERT80: unknown threshold (known: ALERT70, ALERT85, ALERT95, MINIMAL)",
+        ),
         ("thresholds:\n  ALERT70: high\n", "ledgerkit.yaml:2: thresholds.ALERT70: expected a number, got 'high'"),
-        ("thresholds: {ALERT70: 90}\n", "ledgerkit.yaml:1: thresholds: thresholds must rise: ALERT70 <= ALERT85 <= ALERT95 <= MINIMAL"),
+        (
+            "thresholds: {ALERT70: 90}\n",
+            "ledgerkit.yaml:1: thresholds: thresholds must rise: ALERT70 <= ALERT85 <= ALERT95 <= MINIMAL",
+        ),
         ("allocation: {a: 50, b: 40}\n", "ledgerkit.yaml:1: allocation: shares must sum to 100%, they sum to 90%"),
         ("allocation: {a: x, b: 40}\n", "ledgerkit.yaml:1: allocation.a: expected a number, got 'x'"),
         ("root: [1, 2\n", "ledgerkit.yaml:2: invalid YAML"),
         ("- a list\n", "ledgerkit.yaml:1: the configuration must be a mapping of settings"),
         ("templates: ''\n", "ledgerkit.yaml:1: templates: expected a folder path, got ''"),
-        ("run_id_prefix: 'TB LEDGER'\n", "ledgerkit.yaml:1: run_id_prefix: expected letters, digits, - and _, got 'TB LEDGER'"),
+        (
+            "run_id_prefix: 'TB LEDGER'\n",
+            "ledgerkit.yaml:1: run_id_prefix: expected letters, digits, - and _, got 'TB LEDGER'",
+        ),
         ("allocation_tolerance: lots\n", "ledgerkit.yaml:1: allocation_tolerance: expected a number, got 'lots'"),
     ],
 )

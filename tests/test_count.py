@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ledgerkit.reports import count as count_module
 from ledgerkit.cli import cli
-from ledgerkit.reports.count import ProgressBar, count_messages, count_paths, folder_files, read_transcript
 from ledgerkit.errors import LedgerkitError
 from ledgerkit.measuring.measure import SourceReader
+from ledgerkit.reports import count as count_module
+from ledgerkit.reports.count import ProgressBar, count_messages, count_paths, folder_files, read_transcript
 
 from .conftest import DATA, make_files
-from .tiktoken_reference import reference  # noqa: F401
 
 ENGLISH = "The ledger keeps one record per context load.\nEach record names its sources.\n"
 KOREAN = "토큰 예산 원장은 컨텍스트 한도 안에서 기억과 맥락을 유지한다.\n두 번째 줄.\n세 번째 줄.\n"
@@ -49,12 +48,24 @@ def test_text_output_gives_chars_estimate_and_exact_tokens_per_encoding(tree, re
     assert list(rows) == ["docs/en.md", "docs/ko.md", "src/code.py"]
     for path, text in [("docs/en.md", ENGLISH), ("docs/ko.md", KOREAN), ("src/code.py", CODE)]:
         chars = len(text)
-        assert rows[path] == [str(chars), str(-(-chars // 4)), str(n(reference, text)), str(n(reference, text, "cl100k_base"))]
+        assert rows[path] == [
+            str(chars),
+            str(-(-chars // 4)),
+            str(n(reference, text)),
+            str(n(reference, text, "cl100k_base")),
+        ]
     total = lines[4].split()
     texts = [ENGLISH, KOREAN, CODE]
     chars = sum(map(len, texts))
-    assert total == [str(chars), str(-(-chars // 4)), str(sum(n(reference, t) for t in texts)),
-                     str(sum(n(reference, t, "cl100k_base") for t in texts)), "total", "(3", "files)"]
+    assert total == [
+        str(chars),
+        str(-(-chars // 4)),
+        str(sum(n(reference, t) for t in texts)),
+        str(sum(n(reference, t, "cl100k_base") for t in texts)),
+        "total",
+        "(3",
+        "files)",
+    ]
     assert lines[5] == "estimate: ceil(chars / 4), the ledger's rule of thumb"
 
 
@@ -63,14 +74,26 @@ def test_json_output_has_the_documented_shape(tree, reference):
     assert (result.exit_code, result.stderr) == (0, "")
     data = json.loads(result.stdout)
     assert data["files"] == [
-        {"path": "docs/ko.md", "chars": len(KOREAN), "token_estimate": -(-len(KOREAN) // 4),
-         "tokens": {"cl100k_base": n(reference, KOREAN, "cl100k_base")}},
-        {"path": "src/code.py", "chars": len(CODE), "token_estimate": -(-len(CODE) // 4),
-         "tokens": {"cl100k_base": n(reference, CODE, "cl100k_base")}},
+        {
+            "path": "docs/ko.md",
+            "chars": len(KOREAN),
+            "token_estimate": -(-len(KOREAN) // 4),
+            "tokens": {"cl100k_base": n(reference, KOREAN, "cl100k_base")},
+        },
+        {
+            "path": "src/code.py",
+            "chars": len(CODE),
+            "token_estimate": -(-len(CODE) // 4),
+            "tokens": {"cl100k_base": n(reference, CODE, "cl100k_base")},
+        },
     ]
     chars = len(KOREAN) + len(CODE)
-    assert data["total"] == {"files": 2, "chars": chars, "token_estimate": -(-chars // 4),
-                             "tokens": {"cl100k_base": n(reference, KOREAN, "cl100k_base") + n(reference, CODE, "cl100k_base")}}
+    assert data["total"] == {
+        "files": 2,
+        "chars": chars,
+        "token_estimate": -(-chars // 4),
+        "tokens": {"cl100k_base": n(reference, KOREAN, "cl100k_base") + n(reference, CODE, "cl100k_base")},
+    }
     assert data["encodings"] == {"cl100k_base": {"encoding": "cl100k_base", "exact": True}}
 
 
@@ -130,8 +153,11 @@ def test_each_file_is_read_once(tree, monkeypatch):
 
 def test_top_lists_the_largest_and_totals_everything(tree, reference):
     make_files(tree, {"docs/big.md": ENGLISH * 5})
-    counts = {"docs/big.md": n(reference, ENGLISH * 5), "docs/en.md": n(reference, ENGLISH),
-              "docs/ko.md": n(reference, KOREAN)}
+    counts = {
+        "docs/big.md": n(reference, ENGLISH * 5),
+        "docs/en.md": n(reference, ENGLISH),
+        "docs/ko.md": n(reference, KOREAN),
+    }
     largest = sorted(counts, key=lambda p: -counts[p])[:2]
     data = json.loads(run("count", "--json", "--top", "2", "docs").stdout)
     assert [f["path"] for f in data["files"]] == largest
@@ -146,11 +172,19 @@ def test_top_lists_the_largest_and_totals_everything(tree, reference):
 
 
 def test_a_folder_in_a_git_work_tree_leaves_out_what_git_ignores(tmp_path):
-    make_files(tmp_path, {
-        ".gitignore": "*.log\nbuild/\n",
-        "a.md": "a", "notes.log": "log", "build/out.md": "built", "sub/b.md": "b",
-        "sub/.gitignore": "secret.md\n", "sub/secret.md": "s", "tracked.log": "kept: tracked",
-    })
+    make_files(
+        tmp_path,
+        {
+            ".gitignore": "*.log\nbuild/\n",
+            "a.md": "a",
+            "notes.log": "log",
+            "build/out.md": "built",
+            "sub/b.md": "b",
+            "sub/.gitignore": "secret.md\n",
+            "sub/secret.md": "s",
+            "tracked.log": "kept: tracked",
+        },
+    )
     git = ["git", "-C", str(tmp_path), "-c", "user.email=t@example.com", "-c", "user.name=t"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-f", "tracked.log", "a.md"], check=True)
@@ -162,7 +196,10 @@ def test_a_folder_in_a_git_work_tree_leaves_out_what_git_ignores(tmp_path):
 
 
 def test_a_folder_outside_git_skips_only_dot_git(tmp_path):
-    make_files(tmp_path, {".gitignore": "*.log\n", "a.md": "a", "x.log": "x", ".git/config": "c", "d/.git/HEAD": "h", "d/e.md": "e"})
+    make_files(
+        tmp_path,
+        {".gitignore": "*.log\n", "a.md": "a", "x.log": "x", ".git/config": "c", "d/.git/HEAD": "h", "d/e.md": "e"},
+    )
     assert folder_files(tmp_path) == [".gitignore", "a.md", "d/e.md", "x.log"]
 
 
@@ -173,8 +210,10 @@ def test_binary_files_in_a_folder_are_skipped_but_named_ones_are_problems(tree):
     assert [line.split()[-1] for line in result.stdout.splitlines()[1:3]] == ["docs/en.md", "docs/ko.md"]
     assert result.stderr == "ledgerkit: skipped 2 files that are not UTF-8 text: docs/img.png, docs/latin1.txt\n"
     data = json.loads(run("count", "--json", "docs").stdout)
-    assert data["skipped"] == [{"path": "docs/img.png", "reason": "is a binary file"},
-                               {"path": "docs/latin1.txt", "reason": "is not UTF-8 text (byte 0xe9 at offset 3)"}]
+    assert data["skipped"] == [
+        {"path": "docs/img.png", "reason": "is a binary file"},
+        {"path": "docs/latin1.txt", "reason": "is not UTF-8 text (byte 0xe9 at offset 3)"},
+    ]
     named = run("count", "docs/img.png", "docs/en.md", "nope.md", "docs/en.md:9", "x*.md")
     assert named.exit_code == 2
     assert [line.split()[-1] for line in named.stdout.splitlines()[1:2]] == ["docs/en.md"]
@@ -212,12 +251,16 @@ def test_messages_match_openais_documented_counts(reference):
 
 def test_messages_from_jsonl_and_a_request_body(tmp_path, reference):
     messages = json.loads(COOKBOOK.read_text(encoding="utf-8"))
-    make_files(tmp_path, {
-        "chat.jsonl": "\n".join(json.dumps(m, ensure_ascii=False) for m in messages) + "\n\n",
-        "request.json": json.dumps({"model": "gpt-4o", "messages": messages}),
-    })
-    result = CliRunner().invoke(cli, ["count", "--messages", "--json", str(tmp_path / "chat.jsonl"),
-                                      str(tmp_path / "request.json")])
+    make_files(
+        tmp_path,
+        {
+            "chat.jsonl": "\n".join(json.dumps(m, ensure_ascii=False) for m in messages) + "\n\n",
+            "request.json": json.dumps({"model": "gpt-4o", "messages": messages}),
+        },
+    )
+    result = CliRunner().invoke(
+        cli, ["count", "--messages", "--json", str(tmp_path / "chat.jsonl"), str(tmp_path / "request.json")]
+    )
     assert (result.exit_code, result.stderr) == (0, "")
     data = json.loads(result.stdout)
     assert [(f["messages"], f["tokens"]["o200k_base"]) for f in data["files"]] == [(6, 124), (6, 124)]
@@ -244,8 +287,11 @@ def test_a_transcript_that_is_not_messages_is_a_clear_error(tmp_path, text, reas
 
 
 def test_read_transcript_keeps_role_content_and_name():
-    assert read_transcript(COOKBOOK)[1] == {"role": "system", "content": "New synergies will help drive top-line growth.",
-                                            "name": "example_user"}
+    assert read_transcript(COOKBOOK)[1] == {
+        "role": "system",
+        "content": "New synergies will help drive top-line growth.",
+        "name": "example_user",
+    }
     with pytest.raises(LedgerkitError):
         read_transcript(COOKBOOK.parent / "missing.json")
 
@@ -269,9 +315,7 @@ def test_the_progress_bar_shows_only_when_the_run_is_long():
     bar(60, 100)  # too soon after the last draw
     bar(100, 100)  # but the end is always drawn
     bar.close()
-    assert stream.getvalue() == ("\rcounting tokens [#####.....]  50%"
-                                 "\rcounting tokens [##########] 100%"
-                                 "\r\033[K")
+    assert stream.getvalue() == ("\rcounting tokens [#####.....]  50%\rcounting tokens [##########] 100%\r\033[K")
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(tree, monkeypatch):
@@ -285,7 +329,7 @@ def test_the_sample_sources_count_as_fill_measures_them(sample, monkeypatch, ref
     result = count_paths(["gumgang_meeting"])
     files = sorted(p for p in (sample.parent / "gumgang_meeting").rglob("*") if p.is_file())
     assert [f.path for f in result.files] == [p.relative_to(sample.parent).as_posix() for p in files]
-    for f, p in zip(result.files, files):
+    for f, p in zip(result.files, files, strict=False):
         text = p.read_text(encoding="utf-8").replace("\r\n", "\n").lstrip("\ufeff")
         assert (f.chars, f.tokens["o200k_base"]) == (len(text), n(reference, text))
 

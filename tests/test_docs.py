@@ -19,13 +19,17 @@ def _shell_blocks(text: str) -> list[str]:
 def test_the_readme_starts_with_the_two_commands_and_ci_runs_the_second():
     section = README.split("## Two commands", 1)[1].split("\n## ", 1)[0]
     install_and_fill, tests = [b.strip() for b in _shell_blocks(section)]
-    assert "pip install ." in install_and_fill and install_and_fill.endswith("ledgerkit fill sample_ledgers/token_budget_ledger.md")
+    assert "pip install ." in install_and_fill and install_and_fill.endswith(
+        "ledgerkit fill sample_ledgers/token_budget_ledger.md"
+    )
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
     assert ci[-1] == tests
 
 
 def test_every_code_is_documented_once_with_its_severity():
-    rows = re.findall(r"^\| (LK\d{3}) \| (error|warning) \| (.+) \|$", (REPO / "docs" / "codes.md").read_text(encoding="utf-8"), re.M)
+    rows = re.findall(
+        r"^\| (LK\d{3}) \| (error|warning) \| (.+) \|$", (REPO / "docs" / "codes.md").read_text(encoding="utf-8"), re.M
+    )
     assert [code for code, _, _ in rows] == sorted(CODES)
     assert {code: (severity, summary) for code, severity, summary in rows} == CODES
 

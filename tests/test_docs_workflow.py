@@ -35,21 +35,28 @@ def _steps(block: str) -> list[tuple[str, str]]:
 def _environment(home: Path) -> dict[str, str]:
     # Fixed identity, dates and zone so that the transcript, commit ids included, is the same on every run.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "LEDGERKIT_", "_LEDGERKIT"))}
-    env.update({
-        "PATH": os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
-        "HOME": str(home),
-        "TZ": "UTC",
-        "LC_ALL": "C.UTF-8",
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "Duksan", "GIT_AUTHOR_EMAIL": "duksan@example.com",
-        "GIT_COMMITTER_NAME": "Duksan", "GIT_COMMITTER_EMAIL": "duksan@example.com",
-        "GIT_AUTHOR_DATE": "2025-08-16T18:00:00+09:00", "GIT_COMMITTER_DATE": "2025-08-16T18:00:00+09:00",
-    })
+    env.update(
+        {
+            "PATH": os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
+            "HOME": str(home),
+            "TZ": "UTC",
+            "LC_ALL": "C.UTF-8",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "Duksan",
+            "GIT_AUTHOR_EMAIL": "duksan@example.com",
+            "GIT_COMMITTER_NAME": "Duksan",
+            "GIT_COMMITTER_EMAIL": "duksan@example.com",
+            "GIT_AUTHOR_DATE": "2025-08-16T18:00:00+09:00",
+            "GIT_COMMITTER_DATE": "2025-08-16T18:00:00+09:00",
+        }
+    )
     return env
 
 
 def test_the_workflow_page_is_what_the_commands_print(tmp_path):
-    assert shutil.which("ledgerkit", path=os.path.dirname(sys.executable)), "ledgerkit is not installed beside this Python"
+    assert shutil.which("ledgerkit", path=os.path.dirname(sys.executable)), (
+        "ledgerkit is not installed beside this Python"
+    )
     page = PAGE.read_text(encoding="utf-8")
     blocks = _BLOCK.findall(page)
     assert len(blocks) >= 5
@@ -60,8 +67,15 @@ def test_the_workflow_page_is_what_the_commands_print(tmp_path):
     for _, block, _ in blocks:
         actual = []
         for command, expected in _steps(block):
-            done = subprocess.run(["bash", "-c", command], cwd=work, env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True, check=False)
+            done = subprocess.run(
+                ["bash", "-c", command],
+                cwd=work,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                check=False,
+            )
             actual.append(f"$ {command}\n{done.stdout}")
             if not REGENERATE:
                 assert done.stdout == expected, f"$ {command}"

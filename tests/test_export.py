@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from ledgerkit.cli import cli
 from ledgerkit.config import Config
-from ledgerkit.reports.export import COLUMNS
 from ledgerkit.figures.numbers import read_written
 from ledgerkit.reading.parse import load
+from ledgerkit.reports.export import COLUMNS
 
 from .conftest import DATA, check_golden, ledger, make_files, record
 
@@ -40,7 +40,7 @@ def test_json_is_typed_and_agrees_with_the_filled_ledger(sample, monkeypatch):
     assert run("fill", sample.name).exit_code == 0
     filled = load(sample.name)
     assert len(data) == len(filled.records) == 2
-    for item, r in zip(data, filled.records):
+    for item, r in zip(data, filled.records, strict=False):
         w, _ = read_written(r, filled, Config())
         assert list(item) == list(COLUMNS)
         assert item["run_id"] == r.run_id and item["line"] == r.line
@@ -62,7 +62,7 @@ def test_jsonl_and_csv_carry_the_same_records(sample, monkeypatch):
     as_jsonl = [json.loads(line) for line in run("export", sample.name, "--format", "jsonl").stdout.splitlines()]
     assert as_jsonl == as_json
     rows = list(csv.DictReader(io.StringIO(run("export", sample.name, "--format", "csv").stdout)))
-    for item, r in zip(as_json, rows):
+    for item, r in zip(as_json, rows, strict=False):
         assert int(r["char_count"]) == item["char_count"] and float(r["utilization"]) == item["utilization"]
         assert json.loads(r["sources"]) == item["sources"]  # a list is one cell holding its JSON
         assert json.loads(r["distribution"]) == item["distribution"]
@@ -82,11 +82,20 @@ def test_missing_figures_are_null_and_an_exact_count_is_exported(tmp_path):
 
 
 def test_export_of_many_ledgers_names_each(tmp_path):
-    make_files(tmp_path, {"a/ledger.md": ledger(record(1, char_count="4")), "b/ledger.md": ledger(record(1, char_count="8")),
-                          "a/a.md": "", "b/a.md": ""})
+    make_files(
+        tmp_path,
+        {
+            "a/ledger.md": ledger(record(1, char_count="4")),
+            "b/ledger.md": ledger(record(1, char_count="8")),
+            "a/a.md": "",
+            "b/a.md": "",
+        },
+    )
     data = json.loads(run("export", str(tmp_path / "a/ledger.md"), str(tmp_path / "b/ledger.md")).stdout)
-    assert [(d["ledger"], d["char_count"]) for d in data] == [(str(tmp_path / "a/ledger.md"), 4),
-                                                               (str(tmp_path / "b/ledger.md"), 8)]
+    assert [(d["ledger"], d["char_count"]) for d in data] == [
+        (str(tmp_path / "a/ledger.md"), 4),
+        (str(tmp_path / "b/ledger.md"), 8),
+    ]
 
 
 def test_a_missing_ledger_is_one_line_and_exit_2(tmp_path):

@@ -9,8 +9,8 @@ from hypothesis import given
 from ledgerkit.config import Config, Thresholds
 from ledgerkit.figures.numbers import (
     format_percent,
-    plain_number,
     formula_divisor,
+    plain_number,
     read_action,
     read_int,
     read_percent,
@@ -24,7 +24,10 @@ from ledgerkit.reading.parse import parse
 from .conftest import ledger, record
 
 
-@pytest.mark.parametrize(("chars", "divisor", "expected"), [(0, 4, 0), (1, 4, 1), (4, 4, 1), (5, 4, 2), (8000, 4, 2000), (42000, 4, 10500), (10, 3, 4)])
+@pytest.mark.parametrize(
+    ("chars", "divisor", "expected"),
+    [(0, 4, 0), (1, 4, 1), (4, 4, 1), (5, 4, 2), (8000, 4, 2000), (42000, 4, 10500), (10, 3, 4)],
+)
 def test_token_estimate_is_ceiling(chars, divisor, expected):
     assert token_estimate(chars, divisor) == expected
 
@@ -75,9 +78,19 @@ def test_written_figure_never_crosses_an_alert_level(tokens, budget):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("12345", 12345), ("12,345", 12345), ("≈ 2,000 tokens", 2000), ("ceil(CHAR_COUNT / 4) = 1148", 1148),
-     ("130000 tokens (덕산 추정)", 130000), ("4590자", 4590), ("[fill]", None), ("about 12", None), ("1.5", None),
-     ("130k", None), ("", None)],
+    [
+        ("12345", 12345),
+        ("12,345", 12345),
+        ("≈ 2,000 tokens", 2000),
+        ("ceil(CHAR_COUNT / 4) = 1148", 1148),
+        ("130000 tokens (덕산 추정)", 130000),
+        ("4590자", 4590),
+        ("[fill]", None),
+        ("about 12", None),
+        ("1.5", None),
+        ("130k", None),
+        ("", None),
+    ],
 )
 def test_read_int(text, expected):
     assert read_int(text) == expected
@@ -85,7 +98,13 @@ def test_read_int(text, expected):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("3.79%", Fraction("3.79")), ("3.790 %", Fraction("3.79")), ("70%", Fraction(70)), ("[fill]%", None), ("high", None)],
+    [
+        ("3.79%", Fraction("3.79")),
+        ("3.790 %", Fraction("3.79")),
+        ("70%", Fraction(70)),
+        ("[fill]%", None),
+        ("high", None),
+    ],
 )
 def test_read_percent(text, expected):
     assert read_percent(text) == expected
@@ -93,9 +112,15 @@ def test_read_percent(text, expected):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("NONE", "NONE"), ("ALERT85  # noted", "ALERT85"), ("{NONE|ALERT70|ALERT85|ALERT95|MINIMAL} → MINIMAL", "MINIMAL"),
-     ("{NONE|ALERT70} -> ALERT70", "ALERT70"), ("{NONE|ALERT70|ALERT85|ALERT95|MINIMAL} → [fill]", None),
-     ("{NONE|ALERT70|ALERT85|ALERT95|MINIMAL}", None), ("ALERT7", None)],
+    [
+        ("NONE", "NONE"),
+        ("ALERT85  # noted", "ALERT85"),
+        ("{NONE|ALERT70|ALERT85|ALERT95|MINIMAL} → MINIMAL", "MINIMAL"),
+        ("{NONE|ALERT70} -> ALERT70", "ALERT70"),
+        ("{NONE|ALERT70|ALERT85|ALERT95|MINIMAL} → [fill]", None),
+        ("{NONE|ALERT70|ALERT85|ALERT95|MINIMAL}", None),
+        ("ALERT7", None),
+    ],
 )
 def test_read_action(text, expected):
     assert read_action(text) == expected
@@ -114,7 +139,9 @@ def test_read_written_reports_unreadable_figures():
     written, problems = read_written(lk.records[0], lk, Config())
     assert written.chars is None and written.tokens is None and written.budget is None
     lines = text.split("\n")
-    where = [lines.index(line) + 1 for line in ("- CHAR_COUNT: lots", "- BUDGET_C: 130k?", "- THRESHOLD_ACTION: ALERT100")]
+    where = [
+        lines.index(line) + 1 for line in ("- CHAR_COUNT: lots", "- BUDGET_C: 130k?", "- THRESHOLD_ACTION: ALERT100")
+    ]
     assert [(d.code, d.line) for d in problems] == [("LK103", where[0]), ("LK103", where[1]), ("LK106", where[2])]
     assert problems[0].format() == f"l.md:{where[0]}:15: LK103 CHAR_COUNT 'lots' is not a whole number"
     assert "ALERT100" in problems[2].message and "NONE|ALERT70|ALERT85|ALERT95|MINIMAL" in problems[2].message
@@ -134,5 +161,12 @@ def test_a_duplicated_figure_field_is_reported_and_the_record_left_alone(tmp_pat
 
 
 def test_plain_number_writes_what_a_person_writes():
-    assert [plain_number(Fraction(x)) for x in ("10", "12.5", "0.25", "100", "33.125", "-2.5")] == ["10", "12.5", "0.25", "100", "33.125", "-2.5"]
+    assert [plain_number(Fraction(x)) for x in ("10", "12.5", "0.25", "100", "33.125", "-2.5")] == [
+        "10",
+        "12.5",
+        "0.25",
+        "100",
+        "33.125",
+        "-2.5",
+    ]
     assert plain_number(Fraction(1, 3)) == "0.333333333333"

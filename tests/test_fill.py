@@ -11,8 +11,8 @@ import ledgerkit
 from ledgerkit.config import Config
 from ledgerkit.diagnostics import format_text
 from ledgerkit.errors import LedgerkitError
-from ledgerkit.writing.fill import fill, fill_file
 from ledgerkit.reading.parse import load, parse
+from ledgerkit.writing.fill import fill, fill_file
 
 from .conftest import DATA, check_golden, ledger, make_files, record
 
@@ -42,7 +42,7 @@ def test_only_placeholders_and_summary_change_in_the_reference(sample):
     result = fill(load(sample))
     after = result.text.split("\n")
     assert len(before) == len(after)
-    changed = [n + 1 for n, (a, b) in enumerate(zip(before, after)) if a != b]
+    changed = [n + 1 for n, (a, b) in enumerate(zip(before, after, strict=False)) if a != b]
     summary = result.ledger.summary
     outside = [n for n in changed if not summary.first <= n <= summary.last]
     assert outside == [89, 90, 92, 114, 115, 117, 124]
@@ -85,7 +85,13 @@ def test_unfilled_record_keeps_session_totals_waiting(tmp_path):
 
 
 def test_templates_folder_overrides_the_summary(tmp_path):
-    make_files(tmp_path, {"a.md": "x" * 40, "tpl/summary.md.j2": "- PROJECT_ID: {{ project.id }}\n  - TOKENS: {{ project.token_estimate_total }}\n"})
+    make_files(
+        tmp_path,
+        {
+            "a.md": "x" * 40,
+            "tpl/summary.md.j2": "- PROJECT_ID: {{ project.id }}\n  - TOKENS: {{ project.token_estimate_total }}\n",
+        },
+    )
     path = tmp_path / "l.md"
     path.write_text(ledger(record(1, ("a.md",))), encoding="utf-8")
     result = fill(load(path), config=Config(templates=tmp_path / "tpl"), root=tmp_path)
@@ -230,10 +236,22 @@ _NOISE = st.sampled_from(
 @st.composite
 def _ledgers(draw):
     newline = draw(st.sampled_from(["\n", "\r\n"]))
-    lines = ["# Ledger 🪷", "", "## 0) Budget", f"- SESSION_BUDGET_C: {draw(st.sampled_from([1000, 130000]))} tokens", "", "---", ""]
+    lines = [
+        "# Ledger 🪷",
+        "",
+        "## 0) Budget",
+        f"- SESSION_BUDGET_C: {draw(st.sampled_from([1000, 130000]))} tokens",
+        "",
+        "---",
+        "",
+    ]
     lines += draw(_NOISE).split("\n")
     for n in range(1, draw(st.integers(0, 4)) + 1):
-        lines += [f"### RUN_ID: TB-LEDGER-20250816-{n:03d}", f"- CONTEXT_ID: S{draw(st.integers(1, 2))}", "- SOURCE_FILES:"]
+        lines += [
+            f"### RUN_ID: TB-LEDGER-20250816-{n:03d}",
+            f"- CONTEXT_ID: S{draw(st.integers(1, 2))}",
+            "- SOURCE_FILES:",
+        ]
         lines += [f"  - {s}" for s in draw(st.lists(st.sampled_from(_SOURCES), min_size=1, max_size=3))]
         for key, choices in _FIGURES.items():
             if draw(st.booleans()) or key != "BUDGET_C":
@@ -274,13 +292,20 @@ def test_fill_keeps_every_byte_it_does_not_own_and_is_idempotent(tree, generated
     old = lk.lines
     new = parse(once.text).lines
     if summary is None:
-        pairs = list(zip(old.contents, new.contents, old.endings, new.endings))
+        pairs = list(zip(old.contents, new.contents, old.endings, new.endings, strict=False))
         assert len(old.contents) == len(new.contents)
     else:
         first, last = summary  # 0-based, inclusive
         tail = len(old.contents) - last - 1
-        pairs = list(zip(old.contents[:first] + old.contents[last + 1 :], new.contents[:first] + new.contents[len(new.contents) - tail :],
-                         old.endings[:first] + old.endings[last + 1 :], new.endings[:first] + new.endings[len(new.endings) - tail :]))
+        pairs = list(
+            zip(
+                old.contents[:first] + old.contents[last + 1 :],
+                new.contents[:first] + new.contents[len(new.contents) - tail :],
+                old.endings[:first] + old.endings[last + 1 :],
+                new.endings[:first] + new.endings[len(new.endings) - tail :],
+                strict=False,
+            )
+        )
         assert new.contents[first].startswith("- ")  # the re-rendered summary starts where the old one did
         project = next(line for line in new.contents[first:] if line.startswith("- PROJECT_ID: "))
         assert project == old.contents[first]  # the person's PROJECT_ID, byte for byte
@@ -309,7 +334,11 @@ def test_no_budget_anywhere(tmp_path):
     assert result.diagnostics[0].path == str(tmp_path / "l.md")
     assert result.filled == []
     configured = fill(parse(text, str(tmp_path / "l.md")), config=Config(budget=200), root=tmp_path)
-    assert configured.diagnostics == [] and "- BUDGET_C: 200\n" in configured.text and "- UTILIZATION: 0.50%\n" in configured.text
+    assert (
+        configured.diagnostics == []
+        and "- BUDGET_C: 200\n" in configured.text
+        and "- UTILIZATION: 0.50%\n" in configured.text
+    )
 
 
 def test_configured_thresholds_decide_the_action(tmp_path):
@@ -320,7 +349,9 @@ def test_configured_thresholds_decide_the_action(tmp_path):
     default = fill(parse(text, str(tmp_path / "l.md")), config=Config(), root=tmp_path)
     assert "- THRESHOLD_ACTION: NONE\n" in default.text
     lower = Config(thresholds=Thresholds(alert70=60, alert85=80, alert95=90, minimal=100))
-    assert "- THRESHOLD_ACTION: ALERT70\n" in fill(parse(text, str(tmp_path / "l.md")), config=lower, root=tmp_path).text
+    assert (
+        "- THRESHOLD_ACTION: ALERT70\n" in fill(parse(text, str(tmp_path / "l.md")), config=lower, root=tmp_path).text
+    )
 
 
 def test_every_problem_of_a_record_is_reported_in_one_run(tmp_path):

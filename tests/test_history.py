@@ -7,10 +7,10 @@ import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from ledgerkit.config import Config
-from ledgerkit.writing.fill import fill
 from ledgerkit.checks.history import compare, filled_from
+from ledgerkit.config import Config
 from ledgerkit.reading.parse import parse
+from ledgerkit.writing.fill import fill
 
 from .conftest import REFERENCE, ledger, record
 
@@ -55,7 +55,10 @@ def test_a_changed_character(base):
 
 def test_changed_whitespace(base):
     new = base.replace("- SCOPE: SESSION\n", "- SCOPE:  SESSION\n", 2)
-    assert found(base, new) == [("LK601", line_of(new, "- SCOPE:  SESSION")), ("LK601", line_of(new, "- SCOPE:  SESSION", R2))]
+    assert found(base, new) == [
+        ("LK601", line_of(new, "- SCOPE:  SESSION")),
+        ("LK601", line_of(new, "- SCOPE:  SESSION", R2)),
+    ]
     trailing = base.replace("- SCOPE: SESSION\n", "- SCOPE: SESSION \n", 1)
     assert found(base, trailing) == [("LK601", line_of(trailing, "- SCOPE: SESSION "))]
     crlf = base.replace("- SCOPE: SESSION\n", "- SCOPE: SESSION\r\n", 1)
@@ -143,7 +146,7 @@ _CHARS = st.sampled_from(list("a Z0-9:#%.[]|→\t\n가🪷") + ["\r\n"])
 def test_any_single_character_change_inside_an_earlier_record_is_caught(base, data):
     lk = parse(base)
     target = data.draw(st.sampled_from(lk.records))
-    start = sum(len(c) + len(e) for c, e in zip(lk.lines.contents[: target.line - 1], lk.lines.endings))
+    start = sum(len(c) + len(e) for c, e in zip(lk.lines.contents[: target.line - 1], lk.lines.endings, strict=False))
     span = len(lk.record_text(target)) - len(lk.lines.endings[target.end_line - 1])  # up to its last line's end
     kind = data.draw(st.sampled_from(["replace", "insert", "delete"]))
     # Replace or delete any character of the record; insert strictly inside it (before its heading or
@@ -161,14 +164,30 @@ def test_any_single_character_change_inside_an_earlier_record_is_caught(base, da
     assert compare(lk, parse(new)), (kind, pos, repr(base[pos - 10 : pos + 10]), repr(char))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(steps=st.lists(st.sampled_from(["append", "fill", "hand-fill"]), min_size=1, max_size=6), picks=st.randoms(use_true_random=False))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    steps=st.lists(st.sampled_from(["append", "fill", "hand-fill"]), min_size=1, max_size=6),
+    picks=st.randoms(use_true_random=False),
+)
 def test_any_sequence_of_appends_and_fills_is_accepted(tmp_path, steps, picks):
     (tmp_path / "a.md").write_text("가" * 123, encoding="utf-8")
-    original = REFERENCE.read_text(encoding="utf-8").replace("/gumgang_meeting/", "/").replace("session_rollup_20250816.md", "a.md")
-    for name in ("memory/memory.log", "task/ui_mvp_gate_checklist.md", "context_observer/protocol.md",
-                 "context_observer/retention_policy.md", "draft_docs/전이응답.md", "draft_docs/첫_화두_축원.md",
-                 "draft_docs/웹금강_서명_프롬프트.md", "context_observer/a.md"):
+    original = (
+        REFERENCE.read_text(encoding="utf-8")
+        .replace("/gumgang_meeting/", "/")
+        .replace("session_rollup_20250816.md", "a.md")
+    )
+    for name in (
+        "memory/memory.log",
+        "task/ui_mvp_gate_checklist.md",
+        "context_observer/protocol.md",
+        "context_observer/retention_policy.md",
+        "draft_docs/전이응답.md",
+        "draft_docs/첫_화두_축원.md",
+        "draft_docs/웹금강_서명_프롬프트.md",
+        "context_observer/a.md",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(name * 3, encoding="utf-8")
     texts = [original]
@@ -177,12 +196,18 @@ def test_any_sequence_of_appends_and_fills_is_accepted(tmp_path, steps, picks):
         current = texts[-1]
         if step == "append":
             n += 1
-            new = current.replace("## 7) 누계/요약", record(n, ("a.md",), context="GG-SESS-20250816-1620").replace("16:0", "18:0").replace("07:0", "09:0") + "## 7) 누계/요약")
+            new = current.replace(
+                "## 7) 누계/요약",
+                record(n, ("a.md",), context="GG-SESS-20250816-1620").replace("16:0", "18:0").replace("07:0", "09:0")
+                + "## 7) 누계/요약",
+            )
         elif step == "fill":
             new = fill(parse(current, str(tmp_path / "ledger.md")), config=Config(), root=tmp_path).text
         else:
             lk = parse(current)
-            waiting = [f for r in lk.records for f in r.fields if f.placeholders and f.key in ("CHAR_COUNT", "BUDGET_C")]
+            waiting = [
+                f for r in lk.records for f in r.fields if f.placeholders and f.key in ("CHAR_COUNT", "BUDGET_C")
+            ]
             if not waiting:
                 continue
             f = picks.choice(waiting)

@@ -41,12 +41,16 @@ def test_an_empty_list_of_files_succeeds(command):
 
 @pytest.mark.parametrize("command", ["fill", "verify"])
 def test_markdown_files_without_a_ledger_are_skipped(tmp_path, command):
-    make_files(tmp_path, {
-        "README.md": "# Hello\n\n- CHAR_COUNT: [fill]\n",
-        "schema.md": "# Our fields\n\n- RUN_ID: `TB-LEDGER-YYYYMMDD-NNN`\n- SCOPE: TASK\n",  # names RUN_ID, no record
-        "latin1.md": "# Caf\xe9\n".encode("latin-1"),  # not UTF-8, and no ledger in it
-        "empty.md": "",
-    })
+    make_files(
+        tmp_path,
+        {
+            "README.md": "# Hello\n\n- CHAR_COUNT: [fill]\n",
+            # names RUN_ID, but holds no record
+            "schema.md": "# Our fields\n\n- RUN_ID: `TB-LEDGER-YYYYMMDD-NNN`\n- SCOPE: TASK\n",
+            "latin1.md": "# Caf\xe9\n".encode("latin-1"),  # not UTF-8, and no ledger in it
+            "empty.md": "",
+        },
+    )
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     result = run(command, *(str(tmp_path / name) for name in sorted(before)))
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
@@ -65,8 +69,17 @@ def test_fill_says_what_it_filled_and_reports_what_it_cannot(tmp_path):
 
 
 def test_fill_takes_root_and_config(tmp_path):
-    make_files(tmp_path, {"src/a.md": "abcd", "l.md": ledger(record(1, ("/a.md",), token_estimate="[fill]")), "cfg.yaml": "divisor: 2\n"})
-    result = run("fill", "--root", str(tmp_path / "src"), "--config", str(tmp_path / "cfg.yaml"), str(tmp_path / "l.md"))
+    make_files(
+        tmp_path,
+        {
+            "src/a.md": "abcd",
+            "l.md": ledger(record(1, ("/a.md",), token_estimate="[fill]")),
+            "cfg.yaml": "divisor: 2\n",
+        },
+    )
+    result = run(
+        "fill", "--root", str(tmp_path / "src"), "--config", str(tmp_path / "cfg.yaml"), str(tmp_path / "l.md")
+    )
     assert result.exit_code == 0
     record_ = load(tmp_path / "l.md").records[0]
     assert (record_.get("CHAR_COUNT"), record_.get("UTILIZATION")) == ("4", "0.20%")  # ceil(4 / 2) = 2 of 1000
@@ -100,7 +113,9 @@ def test_verify_checks_against_head(tmp_path):
     appended = run("verify", str(path))
     assert (appended.exit_code, appended.stdout) == (0, "")
     bad_base = run("verify", "--base", "no-such-rev", str(path))
-    assert bad_base.exit_code == 2 and bad_base.stderr == f"ledgerkit: {path}: --base no-such-rev: no such git revision\n"
+    assert (
+        bad_base.exit_code == 2 and bad_base.stderr == f"ledgerkit: {path}: --base no-such-rev: no such git revision\n"
+    )
 
 
 # --- the manifest --------------------------------------------------------------------------------------
@@ -134,15 +149,34 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def _git(repo: Path, *args: str) -> str:
-    cmd = ["git", "-c", "user.name=ledgerkit tests", "-c", "user.email=tests@ledgerkit.invalid", "-c", "commit.gpgsign=false", *args]
-    return subprocess.run(cmd, cwd=repo, check=True, capture_output=True, text=True,
-                          env={k: v for k, v in os.environ.items() if not k.startswith("GIT_")}).stdout
+    cmd = [
+        "git",
+        "-c",
+        "user.name=ledgerkit tests",
+        "-c",
+        "user.email=tests@ledgerkit.invalid",
+        "-c",
+        "commit.gpgsign=false",
+        *args,
+    ]
+    return subprocess.run(
+        cmd,
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+    ).stdout
 
 
 def _try_repo(repo: Path, home: Path, hook: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), hook, "--files", "ledger.md"],
-        cwd=repo, env=_env(home), capture_output=True, text=True, check=False,
+        cwd=repo,
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -160,8 +194,23 @@ def git_repo(tmp_path) -> Path:
 
 
 def test_framework_fill_fails_on_placeholders_then_passes_once_staged(git_repo, pre_commit_home):
-    assert run("append", str(git_repo / "ledger.md"), "--scope", "SESSION", "--context-id", "S1", "--source", "a.md",
-               "--at", "2025-08-16T17:00", "--tz", "Asia/Seoul").exit_code == 0
+    assert (
+        run(
+            "append",
+            str(git_repo / "ledger.md"),
+            "--scope",
+            "SESSION",
+            "--context-id",
+            "S1",
+            "--source",
+            "a.md",
+            "--at",
+            "2025-08-16T17:00",
+            "--tz",
+            "Asia/Seoul",
+        ).exit_code
+        == 0
+    )
     _git(git_repo, "add", "ledger.md")
     first = _try_repo(git_repo, pre_commit_home, "ledgerkit-fill")
     assert first.returncode == 1, first.stdout + first.stderr
@@ -186,7 +235,10 @@ def test_the_documented_config_snippets_are_valid(tmp_path):
     assert len(snippets) == 2
     remote, local = snippets
     config = tmp_path / ".pre-commit-config.yaml"
-    config.write_text(remote.replace("<URL of the ledgerkit git repository>", "https://example.invalid/ledgerkit.git"), encoding="utf-8")
+    config.write_text(
+        remote.replace("<URL of the ledgerkit git repository>", "https://example.invalid/ledgerkit.git"),
+        encoding="utf-8",
+    )
     hooks = load_config(str(config))["repos"][0]["hooks"]
     assert [h["id"] for h in hooks] == ["ledgerkit-fill", "ledgerkit-verify"] and set(ids) >= {h["id"] for h in hooks}
     assert hooks[0]["args"] == ["--root", "."]
@@ -210,8 +262,24 @@ def test_framework_verify_fails_on_an_edit_of_an_earlier_record(git_repo, pre_co
 
 
 def test_framework_verify_passes_on_an_append(git_repo, pre_commit_home):
-    assert run("append", str(git_repo / "ledger.md"), "--scope", "SESSION", "--context-id", "S1", "--source", "a.md",
-               "--fill", "--at", "2025-08-16T17:00", "--tz", "Asia/Seoul").exit_code == 0
+    assert (
+        run(
+            "append",
+            str(git_repo / "ledger.md"),
+            "--scope",
+            "SESSION",
+            "--context-id",
+            "S1",
+            "--source",
+            "a.md",
+            "--fill",
+            "--at",
+            "2025-08-16T17:00",
+            "--tz",
+            "Asia/Seoul",
+        ).exit_code
+        == 0
+    )
     _git(git_repo, "add", "ledger.md")
     result = _try_repo(git_repo, pre_commit_home, "ledgerkit-verify")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -9,14 +9,14 @@ from fractions import Fraction
 import pytest
 from click.testing import CliRunner
 
-from ledgerkit.writing.append import NewRecord, append, record_time
+from ledgerkit.checks.verify import verify
 from ledgerkit.cli import cli
 from ledgerkit.config import Config, load_config
 from ledgerkit.errors import LedgerkitError, TemplateError
+from ledgerkit.reading.parse import load, parse
+from ledgerkit.writing.append import NewRecord, append, record_time
 from ledgerkit.writing.fill import fill
 from ledgerkit.writing.init import init_file, new_ledger
-from ledgerkit.reading.parse import load, parse
-from ledgerkit.checks.verify import verify
 
 from .conftest import DATA, check_golden, make_files
 
@@ -77,10 +77,16 @@ def test_fill_has_nothing_to_do_on_a_new_ledger(lang):
 
 
 def test_the_configuration_shapes_the_ledger(tmp_path):
-    make_files(tmp_path, {"ledgerkit.yaml": (
-        "budget: 64000\ndivisor: 3\nthresholds: {ALERT70: 60, ALERT85: 80, ALERT95: 92.5, MINIMAL: 100}\n"
-        "allocation: {system: 12.5, rolling_summary: 17.5, task_brief_and_acceptance: 30, evidence_snippets: 30, margin: 10}\n"
-    )})
+    make_files(
+        tmp_path,
+        {
+            "ledgerkit.yaml": (
+                "budget: 64000\ndivisor: 3\nthresholds: {ALERT70: 60, ALERT85: 80, ALERT95: 92.5, MINIMAL: 100}\n"
+                "allocation: {system: 12.5, rolling_summary: 17.5, task_brief_and_acceptance: 30,"
+                " evidence_snippets: 30, margin: 10}\n"
+            )
+        },
+    )
     lk = init_file(tmp_path / "l.md", lang="en")
     assert lk.budget is not None and lk.budget.value == 64000
     assert [s.percent for s in lk.allocation] == [Fraction(25, 2), Fraction(35, 2), 30, 30, 10]
@@ -91,7 +97,9 @@ def test_the_configuration_shapes_the_ledger(tmp_path):
     assert "Over budget (above 100%) is MINIMAL" in lk.text
     # A record appended to it verifies clean with that configuration: policy, shares, divisor, thresholds.
     config = load_config(tmp_path / "ledgerkit.yaml")
-    appended = append(lk, NewRecord("SESSION", "S", ("a.md",)), moment=record_time(datetime(2025, 8, 16, 9), "UTC"), config=config)
+    appended = append(
+        lk, NewRecord("SESSION", "S", ("a.md",)), moment=record_time(datetime(2025, 8, 16, 9), "UTC"), config=config
+    )
     assert verify(parse(appended.text), base=lk, config=config) == []
     # --budget wins over the configuration
     assert init_file(tmp_path / "m.md", budget=5, config=load_config(tmp_path / "ledgerkit.yaml")).budget.value == 5
@@ -101,7 +109,10 @@ def test_cli_writes_the_file_and_says_so(tmp_path):
     path = tmp_path / "ledger.md"
     result = run("init", str(path), "--budget", "130000", "--lang", "en")
     assert (result.exit_code, result.stdout) == (0, "")
-    assert result.stderr == f"{path}: new ledger (en), SESSION_BUDGET_C 130000; add records with: ledgerkit append {path} ...\n"
+    assert (
+        result.stderr
+        == f"{path}: new ledger (en), SESSION_BUDGET_C 130000; add records with: ledgerkit append {path} ...\n"
+    )
     assert path.read_text(encoding="utf-8") == new_ledger(budget=130000, lang="en", config=Config())
 
 
@@ -159,7 +170,9 @@ def test_a_template_that_drops_a_section_is_refused(tmp_path):
 
 
 def test_a_users_template_is_used(tmp_path):
-    template = (GOLDEN / "ledger.en.md").read_text(encoding="utf-8").replace("# Token Budget Ledger\n", "# Team ledger\n", 1)
+    template = (
+        (GOLDEN / "ledger.en.md").read_text(encoding="utf-8").replace("# Token Budget Ledger\n", "# Team ledger\n", 1)
+    )
     make_files(tmp_path, {"t/ledger.en.md.j2": template})
     assert new_ledger(lang="en", config=Config(templates=tmp_path / "t")).startswith("# Team ledger\n")
 

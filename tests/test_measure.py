@@ -49,8 +49,8 @@ def text_of(data: bytes) -> FileText:
 
 
 def test_counting_rules():
-    assert text_of("abc\n".encode()).chars == 4
-    assert text_of("abc\r\n".encode()).chars == 4  # CRLF counts as one
+    assert text_of(b"abc\n").chars == 4
+    assert text_of(b"abc\r\n").chars == 4  # CRLF counts as one
     assert text_of("\ufeffabc\n".encode()).chars == 4  # the BOM is not counted
     assert text_of("한국어🪷\n".encode()).chars == 5  # code points, not bytes
     assert text_of("e\u0301".encode()).chars == 2  # a combining mark is its own code point
@@ -124,7 +124,12 @@ def test_each_file_is_read_once_per_run(tmp_path):
         ("missing.md", {}, "LK201", "source missing.md not found"),
         ("folder", {"folder/x.md": "x"}, "LK202", "source folder is a directory"),
         ("bin.md", {"bin.md": b"ab\0cd"}, "LK203", "source bin.md is a binary file"),
-        ("latin1.md", {"latin1.md": "café".encode("latin-1")}, "LK204", "source latin1.md is not UTF-8 text (byte 0xe9 at offset 3)"),
+        (
+            "latin1.md",
+            {"latin1.md": "café".encode("latin-1")},
+            "LK204",
+            "source latin1.md is not UTF-8 text (byte 0xe9 at offset 3)",
+        ),
         ("nothing/*.md", {}, "LK206", "source glob 'nothing/*.md' matches no file"),
         ("a.md:3-4", {"a.md": "one\n"}, "LK207", "source a.md:3-4 goes beyond the end of the file (1 line)"),
     ],
@@ -158,7 +163,9 @@ def test_sources_may_not_leave_the_root_and_are_not_read(tmp_path):
     make_files(root, {"in.md": "x"})
     os.symlink(outside / "secret.md", root / "link.md")
     os.symlink(outside, root / "linkdir")
-    m, (measurement, problems) = measure(root, ("../outside/secret.md", "link.md", "/../outside/secret.md", "linkdir/*.md", "in.md"), {})
+    m, (measurement, problems) = measure(
+        root, ("../outside/secret.md", "link.md", "/../outside/secret.md", "linkdir/*.md", "in.md"), {}
+    )
     assert measurement is None
     assert [d.code for d in problems] == ["LK205"] * 4
     assert all("SECRET" not in d.message and str(outside) not in d.message for d in problems)

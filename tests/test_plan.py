@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ledgerkit.catalog.models import UnknownModel, model, models
 from ledgerkit.cli import cli
 from ledgerkit.config import Config
-from ledgerkit.catalog.models import UnknownModel, model, models
 from ledgerkit.reports.plan import PlanError, plan
 
 from .conftest import DATA, check_golden, make_files
-from .tiktoken_reference import reference  # noqa: F401 - a fixture
 
 GOLDEN = DATA / "reports"
 
@@ -66,7 +65,10 @@ def test_model_names_are_case_blind_and_unknown_ones_list_the_known():
 def test_cli_unknown_model_is_one_line_exit_2(tree):
     result = run("plan", "--source", "a.md", "--model", "gpt-9000")
     assert result.exit_code == 2
-    assert result.stderr.startswith("ledgerkit: unknown model 'gpt-9000'; known models: ") and result.stderr.count("\n") == 1
+    assert (
+        result.stderr.startswith("ledgerkit: unknown model 'gpt-9000'; known models: ")
+        and result.stderr.count("\n") == 1
+    )
 
 
 def test_models_command_lists_the_table():
@@ -81,8 +83,12 @@ def test_models_command_lists_the_table():
 
 def test_plan_measures_as_a_record_would(tree):
     p = plan(["a.md", "docs/*.md", "docs/c.md:1-5"], config=Config(), budget=1000)
-    assert [(s.label, s.chars) for s in p.sources] == [("a.md", 400), ("docs/b.md", 80), ("docs/c.md", 100),
-                                                       ("docs/c.md:1-5", 25)]
+    assert [(s.label, s.chars) for s in p.sources] == [
+        ("a.md", 400),
+        ("docs/b.md", 80),
+        ("docs/c.md", 100),
+        ("docs/c.md:1-5", 25),
+    ]
     assert p.chars == 605 and p.tokens == 152  # ceil(605 / 4)
     assert p.utilization == Fraction(152 * 100, 1000) and p.action == "NONE" and not p.over_budget
 
@@ -146,7 +152,10 @@ def test_budget_and_model_together_is_an_error(tree):
 def test_no_budget_is_one_clear_line(tree):
     result = run("plan", "--source", "a.md")
     assert result.exit_code == 2
-    assert result.stderr == "ledgerkit: no budget: give --budget N or --model NAME (or a ledger that declares SESSION_BUDGET_C)\n"
+    assert (
+        result.stderr
+        == "ledgerkit: no budget: give --budget N or --model NAME (or a ledger that declares SESSION_BUDGET_C)\n"
+    )
 
 
 def test_missing_sources_are_all_named_in_one_line(tree):
@@ -162,8 +171,10 @@ def test_the_ledgers_budget_advice_and_root(sample, monkeypatch):
     # 1383 characters -> 346 tokens -> 86.5 %: the reference ledger's own words for 85 %.
     assert "- THRESHOLD_ACTION: ALERT85" in result.stdout
     assert "- What to do: 경보2: L3/L4 요약 추가 20% 축소, 스니펫 메타만 유지(경로·줄 범위)" in result.stdout
-    assert "BUDGET_C: 130000 (the ledger's SESSION_BUDGET_C)" in run(
-        "plan", "--source", "/gumgang_meeting/memory/memory.log", "--ledger", sample.name).stdout
+    assert (
+        "BUDGET_C: 130000 (the ledger's SESSION_BUDGET_C)"
+        in run("plan", "--source", "/gumgang_meeting/memory/memory.log", "--ledger", sample.name).stdout
+    )
 
 
 def test_without_a_ledger_the_advice_is_a_new_ledgers(tree):
@@ -174,8 +185,20 @@ def test_without_a_ledger_the_advice_is_a_new_ledgers(tree):
 @pytest.mark.parametrize("fmt", ["md", "json"])
 def test_plan_golden(sample, monkeypatch, fmt):
     monkeypatch.chdir(sample.parent)
-    result = run("plan", "--source", "/gumgang_meeting/memory/memory.log", "--source", "gumgang_meeting/task/*.md",
-                 "--ledger", sample.name, "--budget", "2000", "--encoding", "o200k_base", "--format", fmt)
+    result = run(
+        "plan",
+        "--source",
+        "/gumgang_meeting/memory/memory.log",
+        "--source",
+        "gumgang_meeting/task/*.md",
+        "--ledger",
+        sample.name,
+        "--budget",
+        "2000",
+        "--encoding",
+        "o200k_base",
+        "--format",
+        fmt,
+    )
     assert result.exit_code == 0, result.output
     check_golden(GOLDEN / f"plan.{fmt}", result.stdout)
-

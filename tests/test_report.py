@@ -17,14 +17,13 @@ from ledgerkit.cli import cli
 from ledgerkit.config import Config, Thresholds
 from ledgerkit.figures.numbers import read_int, read_percent, read_written
 from ledgerkit.reading.parse import load, parse
-from ledgerkit.writing.render import md_cell, md_code, render
 from ledgerkit.reports.chart import chart
 from ledgerkit.reports.formatting import bar
 from ledgerkit.reports.records import UnknownSession, figured, note_for, row
 from ledgerkit.reports.rollup import rollup
+from ledgerkit.writing.render import md_cell, md_code, render
 
 from .conftest import DATA, check_golden, ledger, make_files, record
-from .tiktoken_reference import reference  # noqa: F401 - a fixture
 
 GOLDEN = DATA / "reports"
 SESSION = "GG-SESS-20250816-1620"
@@ -67,8 +66,18 @@ def test_report_golden(in_sample, fmt):
 @pytest.mark.parametrize("fmt", ["md", "json"])
 def test_compare_golden(in_sample, fmt):
     shutil.copy(GOLDEN / "two_sessions.md", "two_sessions.md")
-    result = run("compare", "two_sessions.md", "--session", "GG-SESS-BASELINE", "--session", "GG-SESS-OPTIMIZED",
-                 "--root", ".", "--format", fmt)
+    result = run(
+        "compare",
+        "two_sessions.md",
+        "--session",
+        "GG-SESS-BASELINE",
+        "--session",
+        "GG-SESS-OPTIMIZED",
+        "--root",
+        ".",
+        "--format",
+        fmt,
+    )
     assert result.exit_code == 0, result.output
     check_golden(GOLDEN / f"compare.{fmt}", result.stdout)
 
@@ -83,7 +92,7 @@ def test_rollup_json_agrees_with_the_filled_ledger(in_sample):
     config = Config()
     written = [read_written(r, filled, config)[0] for r in filled.records]
     assert [r["run_id"] for r in data["records"]] == [r.run_id for r in filled.records]
-    for r, w, rec in zip(data["records"], written, filled.records):
+    for r, w, rec in zip(data["records"], written, filled.records, strict=False):
         assert (r["char_count"], r["token_estimate"], r["threshold_action"]) == (w.chars, w.tokens, w.action)
         assert Fraction(str(r["utilization"])) == w.utilization
         assert r["line"] == rec.line
@@ -92,7 +101,7 @@ def test_rollup_json_agrees_with_the_filled_ledger(in_sample):
     # The cumulative summary fill wrote says what the rollup says.
     assert f"CHAR_COUNT_TOTAL: {data['char_count_total']}" in block
     assert f"TOKEN_ESTIMATE_TOTAL: {data['token_estimate_total']}" in block
-    peak = next(l for l in block.splitlines() if "UTILIZATION_PEAK" in l)
+    peak = next(line for line in block.splitlines() if "UTILIZATION_PEAK" in line)
     assert read_percent(peak.split(":", 1)[1]) == Fraction(str(data["utilization_peak"]))
     assert isinstance(data["utilization_peak"], float) and data["entries"] == 2
     assert data["last_threshold_action"] == written[-1].action
@@ -110,7 +119,9 @@ def test_rollup_sources_are_largest_first_and_share_all(in_sample):
 
 
 def test_rollup_exact_counts_are_tiktokens(in_sample, reference):
-    data = json.loads(run("rollup", str(in_sample), "--session", SESSION, "--format", "json", "-e", "o200k_base").stdout)
+    data = json.loads(
+        run("rollup", str(in_sample), "--session", SESSION, "--format", "json", "-e", "o200k_base").stdout
+    )
     assert data["encoding"] == "o200k_base"
     for s in data["sources"]:
         text = Path(s["path"].lstrip("/")).read_text(encoding="utf-8")
@@ -121,7 +132,10 @@ def test_allocation_in_tokens_is_budget_times_share(in_sample):
     data = json.loads(run("rollup", str(in_sample), "--session", SESSION, "--format", "json").stdout)
     assert data["allocation_from"] == "the session's last DISTRIBUTION"
     assert {a["name"]: a["tokens"] for a in data["allocation"]} == {
-        "system": 13000, "rolling_summary": 26000, "task_brief_and_acceptance": 39000, "evidence_snippets": 39000,
+        "system": 13000,
+        "rolling_summary": 26000,
+        "task_brief_and_acceptance": 39000,
+        "evidence_snippets": 39000,
         "margin": 13000,
     }
 
@@ -131,8 +145,10 @@ def test_allocation_in_tokens_is_budget_times_share(in_sample):
 
 def _hot(tmp_path: Path, figures: list[tuple[int, str]], policy: str = "") -> Path:
     """A ledger whose records load a.md with the given (char_count, context) and budget 100."""
-    records = [record(i, char_count=str(c), token_estimate="ceil(CHAR_COUNT / 4) = [fill]", budget="100",
-                      context=ctx) for i, (c, ctx) in enumerate(figures, 1)]
+    records = [
+        record(i, char_count=str(c), token_estimate="ceil(CHAR_COUNT / 4) = [fill]", budget="100", context=ctx)
+        for i, (c, ctx) in enumerate(figures, 1)
+    ]
     text = ledger(*records, budget=100).replace("---\n\n## 6)", policy + "---\n\n## 6)", 1)
     make_files(tmp_path, {"ledger.md": text, "a.md": "x" * 10})
     return tmp_path / "ledger.md"
@@ -182,8 +198,9 @@ def test_note_for_follows_configured_levels():
 def test_unknown_session_is_named_with_the_known_ones(in_sample):
     result = run("rollup", str(in_sample), "--session", "GG-SESS-NOPE")
     assert result.exit_code == 2
-    assert result.stderr == (f"ledgerkit: {in_sample}: no session 'GG-SESS-NOPE' in the ledger "
-                             f"(its sessions: {SESSION})\n")
+    assert result.stderr == (
+        f"ledgerkit: {in_sample}: no session 'GG-SESS-NOPE' in the ledger (its sessions: {SESSION})\n"
+    )
     assert result.stdout == ""
     with pytest.raises(UnknownSession):
         figured(load(in_sample), Config()).session("x")
@@ -212,7 +229,10 @@ def test_output_file_is_written_and_stdout_stays_empty(in_sample, tmp_path):
     out = tmp_path / "out" / "rollup.html"
     result = run("rollup", str(in_sample), "--session", SESSION, "--format", "html", "-o", str(out))
     assert result.exit_code == 0 and result.stdout == ""
-    assert out.read_text(encoding="utf-8") == run("rollup", str(in_sample), "--session", SESSION, "--format", "html").stdout
+    assert (
+        out.read_text(encoding="utf-8")
+        == run("rollup", str(in_sample), "--session", SESSION, "--format", "html").stdout
+    )
     assert [p.name for p in out.parent.iterdir()] == ["rollup.html"]  # no temporary file left behind
 
 
@@ -229,15 +249,21 @@ HOSTILE = "<script>alert(1)</script>"
 
 
 def _hostile_ledger(tmp_path: Path) -> Path:
-    rec = record(1, context=f"S{HOSTILE}", char_count="10", token_estimate="3", budget="100", utilization="3.00%",
-                 action="NONE").replace("  - note", f"  - {HOSTILE} | pipe")
+    rec = record(
+        1, context=f"S{HOSTILE}", char_count="10", token_estimate="3", budget="100", utilization="3.00%", action="NONE"
+    ).replace("  - note", f"  - {HOSTILE} | pipe")
     policy = POLICY.replace("trim the summaries", f"trim {HOSTILE}")
     text = ledger(rec, budget=100).replace("---\n\n## 6)", policy + "---\n\n## 6)", 1)
     make_files(tmp_path, {"ledger.md": text, f"a{HOSTILE}.md": "x" * 10})
     path = tmp_path / "ledger.md"
-    path.write_text(path.read_text().replace("  - a.md\n", f"  - a{HOSTILE}.md\n").replace("3.00%", "[fill]%")
-                    .replace("- CHAR_COUNT: 10", "- CHAR_COUNT: 280").replace("TOKEN_ESTIMATE: 3", "TOKEN_ESTIMATE: 70")
-                    .replace("THRESHOLD_ACTION: NONE", "THRESHOLD_ACTION: [fill]"))
+    path.write_text(
+        path.read_text()
+        .replace("  - a.md\n", f"  - a{HOSTILE}.md\n")
+        .replace("3.00%", "[fill]%")
+        .replace("- CHAR_COUNT: 10", "- CHAR_COUNT: 280")
+        .replace("TOKEN_ESTIMATE: 3", "TOKEN_ESTIMATE: 70")
+        .replace("THRESHOLD_ACTION: NONE", "THRESHOLD_ACTION: [fill]")
+    )
     return path
 
 
@@ -298,7 +324,9 @@ def test_report_has_one_row_per_session_across_ledgers(tmp_path):
     two = _hot(other, [(40, "C")])
     rows = list(csv.DictReader(io.StringIO(run("report", str(one), str(two), "--format", "csv").stdout)))
     assert [(r["ledger"], r["session_id"], r["entries"], r["token_estimate_total"]) for r in rows] == [
-        (str(one), "A", "2", "100"), (str(one), "B", "1", "50"), (str(two), "C", "1", "10"),
+        (str(one), "A", "2", "100"),
+        (str(one), "B", "1", "50"),
+        (str(two), "C", "1", "10"),
     ]
     assert rows[0]["first_ts"] == "2025-08-16T07:01:00Z" and rows[0]["last_ts"] == "2025-08-16T07:03:00Z"
     assert rows[0]["utilization_peak"] == "75"
@@ -345,7 +373,15 @@ def test_compare_more_costly_optimized_side_says_so(tmp_path):
 
 @pytest.mark.parametrize(
     ("percent", "expected"),
-    [(None, ""), (0, ""), (Fraction(5, 8), "▏"), (5, "█"), (100, "█" * 20), (120, "█" * 24), (Fraction(1201, 10), "█" * 24 + "▶")],
+    [
+        (None, ""),
+        (0, ""),
+        (Fraction(5, 8), "▏"),
+        (5, "█"),
+        (100, "█" * 20),
+        (120, "█" * 24),
+        (Fraction(1201, 10), "█" * 24 + "▶"),
+    ],
 )
 def test_bar(percent, expected):
     assert bar(None if percent is None else Fraction(percent)) == expected

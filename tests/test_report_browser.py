@@ -20,8 +20,17 @@ from ledgerkit.cli import cli
 
 from .conftest import ledger, make_files, record
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
 HOSTILE = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
 
 
@@ -37,19 +46,28 @@ def _chromium() -> str:
 def _browse(tmp_path: Path, page: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [_chromium(), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args, page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
 
 
 @pytest.fixture
 def hostile_page(tmp_path) -> Path:
-    records = [record(i, context="S", char_count=str(c), token_estimate="[fill]", budget="100")
-               .replace("  - note", f"  - {HOSTILE}") for i, c in enumerate((100, 300, 360, 420), 1)]
-    make_files(tmp_path, {"ledger.md": ledger(*records, budget=100), f"a{HOSTILE.replace('/', '')}.md": "x",
-                          "a.md": "x" * 10})
+    records = [
+        record(i, context="S", char_count=str(c), token_estimate="[fill]", budget="100").replace(
+            "  - note", f"  - {HOSTILE}"
+        )
+        for i, c in enumerate((100, 300, 360, 420), 1)
+    ]
+    make_files(
+        tmp_path, {"ledger.md": ledger(*records, budget=100), f"a{HOSTILE.replace('/', '')}.md": "x", "a.md": "x" * 10}
+    )
     page = tmp_path / "rollup.html"
-    result = CliRunner().invoke(cli, ["rollup", str(tmp_path / "ledger.md"), "--session", "S", "--format", "html",
-                                      "-o", str(page)])
+    result = CliRunner().invoke(
+        cli, ["rollup", str(tmp_path / "ledger.md"), "--session", "S", "--format", "html", "-o", str(page)]
+    )
     assert result.exit_code == 0, result.output
     return page
 

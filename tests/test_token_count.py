@@ -12,14 +12,14 @@ from click.testing import CliRunner
 from ledgerkit.cli import cli
 from ledgerkit.config import Config, config_for
 from ledgerkit.errors import ConfigError
-from ledgerkit.figures.numbers import format_percent
-from ledgerkit.writing.fill import fill
-from ledgerkit.reading.parse import load, parse
 from ledgerkit.figures.exact import check_token_counts, read_token_counts
+from ledgerkit.figures.numbers import format_percent
+from ledgerkit.reading.parse import load, parse
 from ledgerkit.tokens import encodings
+from ledgerkit.writing.fill import fill
 
 from .conftest import ledger, make_files, record
-from .tiktoken_reference import fill_tiktoken_cache, no_network, reference  # noqa: F401
+from .tiktoken_reference import no_network
 
 KOREAN = "토큰 예산 원장은 컨텍스트 한도 안에서 기억과 맥락을 유지한다.\n" * 3
 ENGLISH = "The ledger keeps one record per context load, and each record names its sources.\n" * 3
@@ -55,15 +55,20 @@ def test_fill_puts_the_exact_count_of_the_sources(folder, reference):
     assert result.diagnostics == [] and result.filled == ["TB-LEDGER-20250816-001"]
     en = "".join(ENGLISH.splitlines(keepends=True)[1:3])
     for name in ("o200k_base", "cl100k_base"):
-        assert _field(result.text, f"TOKEN_COUNT ({name})").split()[0] == str(n(reference, KOREAN, name) + n(reference, en, name))
+        assert _field(result.text, f"TOKEN_COUNT ({name})").split()[0] == str(
+            n(reference, KOREAN, name) + n(reference, en, name)
+        )
     assert "# exact" in _field(result.text, "TOKEN_COUNT (cl100k_base)")
     again = fill(parse(result.text, str(folder / "l.md")), config=Config(), root=folder)
     assert again.text == result.text  # fill-once
 
 
 def test_a_token_count_alone_is_filled_without_touching_written_figures(folder, reference):
-    text = ledger(record(1, ("ko.md",), char_count="999", token_estimate="250", utilization="25.00%",
-                         action="NONE").replace("- BUDGET_C:", "- TOKEN_COUNT (o200k_base): [fill]\n- BUDGET_C:"))
+    text = ledger(
+        record(1, ("ko.md",), char_count="999", token_estimate="250", utilization="25.00%", action="NONE").replace(
+            "- BUDGET_C:", "- TOKEN_COUNT (o200k_base): [fill]\n- BUDGET_C:"
+        )
+    )
     result = fill(parse(text, str(folder / "l.md")), config=Config(), root=folder)
     assert result.diagnostics == []
     assert _field(result.text, "TOKEN_COUNT") == str(n(reference, KOREAN))
@@ -87,18 +92,38 @@ def test_fill_without_token_count_or_configured_encoding_loads_nothing(folder, m
 @pytest.mark.parametrize(
     ("fields", "code", "message"),
     [
-        ("- TOKEN_COUNT: [fill]\n", "LK701",
-         "TOKEN_COUNT names no encoding: write TOKEN_COUNT (o200k_base); shipped: cl100k_base, o200k_base"),
-        ("- TOKEN_COUNT (claude): [fill]\n", "LK701",
-         "TOKEN_COUNT (claude): counts for claude are estimates, and an exact count needs an encoding: "
-         "cl100k_base, o200k_base (shipped) or another tiktoken encoding"),
-        ("- TOKEN_COUNT (o100k): [fill]\n", "LK701", "TOKEN_COUNT (o100k): unknown encoding 'o100k'; shipped: "
-         "cl100k_base, o200k_base; tiktoken's others: gpt2, o200k_harmony, p50k_base, p50k_edit, r50k_base"),
-        ("- TOKEN_COUNT (o200k_base): [fill]\n- TOKEN_COUNT (o200k_base): 12\n", "LK101",
-         "TOKEN_COUNT (o200k_base) appears twice in record TB-LEDGER-20250816-001; keep one"),
-        ("- TOKEN_COUNT (o200k_base): [fill] [fill]\n", "LK102", "TOKEN_COUNT (o200k_base) holds 2 placeholders; write one"),
-        ("- TOKEN_COUNT (o200k_base): lots\n- TOKEN_COUNT (cl100k_base): [fill]\n", "LK103",
-         "TOKEN_COUNT (o200k_base) 'lots' is not a whole number"),
+        (
+            "- TOKEN_COUNT: [fill]\n",
+            "LK701",
+            "TOKEN_COUNT names no encoding: write TOKEN_COUNT (o200k_base); shipped: cl100k_base, o200k_base",
+        ),
+        (
+            "- TOKEN_COUNT (claude): [fill]\n",
+            "LK701",
+            "TOKEN_COUNT (claude): counts for claude are estimates, and an exact count needs an encoding: "
+            "cl100k_base, o200k_base (shipped) or another tiktoken encoding",
+        ),
+        (
+            "- TOKEN_COUNT (o100k): [fill]\n",
+            "LK701",
+            "TOKEN_COUNT (o100k): unknown encoding 'o100k'; shipped: "
+            "cl100k_base, o200k_base; tiktoken's others: gpt2, o200k_harmony, p50k_base, p50k_edit, r50k_base",
+        ),
+        (
+            "- TOKEN_COUNT (o200k_base): [fill]\n- TOKEN_COUNT (o200k_base): 12\n",
+            "LK101",
+            "TOKEN_COUNT (o200k_base) appears twice in record TB-LEDGER-20250816-001; keep one",
+        ),
+        (
+            "- TOKEN_COUNT (o200k_base): [fill] [fill]\n",
+            "LK102",
+            "TOKEN_COUNT (o200k_base) holds 2 placeholders; write one",
+        ),
+        (
+            "- TOKEN_COUNT (o200k_base): lots\n- TOKEN_COUNT (cl100k_base): [fill]\n",
+            "LK103",
+            "TOKEN_COUNT (o200k_base) 'lots' is not a whole number",
+        ),
     ],
 )
 def test_a_bad_token_count_is_a_diagnostic_and_the_record_stays_as_written(folder, fields, code, message):
@@ -116,7 +141,9 @@ def test_an_encoding_not_available_offline_is_lk702(folder, tmp_path, monkeypatc
         result = fill(parse(text, str(folder / "l.md")), config=Config(), root=folder)
     (d,) = result.diagnostics
     assert d.code == "LK702" and d.severity == "error"
-    assert d.message.startswith("TOKEN_COUNT (p50k_base) cannot be counted here: encoding 'p50k_base' is not available offline")
+    assert d.message.startswith(
+        "TOKEN_COUNT (p50k_base) cannot be counted here: encoding 'p50k_base' is not available offline"
+    )
     assert result.text == text
 
 
@@ -132,11 +159,13 @@ def test_fill_warns_when_the_estimate_undercounts_by_more_than_the_margin(folder
     assert exact * 9 > estimate * 10  # the Korean source is more than 10 % short: it warns
     assert -(-len(ENGLISH) // 4) * 10 >= n(reference, ENGLISH, "cl100k_base") * 9  # the English one is not
     line = (folder / "l.md").read_text(encoding="utf-8").splitlines().index(
-        f"- TOKEN_ESTIMATE: ceil(CHAR_COUNT / 4) = {estimate}") + 1
+        f"- TOKEN_ESTIMATE: ceil(CHAR_COUNT / 4) = {estimate}"
+    ) + 1
     share = Fraction(estimate, exact)
     short = Fraction(exact - estimate, exact) * 100
     assert result.stdout == (
-        f"{folder / 'l.md'}:{line}:{len('- TOKEN_ESTIMATE: ') + 1}: LK703 TOKEN_ESTIMATE {estimate} undercounts the exact cl100k_base count "
+        f"{folder / 'l.md'}:{line}:{len('- TOKEN_ESTIMATE: ') + 1}: LK703 TOKEN_ESTIMATE {estimate} "
+        f"undercounts the exact cl100k_base count "
         f"{exact} of record TB-LEDGER-20250816-001: estimate/exact = 0.{int(share * 1000):03d}, "
         f"{int(short)}.{int(short * 100) % 100:02d}% short (margin 10%)\n"
     )
@@ -155,7 +184,8 @@ def test_the_margin_decides(folder, reference):
 def test_verify_check_warns_from_the_written_count_and_loads_nothing(monkeypatch):
     monkeypatch.setattr(encodings, "load_encoding", lambda name: pytest.fail(f"loaded {name}"))
     text = ledger(
-        counted("- TOKEN_COUNT (o200k_base): 1,500\n").replace("[fill_after_measure]", "4000")
+        counted("- TOKEN_COUNT (o200k_base): 1,500\n")
+        .replace("[fill_after_measure]", "4000")
         .replace("ceil(CHAR_COUNT / 4) = [fill]", "ceil(CHAR_COUNT / 4) = 1000"),
         record(2, char_count="4000", token_estimate="1000", extra="- TOKEN_COUNT (o200k_base): 1100\n"),
     )
@@ -163,8 +193,10 @@ def test_verify_check_warns_from_the_written_count_and_loads_nothing(monkeypatch
     assert check_token_counts(lk, Config()) == []  # no encoding configured: no calibration
     (d,) = check_token_counts(lk, Config(encoding="o200k_base"))
     assert (d.code, d.severity, d.line) == ("LK703", "warning", lk.records[0].field("TOKEN_ESTIMATE").line)
-    assert d.message == ("TOKEN_ESTIMATE 1000 undercounts the exact o200k_base count 1500 of record "
-                         "TB-LEDGER-20250816-001: estimate/exact = 0.666, 33.33% short (margin 10%)")
+    assert d.message == (
+        "TOKEN_ESTIMATE 1000 undercounts the exact o200k_base count 1500 of record "
+        "TB-LEDGER-20250816-001: estimate/exact = 0.666, 33.33% short (margin 10%)"
+    )
     assert check_token_counts(lk, Config(encoding="cl100k_base")) == []  # no cl100k_base count written
 
 
@@ -172,7 +204,10 @@ def test_read_token_counts_gives_encoding_and_value():
     lk = parse(ledger(counted("- TOKEN_COUNT (o200k_base): ≈ 1,234 tokens\n- TOKEN_COUNT ( cl100k_base ): [fill]\n")))
     counts, problems = read_token_counts(lk.records[0], lk)
     assert problems == []
-    assert [(c.encoding, c.value, c.waiting) for c in counts] == [("o200k_base", 1234, False), ("cl100k_base", None, True)]
+    assert [(c.encoding, c.value, c.waiting) for c in counts] == [
+        ("o200k_base", 1234, False),
+        ("cl100k_base", None, True),
+    ]
 
 
 # --- configuration -------------------------------------------------------------------------------------
@@ -204,9 +239,12 @@ def test_a_bad_encoding_setting_is_one_line_naming_file_line_and_key(tmp_path, t
 
 def test_the_sample_ledger_with_token_counts(sample, reference):
     text = sample.read_text(encoding="utf-8").replace(
-        "- BUDGET_C: 130000\n- UTILIZATION: [fill]%\n- DISTRIBUTION:\n  - system: 10%\n  - rolling_summary: 20%\n  - task",
+        "- BUDGET_C: 130000\n- UTILIZATION: [fill]%\n- DISTRIBUTION:\n  - system: 10%\n  - "
+        "rolling_summary: 20%\n  - task",
         "- TOKEN_COUNT (o200k_base): [fill]\n- BUDGET_C: 130000\n- UTILIZATION: [fill]%\n- DISTRIBUTION:\n"
-        "  - system: 10%\n  - rolling_summary: 20%\n  - task", 1)
+        "  - system: 10%\n  - rolling_summary: 20%\n  - task",
+        1,
+    )
     assert text.count("TOKEN_COUNT") == 1
     sample.write_text(text, encoding="utf-8")
     result = fill(load(sample))
@@ -224,8 +262,11 @@ def test_the_sample_ledger_with_token_counts(sample, reference):
 def test_verify_warns_about_an_undercounting_estimate_from_the_written_count(sample, reference):
     text = sample.read_text(encoding="utf-8")
     (sample.parent / "ledgerkit.yaml").write_text("root: .\nencoding: o200k_base\n", encoding="utf-8")
-    filled = text.replace("- BUDGET_C: 130000\n- UTILIZATION: [fill]%", "- TOKEN_COUNT (o200k_base): [fill]\n"
-                          "- BUDGET_C: 130000\n- UTILIZATION: [fill]%", 1)
+    filled = text.replace(
+        "- BUDGET_C: 130000\n- UTILIZATION: [fill]%",
+        "- TOKEN_COUNT (o200k_base): [fill]\n- BUDGET_C: 130000\n- UTILIZATION: [fill]%",
+        1,
+    )
     sample.write_text(filled, encoding="utf-8")
     assert CliRunner().invoke(cli, ["fill", str(sample)]).exit_code == 0
     result = CliRunner().invoke(cli, ["verify", "--no-base", str(sample)])
@@ -243,11 +284,23 @@ def test_verify_warns_about_an_undercounting_estimate_from_the_written_count(sam
 
 
 def test_verify_reports_a_bad_token_count_and_loads_no_encoding(tmp_path):
-    make_files(tmp_path, {
-        "ledgerkit.yaml": "encoding: cl100k_base\n",
-        "l.md": ledger(record(1, char_count="4000", token_estimate="1000", utilization="100.00%", action="ALERT95",
-                              extra="- TOKEN_COUNT (claude): 1200\n- TOKEN_COUNT (cl100k_base): 2000\n"), summary=False),
-    })
+    make_files(
+        tmp_path,
+        {
+            "ledgerkit.yaml": "encoding: cl100k_base\n",
+            "l.md": ledger(
+                record(
+                    1,
+                    char_count="4000",
+                    token_estimate="1000",
+                    utilization="100.00%",
+                    action="ALERT95",
+                    extra="- TOKEN_COUNT (claude): 1200\n- TOKEN_COUNT (cl100k_base): 2000\n",
+                ),
+                summary=False,
+            ),
+        },
+    )
     probe = (
         "import sys\nfrom click.testing import CliRunner\nfrom ledgerkit.cli import cli\n"
         f"r = CliRunner().invoke(cli, ['verify', '--no-base', {str(tmp_path / 'l.md')!r}])\n"

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from ledgerkit.tokens import encodings, engine, names
 from ledgerkit.tokens.encodings import EncodingError, EncodingUnavailable
 
-from .tiktoken_reference import DATA, constructor_args, fill_tiktoken_cache, no_network, reference  # noqa: F401
+from .tiktoken_reference import DATA, constructor_args, fill_tiktoken_cache, no_network
 
 SHIPPED = sorted(encodings.SHIPPED)
 TEXTS = [

@@ -9,11 +9,11 @@ from fractions import Fraction
 import pytest
 from click.testing import CliRunner
 
+from ledgerkit.checks.verify import DEFAULT_CHECKS, check_schema, read_local_ts, verify
 from ledgerkit.cli import cli
 from ledgerkit.config import Config
-from ledgerkit.writing.fill import fill_file
 from ledgerkit.reading.parse import load, parse
-from ledgerkit.checks.verify import DEFAULT_CHECKS, check_schema, read_local_ts, verify
+from ledgerkit.writing.fill import fill_file
 
 from .conftest import REFERENCE, dedent, ledger, make_files, record
 
@@ -43,9 +43,13 @@ def test_markdown_without_records_is_not_checked():
 
 def test_figures_must_agree():
     text = ledger(
-        record(1, char_count="4000", token_estimate="ceil(CHAR_COUNT / 4) = 999", utilization="99.90%", action="ALERT95"),
+        record(
+            1, char_count="4000", token_estimate="ceil(CHAR_COUNT / 4) = 999", utilization="99.90%", action="ALERT95"
+        ),
         record(2, char_count="4000", token_estimate="1000", utilization="100%", action="NONE"),
-        record(3, char_count="4000", token_estimate="ceil(CHAR_COUNT / 3) = 1334", utilization="100.00%", action="ALERT95"),
+        record(
+            3, char_count="4000", token_estimate="ceil(CHAR_COUNT / 3) = 1334", utilization="100.00%", action="ALERT95"
+        ),
     )
     lk = parse(text, "l.md")
     found = verify(lk, config=Config())
@@ -59,7 +63,9 @@ def test_figures_must_agree():
     ]
     assert found[0].message == "TOKEN_ESTIMATE 999 is not ceil(CHAR_COUNT / 4) = 1000"
     assert found[1].message == "THRESHOLD_ACTION NONE, but a utilization of 100.00% calls for ALERT95"
-    assert found[2].message == "UTILIZATION 100.00% is not TOKEN_ESTIMATE / BUDGET_C = 133.40% (two decimals, toward zero)"
+    assert (
+        found[2].message == "UTILIZATION 100.00% is not TOKEN_ESTIMATE / BUDGET_C = 133.40% (two decimals, toward zero)"
+    )
 
 
 def test_waiting_placeholders_are_not_errors_and_unreadable_figures_are():
@@ -90,7 +96,11 @@ def test_allocation_checks():
 
         """
     )
-    rec = record(1).replace("  - system: 10%", "  - system: 25%").replace("  - margin: 10%", "  - margin: 10%  (a note)\n  - margin-ish\n  - extra: 12.5%")
+    rec = (
+        record(1)
+        .replace("  - system: 10%", "  - system: 25%")
+        .replace("  - margin: 10%", "  - margin: 10%  (a note)\n  - margin-ish\n  - extra: 12.5%")
+    )
     text = ledger(rec).replace("## 6) Ledger", policy + "## 6) Ledger")
     found = {(c, n) for c, n in codes(text)}
     assert found == {
@@ -217,8 +227,13 @@ def test_cli_usage_and_io_errors(tmp_path):
 
 
 def git(folder, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
     return subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True, text=True, env=env).stdout
 
 
@@ -238,9 +253,14 @@ def test_head_is_the_default_base(repo):
     text = repo.read_text(encoding="utf-8")
     repo.write_text(text.replace("- CHAR_COUNT: 40", "- CHAR_COUNT: 41", 1), encoding="utf-8")
     result = run("verify", str(repo))
-    assert result.exit_code == 1 and "LK605 CHAR_COUNT of record TB-LEDGER-20250816-001 changed from '40' to '41'" in result.stdout
+    assert (
+        result.exit_code == 1
+        and "LK605 CHAR_COUNT of record TB-LEDGER-20250816-001 changed from '40' to '41'" in result.stdout
+    )
     assert run("verify", "--no-base", str(repo)).exit_code == 1  # still LK301 figures, without history
-    repo.write_text(text.replace("### RUN_ID: TB-LEDGER-20250816-002", "### RUN_ID: TB-LEDGER-20250816-009"), encoding="utf-8")
+    repo.write_text(
+        text.replace("### RUN_ID: TB-LEDGER-20250816-002", "### RUN_ID: TB-LEDGER-20250816-009"), encoding="utf-8"
+    )
     assert "LK607" in run("verify", str(repo)).stdout
 
 

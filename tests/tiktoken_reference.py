@@ -13,8 +13,9 @@ import gzip
 import hashlib
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

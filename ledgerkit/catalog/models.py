@@ -16,7 +16,6 @@ class UnknownModel(LedgerkitError):
     """A --model that the shipped table does not know."""
 
 
-
 @dataclass(frozen=True)
 class Model:
     """A model's limits, in tokens, as its provider documents them (``source``, ``as_of``)."""
@@ -77,5 +76,3 @@ def model(name: str) -> Model:
         known = ", ".join(sorted({m.name for m in table.values()}))
         raise UnknownModel(f"unknown model {name!r}; known models: {known}")
     return found
-
-

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 
-from ..diagnostics import Diagnostic
 from ..config import ACTIONS
+from ..diagnostics import Diagnostic
 from ..reading.parse import PLACEHOLDER, Ledger, Record
 
-_FIELD_LINE = re.compile(r"^(?P<prefix>[ \t]*[-*+][ \t]+(?P<key>[A-Z][A-Z0-9_]*)(?:[ \t]*\([^)]*\))?[ \t]*:)(?P<value>.*)$")
+_FIELD_LINE = re.compile(
+    r"^(?P<prefix>[ \t]*[-*+][ \t]+(?P<key>[A-Z][A-Z0-9_]*)(?:[ \t]*\([^)]*\))?[ \t]*:)(?P<value>.*)$"
+)
 _NUMBER = r"\d{1,3}(?:,\d{3})+|\d+"
 #: What a placeholder may become in each figure field; anywhere else, any text without brackets.
 _FIGURE_VALUE = {
@@ -62,7 +64,12 @@ def compare(base: Ledger, ledger: Ledger) -> list[Diagnostic]:
         twin = next((now[i] for i in new_ids if i not in renamed and _same_body(base, old, ledger, now[i])), None)
         if twin is not None:
             renamed[twin.run_id] = old.run_id
-            report(twin.line, twin.column, "LK607", f"record {old.run_id} was renamed to {twin.run_id}; a RUN_ID never changes")
+            report(
+                twin.line,
+                twin.column,
+                "LK607",
+                f"record {old.run_id} was renamed to {twin.run_id}; a RUN_ID never changes",
+            )
         else:
             line, where = _where_it_was(base, old, ledger, now)
             report(line, 1, "LK602", f"record {old.run_id} (line {old.line} of the base) was removed{where}")
@@ -73,12 +80,22 @@ def compare(base: Ledger, ledger: Ledger) -> list[Diagnostic]:
     position = [order[renamed.get(r.run_id, r.run_id)] for r in kept]
     for i in range(1, len(kept)):
         if position[i] < position[i - 1]:
-            report(kept[i].line, 1, "LK603", f"record {kept[i].run_id} now comes after {kept[i - 1].run_id}, "
-                   "which followed it in the base; records keep their order")
+            report(
+                kept[i].line,
+                1,
+                "LK603",
+                f"record {kept[i].run_id} now comes after {kept[i - 1].run_id}, "
+                "which followed it in the base; records keep their order",
+            )
     last_kept = max((ledger.records.index(r) for r in kept), default=-1)
     for i, record in enumerate(ledger.records):
         if record.run_id not in was and record.run_id not in renamed and i < last_kept:
-            report(record.line, 1, "LK604", f"record {record.run_id} was inserted before the end; new records go after {base.records[-1].run_id}")
+            report(
+                record.line,
+                1,
+                "LK604",
+                f"record {record.run_id} was inserted before the end; new records go after {base.records[-1].run_id}",
+            )
 
     # Each surviving record, line by line.
     for record in kept:
@@ -93,7 +110,7 @@ def _lines(ledger: Ledger, record: Record) -> list[str]:
 
 def _same_body(base: Ledger, old: Record, ledger: Ledger, new: Record) -> bool:
     a, b = _lines(base, old)[1:], _lines(ledger, new)[1:]
-    return len(a) == len(b) and all(x == y or filled_from(x, y) for x, y in zip(a, b))
+    return len(a) == len(b) and all(x == y or filled_from(x, y) for x, y in zip(a, b, strict=False))
 
 
 def _where_it_was(base: Ledger, old: Record, ledger: Ledger, now: dict[str, Record]) -> tuple[int, str]:
@@ -110,7 +127,7 @@ def _compare_record(base: Ledger, old: Record, ledger: Ledger, new: Record, *, s
     before, after = _lines(base, old), _lines(ledger, new)
     endings_before = base.lines.endings[old.line - 1 : old.end_line]
     endings_after = ledger.lines.endings[new.line - 1 : new.end_line]
-    for i, (a, b) in enumerate(zip(before, after)):
+    for i, (a, b) in enumerate(zip(before, after, strict=False)):
         if skip_heading and i == 0:
             continue
         line = new.line + i
@@ -122,16 +139,58 @@ def _compare_record(base: Ledger, old: Record, ledger: Ledger, new: Record, *, s
         if same_field and not PLACEHOLDER.search(a) and ma.group("value").strip() != mb.group("value").strip():
             key = ma.group("key")
             if PLACEHOLDER.search(b) and filled_from(b, a):
-                return [Diagnostic(path, line, column, "LK606", f"{key} of record {new.run_id} went back to a placeholder; a filled value stays")]
-            return [Diagnostic(path, line, column, "LK605",
-                               f"{key} of record {new.run_id} changed from {ma.group('value').strip()!r} to {mb.group('value').strip()!r}; a filled value never changes")]
-        return [Diagnostic(path, line, column, "LK601", f"record {new.run_id} was edited at line {line} (line {old.line + i} of the base); earlier records never change")]
+                return [
+                    Diagnostic(
+                        path,
+                        line,
+                        column,
+                        "LK606",
+                        f"{key} of record {new.run_id} went back to a placeholder; a filled value stays",
+                    )
+                ]
+            return [
+                Diagnostic(
+                    path,
+                    line,
+                    column,
+                    "LK605",
+                    f"{key} of record {new.run_id} changed from {ma.group('value').strip()!r} to "
+                    f"{mb.group('value').strip()!r}; a filled value never changes",
+                )
+            ]
+        return [
+            Diagnostic(
+                path,
+                line,
+                column,
+                "LK601",
+                f"record {new.run_id} was edited at line {line} (line {old.line + i} of the base); "
+                f"earlier records never change",
+            )
+        ]
     if len(before) != len(after):
         i = min(len(before), len(after))
         line = new.line + i if len(after) > len(before) else new.line + i - 1
         what = "gained" if len(after) > len(before) else "lost"
-        return [Diagnostic(path, line, 1, "LK601", f"record {new.run_id} {what} lines (it has {len(after)}, the base {len(before)}); earlier records never change")]
-    for i, (a, b) in enumerate(zip(endings_before, endings_after)):
+        return [
+            Diagnostic(
+                path,
+                line,
+                1,
+                "LK601",
+                f"record {new.run_id} {what} lines (it has {len(after)}, the base {len(before)}); "
+                f"earlier records never change",
+            )
+        ]
+    for i, (a, b) in enumerate(zip(endings_before, endings_after, strict=False)):
         if a != b and a != "":  # only a last line without a newline may gain one (an append after it)
-            return [Diagnostic(path, new.line + i, len(after[i]) + 1, "LK601", f"record {new.run_id} changed a line ending at line {new.line + i}")]
+            return [
+                Diagnostic(
+                    path,
+                    new.line + i,
+                    len(after[i]) + 1,
+                    "LK601",
+                    f"record {new.run_id} changed a line ending at line {new.line + i}",
+                )
+            ]
     return []

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Sequence
+from datetime import UTC, datetime, timedelta, timezone
 
 from ..config import Config, config_for
 from ..diagnostics import Diagnostic
-from ..figures.numbers import format_percent, plain_number, read_written, token_estimate, utilization, written_percent
-from .history import compare
-from ..reading.parse import SCHEMA_FIELDS, Entry, Ledger, Record, Share
 from ..figures import exact
+from ..figures.numbers import format_percent, plain_number, read_written, token_estimate, utilization, written_percent
+from ..reading.parse import SCHEMA_FIELDS, Entry, Ledger, Record, Share
+from .history import compare
 
 SCOPES = ("CONV", "UNIT", "TASK", "SESSION", "PROJECT")
 #: Fields a record may carry besides those of section 4 (issue 5's exact counts).
@@ -54,21 +54,42 @@ def check_figures(ledger: Ledger, context: Context) -> list[Diagnostic]:
             expected = token_estimate(chars, written.divisor)
             if tokens != expected:
                 f = record.field("TOKEN_ESTIMATE")
-                out.append(_at(ledger, f.line, f.value_column, "LK301",
-                               f"TOKEN_ESTIMATE {tokens} is not ceil(CHAR_COUNT / {written.divisor}) = {expected}"))
+                out.append(
+                    _at(
+                        ledger,
+                        f.line,
+                        f.value_column,
+                        "LK301",
+                        f"TOKEN_ESTIMATE {tokens} is not ceil(CHAR_COUNT / {written.divisor}) = {expected}",
+                    )
+                )
         if tokens is None or budget is None:
             continue
         exact = utilization(tokens, budget)
         if written.utilization is not None and written.utilization != written_percent(exact):
             f = record.field("UTILIZATION")
-            out.append(_at(ledger, f.line, f.value_column, "LK302",
-                           f"UTILIZATION {f.value.strip()} is not TOKEN_ESTIMATE / BUDGET_C = {format_percent(exact)}% "
-                           "(two decimals, toward zero)"))
+            out.append(
+                _at(
+                    ledger,
+                    f.line,
+                    f.value_column,
+                    "LK302",
+                    f"UTILIZATION {f.value.strip()} is not TOKEN_ESTIMATE / BUDGET_C = {format_percent(exact)}% "
+                    "(two decimals, toward zero)",
+                )
+            )
         if written.action is not None and written.action != context.config.thresholds.action(exact):
             f = record.field("THRESHOLD_ACTION")
             due = context.config.thresholds.action(exact)
-            out.append(_at(ledger, f.line, f.value_column, "LK303",
-                           f"THRESHOLD_ACTION {written.action}, but a utilization of {format_percent(exact)}% calls for {due}"))
+            out.append(
+                _at(
+                    ledger,
+                    f.line,
+                    f.value_column,
+                    "LK303",
+                    f"THRESHOLD_ACTION {written.action}, but a utilization of {format_percent(exact)}% calls for {due}",
+                )
+            )
     return out
 
 
@@ -92,17 +113,41 @@ def check_allocation(ledger: Ledger, context: Context) -> list[Diagnostic]:
         shares: list[Share] = []
         for item in record.distribution:
             if isinstance(item, Entry):
-                out.append(_at(ledger, item.line, item.column, "LK404", f"DISTRIBUTION entry {item.text!r} is not a share such as 'system: 10%'"))
+                out.append(
+                    _at(
+                        ledger,
+                        item.line,
+                        item.column,
+                        "LK404",
+                        f"DISTRIBUTION entry {item.text!r} is not a share such as 'system: 10%'",
+                    )
+                )
             else:
                 shares.append(item)
         total = sum(s.percent for s in shares)
         if shares and total != 100:
-            out.append(_at(ledger, f.line, f.column, "LK401", f"DISTRIBUTION of {record.run_id} sums to {plain_number(total)}%, not 100%"))
+            out.append(
+                _at(
+                    ledger,
+                    f.line,
+                    f.column,
+                    "LK401",
+                    f"DISTRIBUTION of {record.run_id} sums to {plain_number(total)}%, not 100%",
+                )
+            )
         for share in shares:
             target = policy.get(share.name)
             if target is not None and abs(share.percent - target) > tolerance:
-                out.append(_at(ledger, share.line, share.column, "LK403",
-                               f"{share.name} is {plain_number(share.percent)}%, more than {plain_number(tolerance)} points from the policy's {plain_number(target)}%"))
+                out.append(
+                    _at(
+                        ledger,
+                        share.line,
+                        share.column,
+                        "LK403",
+                        f"{share.name} is {plain_number(share.percent)}%, more than "
+                        f"{plain_number(tolerance)} points from the policy's {plain_number(target)}%",
+                    )
+                )
     return out
 
 
@@ -161,14 +206,30 @@ def check_schema(ledger: Ledger, context: Context) -> list[Diagnostic]:
         at = (record.line, record.column)
         m = pattern.match(record.run_id)
         if not m:
-            out.append(_at(ledger, *at, "LK501", f"RUN_ID {record.run_id!r} does not read {context.config.run_id_prefix}-YYYYMMDD-NNN"))
+            out.append(
+                _at(
+                    ledger,
+                    *at,
+                    "LK501",
+                    f"RUN_ID {record.run_id!r} does not read {context.config.run_id_prefix}-YYYYMMDD-NNN",
+                )
+            )
         if record.run_id in seen:
-            out.append(_at(ledger, *at, "LK502", f"RUN_ID {record.run_id} is already used at line {seen[record.run_id].line}"))
+            out.append(
+                _at(ledger, *at, "LK502", f"RUN_ID {record.run_id} is already used at line {seen[record.run_id].line}")
+            )
         elif m:
             seen[record.run_id] = record
             key = (m.group("date"), int(m.group("number")))
             if previous_key is not None and key <= previous_key:
-                out.append(_at(ledger, *at, "LK503", f"RUN_ID {record.run_id} does not follow the RUN_ID above it; they increase down the ledger"))
+                out.append(
+                    _at(
+                        ledger,
+                        *at,
+                        "LK503",
+                        f"RUN_ID {record.run_id} does not follow the RUN_ID above it; they increase down the ledger",
+                    )
+                )
             previous_key = key
 
         counts = Counter(f.key for f in record.fields if f.arg is None)
@@ -181,35 +242,88 @@ def check_schema(ledger: Ledger, context: Context) -> list[Diagnostic]:
         for key in ("LOCAL_TS", "UTC_TS", "SCOPE", "CONTEXT_ID", "SOURCE_FILES", "DISTRIBUTION", "NOTES"):
             if counts[key] > 1:  # the figure fields' duplicates are LK101 from check_figures
                 dup = [f for f in record.fields if f.key == key][1]
-                out.append(_at(ledger, dup.line, dup.column, "LK101", f"{key} appears twice in record {record.run_id}; keep one"))
+                out.append(
+                    _at(
+                        ledger,
+                        dup.line,
+                        dup.column,
+                        "LK101",
+                        f"{key} appears twice in record {record.run_id}; keep one",
+                    )
+                )
 
         scope = record.field("SCOPE")
         if scope is not None and not scope.placeholders and scope.value.strip() not in SCOPES:
-            out.append(_at(ledger, scope.line, scope.value_column, "LK508", f"SCOPE {scope.value.strip()!r} is not one of {'|'.join(SCOPES)}"))
+            out.append(
+                _at(
+                    ledger,
+                    scope.line,
+                    scope.value_column,
+                    "LK508",
+                    f"SCOPE {scope.value.strip()!r} is not one of {'|'.join(SCOPES)}",
+                )
+            )
 
         local, utc = record.field("LOCAL_TS"), record.field("UTC_TS")
         local_at = utc_at = None
         if local is not None and not local.placeholders:
             local_at = read_local_ts(local.value)
             if local_at is None:
-                out.append(_at(ledger, local.line, local.value_column, "LK505",
-                               f"LOCAL_TS {local.value.strip()!r} does not read like '2025-08-16 16:20 KST (UTC+09:00)'"))
+                out.append(
+                    _at(
+                        ledger,
+                        local.line,
+                        local.value_column,
+                        "LK505",
+                        f"LOCAL_TS {local.value.strip()!r} does not read like '2025-08-16 16:20 KST (UTC+09:00)'",
+                    )
+                )
             elif m and local_at.strftime("%Y%m%d") != m.group("date"):
-                out.append(_at(ledger, *at, "LK504", f"RUN_ID {record.run_id} is dated {m.group('date')}, LOCAL_TS {local_at:%Y%m%d}"))
+                out.append(
+                    _at(
+                        ledger,
+                        *at,
+                        "LK504",
+                        f"RUN_ID {record.run_id} is dated {m.group('date')}, LOCAL_TS {local_at:%Y%m%d}",
+                    )
+                )
         if utc is not None and not utc.placeholders:
             utc_at = read_utc_ts(utc.value)
             if utc_at is None:
-                out.append(_at(ledger, utc.line, utc.value_column, "LK505",
-                               f"UTC_TS {utc.value.strip()!r} does not read like '2025-08-16T07:20:00Z'"))
+                out.append(
+                    _at(
+                        ledger,
+                        utc.line,
+                        utc.value_column,
+                        "LK505",
+                        f"UTC_TS {utc.value.strip()!r} does not read like '2025-08-16T07:20:00Z'",
+                    )
+                )
         if local_at is not None and utc_at is not None and local_at != utc_at:
-            out.append(_at(ledger, utc.line, utc.value_column, "LK506",
-                           f"UTC_TS {utc.value.strip()} is not LOCAL_TS {local.value.strip()} ({local_at.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ})"))
+            out.append(
+                _at(
+                    ledger,
+                    utc.line,
+                    utc.value_column,
+                    "LK506",
+                    f"UTC_TS {utc.value.strip()} is not LOCAL_TS {local.value.strip()} "
+                    f"({local_at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ})",
+                )
+            )
         moment = utc_at or local_at
         if moment is not None:
             if previous_moment is not None and moment < previous_moment[0]:
                 f = utc if utc_at is not None else local
-                out.append(_at(ledger, f.line, f.value_column, "LK507",
-                               f"record {record.run_id} is earlier than {previous_moment[1].run_id} above it; time never goes backwards"))
+                out.append(
+                    _at(
+                        ledger,
+                        f.line,
+                        f.value_column,
+                        "LK507",
+                        f"record {record.run_id} is earlier than {previous_moment[1].run_id} above "
+                        f"it; time never goes backwards",
+                    )
+                )
             if previous_moment is None or moment > previous_moment[0]:
                 previous_moment = (moment, record)
     return out

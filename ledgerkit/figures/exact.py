@@ -6,15 +6,16 @@ Reading and checking a TOKEN_COUNT loads no encoding (verify must stay cheap); o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from ..diagnostics import Diagnostic
-from .numbers import format_percent, read_int
 from ..reading.parse import Field, Ledger, Record
 from ..tokens.encodings import SHIPPED, EncodingUnavailable
 from ..tokens.names import exact_problem
+from .numbers import format_percent, read_int
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -54,26 +55,41 @@ def read_token_counts(record: Record, ledger: Ledger) -> tuple[list[WrittenCount
             continue
         name = (f.arg or "").strip()
         if not name:
-            problem: str | None = (f"{KEY} names no encoding: write {KEY} (o200k_base); "
-                                   f"shipped: {', '.join(sorted(SHIPPED))}")
+            problem: str | None = (
+                f"{KEY} names no encoding: write {KEY} (o200k_base); shipped: {', '.join(sorted(SHIPPED))}"
+            )
         else:
             problem = exact_problem(name)
         if problem is not None:
-            diagnostics.append(Diagnostic(path, f.line, f.column, "LK701",
-                                          problem if not name else f"{f.name}: {problem}"))
+            diagnostics.append(
+                Diagnostic(path, f.line, f.column, "LK701", problem if not name else f"{f.name}: {problem}")
+            )
         elif name in seen:
-            diagnostics.append(Diagnostic(path, f.line, f.column, "LK101",
-                                          f"{f.name} appears twice in record {record.run_id}; keep one"))
+            diagnostics.append(
+                Diagnostic(
+                    path, f.line, f.column, "LK101", f"{f.name} appears twice in record {record.run_id}; keep one"
+                )
+            )
         seen.add(name)
         value = None
         if len(f.placeholders) > 1:
-            diagnostics.append(Diagnostic(path, f.line, f.value_column, "LK102",
-                                          f"{f.name} holds {len(f.placeholders)} placeholders; write one"))
+            diagnostics.append(
+                Diagnostic(
+                    path,
+                    f.line,
+                    f.value_column,
+                    "LK102",
+                    f"{f.name} holds {len(f.placeholders)} placeholders; write one",
+                )
+            )
         elif not f.placeholders and f.value.strip():
             value = read_int(f.value)
             if value is None:
-                diagnostics.append(Diagnostic(path, f.line, f.value_column, "LK103",
-                                              f"{f.name} {f.value.strip()!r} is not a whole number"))
+                diagnostics.append(
+                    Diagnostic(
+                        path, f.line, f.value_column, "LK103", f"{f.name} {f.value.strip()!r} is not a whole number"
+                    )
+                )
         counts.append(WrittenCount(f, None if problem else name, value))
     return counts, diagnostics
 
@@ -92,7 +108,10 @@ def undercount(
     line, column = (f.line, f.value_column) if f else (record.line, record.column)
     margin = format_percent(config.undercount_margin).rstrip("0").rstrip(".")
     return Diagnostic(
-        ledger.display_path, line, column, "LK703",
+        ledger.display_path,
+        line,
+        column,
+        "LK703",
         f"TOKEN_ESTIMATE {estimate} undercounts the exact {encoding} count {exact} of record {record.run_id}: "
         f"estimate/exact = {_ratio(share)}, {format_percent(shortfall)}% short (margin {margin}%)",
     )
@@ -152,7 +171,7 @@ class TokenCounter:
             except EncodingUnavailable as exc:
                 self._unavailable[encoding] = exc
                 raise
-            self._counts.update(zip(todo, counted))
+            self._counts.update(zip(todo, counted, strict=False))
         return sum(self._counts[(ms.source.key, encoding)] for ms in sources)
 
     def fill(
@@ -179,16 +198,23 @@ class TokenCounter:
             try:
                 n = self.count(sources, c.encoding)
             except EncodingUnavailable as exc:
-                diagnostics.append(Diagnostic(ledger.display_path, c.field.line, c.field.column, "LK702",
-                                              f"{c.field.name} cannot be counted here: {exc.message}"))
+                diagnostics.append(
+                    Diagnostic(
+                        ledger.display_path,
+                        c.field.line,
+                        c.field.column,
+                        "LK702",
+                        f"{c.field.name} cannot be counted here: {exc.message}",
+                    )
+                )
                 values = None
                 continue
             if values is not None:
                 values.append(n)
         if config.encoding is not None and estimate is not None:
-            warning = undercount(record, ledger, config, estimate, self.count(sources, config.encoding),
-                                 config.encoding)
+            warning = undercount(
+                record, ledger, config, estimate, self.count(sources, config.encoding), config.encoding
+            )
             if warning is not None:
                 diagnostics.append(warning)
         return values, diagnostics
-

@@ -129,8 +129,11 @@ def read_written(record: Record, ledger: Ledger, config: Config) -> tuple[Writte
     for f in record.fields:
         if f.key in (*FIGURE_FIELDS, "SOURCE_FILES") and f.arg is None:
             if f.key in seen:
-                diagnostics.append(Diagnostic(path, f.line, f.column, "LK101",
-                                              f"{f.key} appears twice in record {record.run_id}; keep one"))
+                diagnostics.append(
+                    Diagnostic(
+                        path, f.line, f.column, "LK101", f"{f.key} appears twice in record {record.run_id}; keep one"
+                    )
+                )
             seen.add(f.key)
 
     def get(key: str, reader, what: str, code: str = "LK103"):  # type: ignore[no-untyped-def]
@@ -139,13 +142,17 @@ def read_written(record: Record, ledger: Ledger, config: Config) -> tuple[Writte
             return None
         value = reader(f.value)
         if value is None:
-            diagnostics.append(Diagnostic(path, f.line, f.value_column, code, f"{key} {f.value.strip()!r} is not {what}"))
+            diagnostics.append(
+                Diagnostic(path, f.line, f.value_column, code, f"{key} {f.value.strip()!r} is not {what}")
+            )
         return value
 
     budget = get("BUDGET_C", read_int, "a whole number")
     if budget == 0:
         f = record.field("BUDGET_C")
-        diagnostics.append(Diagnostic(path, f.line, f.value_column, "LK107", "BUDGET_C is 0; a budget is a positive whole number"))
+        diagnostics.append(
+            Diagnostic(path, f.line, f.value_column, "LK107", "BUDGET_C is 0; a budget is a positive whole number")
+        )
         budget = None
     written = Written(
         chars=get("CHAR_COUNT", read_int, "a whole number"),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Iterable, Sequence
 
-from .numbers import Written
 from ..reading.parse import Record
+from .numbers import Written
 
 NO_CONTEXT = "(no CONTEXT_ID)"
 

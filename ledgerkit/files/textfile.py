@@ -10,9 +10,10 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from ..errors import LedgerkitError
 
@@ -41,7 +42,7 @@ class Lines:
         return cls(contents, endings)
 
     def join(self) -> str:
-        return "".join(c + e for c, e in zip(self.contents, self.endings))
+        return "".join(c + e for c, e in zip(self.contents, self.endings, strict=False))
 
     def newline(self) -> str:
         """The file's newline style: that of its first ended line, LF for a one-line file."""
@@ -53,9 +54,7 @@ def decode(data: bytes, path: str | Path) -> tuple[str, bool]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise LedgerkitError(
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", path
-        ) from None
+        raise LedgerkitError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", path) from None
     if text.startswith(BOM):
         return text[1:], True
     return text, False
@@ -65,8 +64,11 @@ def unified_diff(name: str, before: str, after: str) -> str:
     """The unified diff of a file's text before and after an edit, both sides named ``name``."""
     import difflib
 
-    return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                        fromfile=name, tofile=name))
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=name, tofile=name
+        )
+    )
 
 
 def encode(text: str, bom: bool) -> bytes:
@@ -134,7 +136,9 @@ ATTEMPTS = 3
 T = TypeVar("T")
 
 
-def rewrite(path: Path, compute: Callable[[str, bool], T], new_bytes: Callable[[T], bytes | None], what: str) -> tuple[T, bool]:
+def rewrite(
+    path: Path, compute: Callable[[str, bool], T], new_bytes: Callable[[T], bytes | None], what: str
+) -> tuple[T, bool]:
     """Compute from a ledger's text (without BOM) and write the result, never over a change made meanwhile.
 
     Under the folder lock: read, ``compute(text, bom)``, and when ``new_bytes`` gives bytes, check that the

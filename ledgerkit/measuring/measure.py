@@ -10,8 +10,8 @@ from __future__ import annotations
 import glob
 import os
 import re
-from itertools import accumulate
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 from ..config import Config, find_git_top
@@ -115,7 +115,9 @@ class FileText:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise SourceError("LK204", f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+            raise SourceError(
+                "LK204", f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+            ) from None
         if text.startswith("\ufeff"):
             text = text[1:]
         return cls(text, len(text) - text.count("\r\n"))
@@ -219,8 +221,9 @@ class Measurement:
 class Measurer:
     """Resolves and measures the sources of one ledger's records against one source root."""
 
-    def __init__(self, ledger: Ledger, config: Config, root: str | Path | None = None,
-                 reader: SourceReader | None = None) -> None:
+    def __init__(
+        self, ledger: Ledger, config: Config, root: str | Path | None = None, reader: SourceReader | None = None
+    ) -> None:
         self.ledger = ledger
         self.root = source_root(ledger.path, config, root)
         self._root_real = os.path.realpath(self.root)
@@ -279,8 +282,15 @@ class Measurer:
         if not specs:
             f = record.field("SOURCE_FILES")
             line, column = (f.line, f.column) if f else (record.line, 1)
-            return None, [Diagnostic(self.ledger.display_path, line, column, "LK104",
-                                     f"record {record.run_id} names no SOURCE_FILES to measure")]
+            return None, [
+                Diagnostic(
+                    self.ledger.display_path,
+                    line,
+                    column,
+                    "LK104",
+                    f"record {record.run_id} names no SOURCE_FILES to measure",
+                )
+            ]
         items, diagnostics = self.measure_each(specs)
         if diagnostics:
             return None, diagnostics

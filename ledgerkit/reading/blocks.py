@@ -77,7 +77,8 @@ def _skeleton(contents: list[str]) -> list[str]:
     without moving any block boundary: a list item of content width 2 takes every line indented by 2 as
     its own without looking at it, and a sibling item ``- Y`` keeps the same list going in the same state.
     Lines that could close a fence or an HTML block (`` ` ``, ``~``, ``>``) end a run, so a run inside
-    such a block changes nothing either; so does ``- - -``, a thematic break. tests/test_parse.py checks the boundaries against stock mistune.
+    such a block changes nothing either; so does ``- - -``, a thematic break.
+    tests/test_parse.py checks the boundaries against stock mistune.
     """
     out = list(contents)
     in_run = False

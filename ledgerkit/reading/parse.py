@@ -8,11 +8,12 @@ column of every value so that edits can be made as spans on the original text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..figures.numbers import read_int
 from ..files.textfile import Lines, decode, read_bytes

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any
 
 from ..config import Thresholds
 from ..figures.numbers import plain_number
@@ -28,8 +29,12 @@ class Chart:
 
 
 def chart(rows: Sequence[Row], thresholds: Thresholds, *, plot_height: int = 240, plot_width: int = 840) -> Chart:
-    levels = [("ALERT70", thresholds.alert70), ("ALERT85", thresholds.alert85), ("ALERT95", thresholds.alert95),
-              ("BUDGET", thresholds.minimal)]
+    levels = [
+        ("ALERT70", thresholds.alert70),
+        ("ALERT85", thresholds.alert85),
+        ("ALERT95", thresholds.alert95),
+        ("BUDGET", thresholds.minimal),
+    ]
     utilizations = [r.utilization for r in rows if r.utilization is not None]
     # The scale shows every alert line, and every bar whole (up to twice the budget; taller ones are clipped).
     scale = max(min(max(utilizations, default=Fraction(0)), Fraction(200)), thresholds.minimal) * Fraction(11, 10)
@@ -45,10 +50,17 @@ def chart(rows: Sequence[Row], thresholds: Thresholds, *, plot_height: int = 240
     for i, r in enumerate(rows):
         u = r.utilization
         bar_top = y(u) if u is not None else bottom
-        bars.append({
-            "x": left + i * slot + slot // 6, "y": bar_top, "width": slot * 2 // 3, "height": bottom - bar_top,
-            "center": left + i * slot + slot // 2, "row": r, "action": r.action or "unknown",
-        })
+        bars.append(
+            {
+                "x": left + i * slot + slot // 6,
+                "y": bar_top,
+                "width": slot * 2 // 3,
+                "height": bottom - bar_top,
+                "center": left + i * slot + slot // 2,
+                "row": r,
+                "action": r.action or "unknown",
+            }
+        )
     lines = tuple({"y": y(p), "label": f"{plain_number(p)}%", "action": name} for name, p in levels)
     # The budget line is labelled on the left, the alerts on the right, so close levels never overlap.
     return Chart(width, bottom + 40, top, bottom, left, tuple(bars), lines)

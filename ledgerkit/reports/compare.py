@@ -39,8 +39,14 @@ class Side:
         return self.session.utilization_peak
 
     def as_json(self) -> dict[str, Any]:
-        return {"label": self.label, "ledger": self.ledger, "entries": self.session.count, "char_count_total": self.chars,
-                "token_estimate_total": self.tokens, "utilization_peak": number(self.peak)}
+        return {
+            "label": self.label,
+            "ledger": self.ledger,
+            "entries": self.session.count,
+            "char_count_total": self.chars,
+            "token_estimate_total": self.tokens,
+            "utilization_peak": number(self.peak),
+        }
 
 
 @dataclass(frozen=True)
@@ -87,8 +93,12 @@ class Comparison:
             "token_saving": self.token_saving,
             "char_saving": self.char_saving,
             "saving_percent": None if pct is None else number(written_percent(pct)),
-            "added": [{"path": c.label, "loads": c.loads, "token_estimate": c.tokens, "cost": c.cost} for c in self.added],
-            "dropped": [{"path": c.label, "loads": c.loads, "token_estimate": c.tokens, "cost": c.cost} for c in self.dropped],
+            "added": [
+                {"path": c.label, "loads": c.loads, "token_estimate": c.tokens, "cost": c.cost} for c in self.added
+            ],
+            "dropped": [
+                {"path": c.label, "loads": c.loads, "token_estimate": c.tokens, "cost": c.cost} for c in self.dropped
+            ],
         }
 
 

@@ -13,15 +13,16 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator, Sequence
+from typing import IO, Any
 
 from ..errors import LedgerkitError
+from ..figures.exact import source_text
 from ..figures.numbers import token_estimate
 from ..measuring.measure import SourceError, SourceReader, expand_glob, parse_source
 from ..reading.parse import Entry
-from ..figures.exact import source_text
 from ..tokens.engine import count_many
 from ..tokens.names import DEFAULT, Resolved, resolve
 
@@ -50,8 +51,12 @@ class Counted:
     messages: int | None = None
 
     def as_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"path": self.path, "chars": self.chars, "token_estimate": self.token_estimate,
-                                "tokens": dict(self.tokens)}
+        data: dict[str, Any] = {
+            "path": self.path,
+            "chars": self.chars,
+            "token_estimate": self.token_estimate,
+            "tokens": dict(self.tokens),
+        }
         if self.messages is not None:
             data["messages"] = self.messages
         return data
@@ -82,8 +87,9 @@ class CountResult:
         chars = sum(f.chars for f in self.files)
         tokens = {r.name: sum(f.tokens[r.name] for f in self.files) for r in self.encodings}
         messages = sum(f.messages or 0 for f in self.files) if self.messages else None
-        return Counted(f"total ({_files(len(self.files))})", chars, token_estimate(chars, self.divisor), tokens,
-                       messages)
+        return Counted(
+            f"total ({_files(len(self.files))})", chars, token_estimate(chars, self.divisor), tokens, messages
+        )
 
     def largest(self, n: int) -> list[Counted]:
         """The n files with the most tokens (of the first encoding), largest first; ties in path order."""
@@ -118,16 +124,20 @@ class CountResult:
         if top and top < len(self.files):
             lines.append(f"the {top} largest of {_files(len(self.files))}, by {names[0]} tokens")
         for row in rows:
-            lines.append("  ".join(cell.rjust(w) for cell, w in zip(row, widths)) + "  " + row[-1])
+            lines.append("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
         lines.append(f"estimate: ceil(chars / {self.divisor}), the ledger's rule of thumb")
         for r in self.encodings:
             if not r.exact:
-                lines.append(f"{r.name}: an estimate, counted with {r.encoding} ({r.name}'s tokenizer is not in tiktoken)")
+                lines.append(
+                    f"{r.name}: an estimate, counted with {r.encoding} ({r.name}'s tokenizer is not in tiktoken)"
+                )
             elif r.name != r.encoding:
                 lines.append(f"{r.name}: exact, {r.encoding}")
         if self.messages:
-            lines.append(f"tokens include OpenAI's chat overhead: {TOKENS_PER_MESSAGE} per message, "
-                         f"{TOKENS_PER_NAME} per name, {TOKENS_REPLY_PRIMING} to prime the reply")
+            lines.append(
+                f"tokens include OpenAI's chat overhead: {TOKENS_PER_MESSAGE} per message, "
+                f"{TOKENS_PER_NAME} per name, {TOKENS_REPLY_PRIMING} to prime the reply"
+            )
         return "\n".join(lines) + "\n"
 
 
@@ -209,8 +219,9 @@ def gather(paths: Sequence[str], cwd: Path | None = None) -> tuple[list[Target],
         absolute = spec.path.startswith("/")
         if spec.is_glob:
             base = Path("/") if absolute else cwd
-            names = [n for n in expand_glob(base, spec.path.lstrip("/") if absolute else spec.path)
-                     if (base / n).is_file()]
+            names = [
+                n for n in expand_glob(base, spec.path.lstrip("/") if absolute else spec.path) if (base / n).is_file()
+            ]
             if not names:
                 problems.append(Problem(spec.path, "glob matches no file"))
             for name in names:
@@ -320,8 +331,11 @@ def _message(message: Any, path: str | Path, where: str) -> dict[str, str]:
         raise CountError(f"{where}: a message is an object with role and content", path)
     unknown = sorted(set(message) - set(MESSAGE_KEYS))
     if unknown:
-        raise CountError(f"{where}: {', '.join(unknown)} cannot be counted: OpenAI documents the count of "
-                         "role, content and name only", path)
+        raise CountError(
+            f"{where}: {', '.join(unknown)} cannot be counted: OpenAI documents the count of "
+            "role, content and name only",
+            path,
+        )
     if not isinstance(message.get("role"), str):
         raise CountError(f"{where}: role must be a string", path)
     content = message.get("content")
@@ -376,8 +390,15 @@ def count_messages(
 class ProgressBar:
     """One line on a terminal's stderr, shown only once a run has lasted ``delay`` seconds."""
 
-    def __init__(self, stream: IO[str], *, delay: float = 1.0, interval: float = 0.1, width: int = 30,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        stream: IO[str],
+        *,
+        delay: float = 1.0,
+        interval: float = 0.1,
+        width: int = 30,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream, self.delay, self.interval, self.width, self.clock = stream, delay, interval, width, clock
         self.started = clock()
         self.drawn: float | None = None

@@ -10,20 +10,35 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
+from ..figures.exact import read_token_counts
 from ..measuring.measure import source_specs
 from ..reading.parse import Share
 from .formatting import iso, number
 from .records import Figured, row
-from ..figures.exact import read_token_counts
 
 FORMATS = ("json", "jsonl", "csv")
 
 #: The columns, in order (CSV header, and the keys of every JSON object).
 COLUMNS = (
-    "ledger", "line", "run_id", "scope", "context_id", "local_ts", "utc_ts", "sources", "char_count",
-    "token_estimate", "budget", "utilization", "threshold_action", "token_counts", "distribution", "notes",
+    "ledger",
+    "line",
+    "run_id",
+    "scope",
+    "context_id",
+    "local_ts",
+    "utc_ts",
+    "sources",
+    "char_count",
+    "token_estimate",
+    "budget",
+    "utilization",
+    "threshold_action",
+    "token_counts",
+    "distribution",
+    "notes",
 )
 
 
@@ -35,24 +50,26 @@ def records(figured: Figured) -> list[dict[str, Any]]:
         record, figures = entry.record, entry.figures
         counts, _ = read_token_counts(record, figured.ledger)
         notes = record.field("NOTES")
-        out.append({
-            "ledger": figured.ledger.display_path,
-            "line": record.line,
-            "run_id": record.run_id,
-            "scope": (record.get("SCOPE") or "").strip() or None,
-            "context_id": (record.context_id or "").strip() or None,
-            "local_ts": r.local.isoformat() if r.local else None,
-            "utc_ts": iso(r.utc),
-            "sources": [s.written for s in source_specs(record)],
-            "char_count": figures.chars,
-            "token_estimate": figures.tokens,
-            "budget": figures.budget,
-            "utilization": number(figures.utilization),
-            "threshold_action": figures.action,
-            "token_counts": {c.encoding: c.value for c in counts if c.encoding and c.value is not None},
-            "distribution": {s.name: number(s.percent) for s in record.distribution if isinstance(s, Share)},
-            "notes": [e.text.strip() for e in notes.entries] if notes else [],
-        })
+        out.append(
+            {
+                "ledger": figured.ledger.display_path,
+                "line": record.line,
+                "run_id": record.run_id,
+                "scope": (record.get("SCOPE") or "").strip() or None,
+                "context_id": (record.context_id or "").strip() or None,
+                "local_ts": r.local.isoformat() if r.local else None,
+                "utc_ts": iso(r.utc),
+                "sources": [s.written for s in source_specs(record)],
+                "char_count": figures.chars,
+                "token_estimate": figures.tokens,
+                "budget": figures.budget,
+                "utilization": number(figures.utilization),
+                "threshold_action": figures.action,
+                "token_counts": {c.encoding: c.value for c in counts if c.encoding and c.value is not None},
+                "distribution": {s.name: number(s.percent) for s in record.distribution if isinstance(s, Share)},
+                "notes": [e.text.strip() for e in notes.entries] if notes else [],
+            }
+        )
     return out
 
 

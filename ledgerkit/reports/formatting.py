@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 
 from ..figures.numbers import plain_number
@@ -10,7 +10,7 @@ from ..figures.numbers import plain_number
 
 def iso(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC with ``Z`` (``2025-08-16T07:20:00Z``), the form every report and export uses."""
-    return None if moment is None else f"{moment.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%S}Z"
+    return None if moment is None else f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S}Z"
 
 
 def number(value: Fraction | None) -> float | int | None:

@@ -8,20 +8,22 @@ own section 3, or that of a new ledger when none is given.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..catalog.models import Model, model
 from ..config import Config
 from ..errors import LedgerkitError
+from ..figures.exact import source_text
 from ..figures.numbers import session_budget, token_estimate, utilization, written_percent
 from ..measuring.measure import Measurer, SourceError, parse_source
 from ..reading.parse import Entry, Ledger, parse
 from .formatting import number
 from .records import note_for
-from ..figures.exact import source_text
+
 
 class PlanError(LedgerkitError):
     """A plan cannot be made: a source cannot be read, or there is no budget."""
@@ -79,19 +81,30 @@ class Plan:
     def as_json(self) -> dict[str, Any]:
         m = self.model
         return {
-            "sources": [{"path": s.label, "char_count": s.chars, "token_estimate": s.tokens, "token_count": s.exact}
-                        for s in self.sources],
+            "sources": [
+                {"path": s.label, "char_count": s.chars, "token_estimate": s.tokens, "token_count": s.exact}
+                for s in self.sources
+            ],
             "char_count": self.chars,
             "token_estimate": self.tokens,
             "token_count": self.exact,
             "encoding": self.encoding,
             "budget": self.budget,
             "budget_from": self.budget_from,
-            "model": None if m is None else {"name": m.name, "context_window": m.context_window,
-                                              "max_output": m.max_output, "source": m.source, "as_of": m.as_of},
+            "model": None
+            if m is None
+            else {
+                "name": m.name,
+                "context_window": m.context_window,
+                "max_output": m.max_output,
+                "source": m.source,
+                "as_of": m.as_of,
+            },
             "utilization": number(written_percent(self.utilization)),
             "threshold_action": self.action,
-            "exact_utilization": None if self.exact_utilization is None else number(written_percent(self.exact_utilization)),
+            "exact_utilization": None
+            if self.exact_utilization is None
+            else number(written_percent(self.exact_utilization)),
             "exact_threshold_action": self.exact_action,
             "note": self.note,
             "over_budget": self.over_budget,
@@ -157,8 +170,9 @@ def plan(
     return Plan(tuple(sources), config.divisor, budget, budget_from, chosen, label, action, note, exact_action)
 
 
-def _measure(paths: Sequence[str], config: Config, root: str | Path | None, cwd: Path,
-             encoding: str | None) -> list[PlannedSource]:
+def _measure(
+    paths: Sequence[str], config: Config, root: str | Path | None, cwd: Path, encoding: str | None
+) -> list[PlannedSource]:
     from ..measuring.measure import source_root
 
     source_root_folder = source_root(cwd / "-", config, root)
@@ -192,13 +206,15 @@ def _measure(paths: Sequence[str], config: Config, root: str | Path | None, cwd:
         from ..tokens import engine
 
         exact = list(engine.count([source_text(m.text, m.source.start, m.source.end) for m in measured], encoding))
-    return [PlannedSource(_shown(m.source.path, m.source.label, cwd), m.chars, token_estimate(m.chars, config.divisor), n)
-            for m, n in zip(measured, exact)]
+    return [
+        PlannedSource(_shown(m.source.path, m.source.label, cwd), m.chars, token_estimate(m.chars, config.divisor), n)
+        for m, n in zip(measured, exact, strict=False)
+    ]
 
 
 def _shown(path: Path, label: str, cwd: Path) -> str:
     """A measured path as the user gave it: relative to the current folder when inside it."""
-    suffix = label[len("/" + path.relative_to(Path(os.sep)).as_posix()):]
+    suffix = label[len("/" + path.relative_to(Path(os.sep)).as_posix()) :]
     try:
         return path.relative_to(cwd.resolve()).as_posix() + suffix
     except ValueError:

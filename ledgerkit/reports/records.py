@@ -3,11 +3,12 @@ sources records load, measured now."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..checks.verify import read_local_ts, read_utc_ts
 from ..config import Config, Thresholds
@@ -46,7 +47,9 @@ class Figured:
             if s.id == session_id:
                 return s
         known = ", ".join(s.id for s in sessions) or "none: the ledger has no records"
-        raise UnknownSession(f"no session {session_id!r} in the ledger (its sessions: {known})", self.ledger.display_path)
+        raise UnknownSession(
+            f"no session {session_id!r} in the ledger (its sessions: {known})", self.ledger.display_path
+        )
 
 
 def figured(ledger: Ledger, config: Config, root: str | Path | None = None) -> Figured:
@@ -56,7 +59,7 @@ def figured(ledger: Ledger, config: Config, root: str | Path | None = None) -> F
     result = fill(ledger, config=config, root=root)
     if result.changed:  # read the records as filled, so an exact TOKEN_COUNT counted now is there too
         ledger = parse(result.text, ledger.path, bom=ledger.bom)
-    entries = tuple(Entry(record, e.figures) for record, e in zip(ledger.records, result.entries))
+    entries = tuple(Entry(record, e.figures) for record, e in zip(ledger.records, result.entries, strict=False))
     return Figured(ledger, config, entries, tuple(result.diagnostics))
 
 

@@ -84,16 +84,27 @@ class Rollup:
             "budget": self.budget,
             "records": [record_json(r) for r in self.rows],
             "threshold_events": [
-                {"run_id": e.row.run_id, "utilization": number(e.row.utilization), "threshold_action": e.row.action,
-                 "level": number(e.level), "note": e.note}
+                {
+                    "run_id": e.row.run_id,
+                    "utilization": number(e.row.utilization),
+                    "threshold_action": e.row.action,
+                    "level": number(e.level),
+                    "note": e.note,
+                }
                 for e in self.events
             ],
             "allocation_from": self.allocation_from,
             "allocation": [{"name": a.name, "percent": number(a.percent), "tokens": a.tokens} for a in self.allocation],
             "encoding": self.encoding,
             "sources": [
-                {"path": u.label, "loads": u.loads, "char_count": u.chars, "token_estimate": u.tokens,
-                 "token_count": u.exact, "share": number(written_percent(u.share))}
+                {
+                    "path": u.label,
+                    "loads": u.loads,
+                    "char_count": u.chars,
+                    "token_estimate": u.tokens,
+                    "token_count": u.exact,
+                    "share": number(written_percent(u.share)),
+                }
                 for u in self.sources
             ],
         }
@@ -126,11 +137,23 @@ def rollup(
         from ..tokens.names import label
 
         encoding = label(encoding)  # "o200k_base", or "claude (estimate via o200k_base)"
-    return Rollup(ledger.display_path, session, rows, tuple(events), budget, allocation, allocation_from, sources,
-                  encoding, config.thresholds), diagnostics
+    return Rollup(
+        ledger.display_path,
+        session,
+        rows,
+        tuple(events),
+        budget,
+        allocation,
+        allocation_from,
+        sources,
+        encoding,
+        config.thresholds,
+    ), diagnostics
 
 
-def _allocation(ledger: Ledger, record: Record, config: Config, budget: int | None) -> tuple[tuple[Allocation, ...], str]:
+def _allocation(
+    ledger: Ledger, record: Record, config: Config, budget: int | None
+) -> tuple[tuple[Allocation, ...], str]:
     """The last record's DISTRIBUTION, else section 2's policy, else the configured one; and which it is."""
     shares: list[tuple[str, Fraction]] = [(s.name, s.percent) for s in record.distribution if isinstance(s, Share)]
     origin = "the session's last DISTRIBUTION"
@@ -153,10 +176,10 @@ def _sources(
         counts = engine.count([source_text(ms.text, ms.source.start, ms.source.end) for ms, _ in items], encoding)
         exact = list(counts)
     estimates = [token_estimate(ms.chars, config.divisor) for ms, _ in items]
-    total = sum(loads * t for (_, loads), t in zip(items, estimates))
+    total = sum(loads * t for (_, loads), t in zip(items, estimates, strict=False))
     uses = [
         SourceUse(ms.source.label, loads, ms.chars, t, n, Fraction(loads * t * 100, total) if total else Fraction(0))
-        for (ms, loads), t, n in zip(items, estimates, exact)
+        for (ms, loads), t, n in zip(items, estimates, exact, strict=False)
     ]
     uses.sort(key=lambda u: (-u.loads * u.tokens, u.label))
     return tuple(uses), diagnostics

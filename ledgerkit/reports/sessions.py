@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
 from ..figures.sessions import Session
 from .formatting import iso, number
 from .records import Figured, row
 
-
-SESSION_COLUMNS = ("ledger", "session_id", "entries", "char_count_total", "token_estimate_total", "utilization_peak",
-                   "last_threshold_action", "first_ts", "last_ts")
+SESSION_COLUMNS = (
+    "ledger",
+    "session_id",
+    "entries",
+    "char_count_total",
+    "token_estimate_total",
+    "utilization_peak",
+    "last_threshold_action",
+    "first_ts",
+    "last_ts",
+)
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,16 @@ import _thread
 import contextlib
 import os
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from ..errors import LedgerkitError
 
 if TYPE_CHECKING:
     import tiktoken
+
 
 @dataclass(frozen=True)
 class Shipped:
@@ -41,7 +43,10 @@ SHIPPED: dict[str, Shipped] = {
         file="cl100k_base.tiktoken.gz",
         sha256="223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
         size=100256,
-        pat_str=r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""",
+        pat_str=(
+            r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|"""
+            r"""\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+        ),
         special_tokens={
             _ENDOFTEXT: 100257,
             _FIM_PREFIX: 100258,
@@ -72,6 +77,7 @@ SHIPPED: dict[str, Shipped] = {
 #: OpenAI's encodings as tiktoken names them: counts with them are exact. Known without importing tiktoken,
 #: so that verify can check a TOKEN_COUNT's encoding without loading anything.
 OPENAI_ENCODINGS = ("cl100k_base", "gpt2", "o200k_base", "o200k_harmony", "p50k_base", "p50k_edit", "r50k_base")
+
 
 class EncodingError(LedgerkitError):
     """An encoding cannot be loaded: its shipped rank file is damaged, or tiktoken fails."""
@@ -248,7 +254,11 @@ def _read_cache(path: Path, name: str, spec: Shipped) -> dict[bytes, int] | None
         end = data.index(b"\n", len(_MAGIC))
         header = json.loads(data[len(_MAGIC) : end])
         payload = memoryview(data)[end + 1 :]
-        if (header.get("encoding"), header.get("sha256"), header.get("byteorder")) != (name, spec.sha256, sys.byteorder):
+        if (header.get("encoding"), header.get("sha256"), header.get("byteorder")) != (
+            name,
+            spec.sha256,
+            sys.byteorder,
+        ):
             return None
         if hashlib.sha256(payload).hexdigest() != header.get("payload"):
             return None
@@ -260,7 +270,7 @@ def _read_cache(path: Path, name: str, spec: Shipped) -> dict[bytes, int] | None
             offset += length * n
             values.frombytes(payload[offset : offset + 4 * n])
             offset += 4 * n
-        ranks = dict(zip(tokens, values))
+        ranks = dict(zip(tokens, values, strict=False))
         if offset != len(payload) or len(ranks) != spec.size or len(values) != spec.size:
             return None
         return ranks
@@ -298,5 +308,3 @@ def _write_cache(path: Path, name: str, spec: Shipped, ranks: dict[bytes, int]) 
         write_atomic(path, _MAGIC + json.dumps(header).encode() + b"\n" + payload)
     except (OSError, LedgerkitError):
         pass
-
-

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from . import encodings as _encodings
 from .names import resolve
@@ -51,7 +52,7 @@ def count_many(
         with ThreadPoolExecutor(workers(), thread_name_prefix="ledgerkit-count") as pool:
             pending = [[pool.submit(_length, enc, text) for enc in loaded.values()] for text in texts]
             for done, futures in enumerate(pending, 1):
-                for values, future in zip(counts.values(), futures):
+                for values, future in zip(counts.values(), futures, strict=False):
                     values.append(future.result())
                 if progress is not None:
                     progress(done)

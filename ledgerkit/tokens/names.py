@@ -87,8 +87,10 @@ def exact_problem(name: str) -> str | None:
     if name in OPENAI_ENCODINGS:
         return None
     if family(name) is not None:
-        return (f"counts for {name} are estimates, and an exact count needs an encoding: "
-                f"{shipped} (shipped) or another tiktoken encoding")
+        return (
+            f"counts for {name} are estimates, and an exact count needs an encoding: "
+            f"{shipped} (shipped) or another tiktoken encoding"
+        )
     others = ", ".join(e for e in OPENAI_ENCODINGS if e not in SHIPPED)
     return f"unknown encoding {name!r}; shipped: {shipped}; tiktoken's others: {others}"
 
@@ -101,5 +103,3 @@ def is_exact(name: str) -> bool:
 def label(name: str) -> str:
     """``o200k_base``, ``gpt-4o (o200k_base)`` or ``claude (estimate via o200k_base)``."""
     return resolve(name).label
-
-

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
+from ..checks.verify import SCOPES, read_local_ts, read_utc_ts, verify
 from ..config import Config, config_for
 from ..diagnostics import ERROR, Diagnostic, has_errors
 from ..errors import LedgerkitError, TemplateError
 from ..figures.numbers import plain_number, session_budget
-from .fill import FillResult, fill
-from ..reading.parse import Ledger, Record, parse
 from ..files.textfile import encode, rewrite, unified_diff
-from ..checks.verify import SCOPES, read_local_ts, read_utc_ts, verify
-
+from ..reading.parse import Ledger, Record, parse
+from .fill import FillResult, fill
 
 _BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9+-]{0,9}")
@@ -138,7 +137,7 @@ def local_ts(moment: datetime) -> str:
 
 def utc_ts(moment: datetime) -> str:
     """``2025-08-16T07:20:00Z``: the reference ledger's UTC_TS."""
-    return f"{moment.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%S}Z"
+    return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S}Z"
 
 
 # --- the record ----------------------------------------------------------------------------------------
@@ -242,8 +241,8 @@ def append(
     lead = [""] + (["---", ""] if separated else [])
     lines = lead + record.rstrip("\n").split("\n")
     contents, endings = ledger.lines.contents, ledger.lines.endings
-    head = "".join(c + e for c, e in zip(contents[:after], endings[:after]))
-    tail = "".join(c + e for c, e in zip(contents[after:], endings[after:]))
+    head = "".join(c + e for c, e in zip(contents[:after], endings[:after], strict=False))
+    tail = "".join(c + e for c, e in zip(contents[after:], endings[after:], strict=False))
     if head and not head.endswith("\n"):
         head += newline  # the file ended without a newline: the inserted text starts with one
     text = head + "".join(line + newline for line in lines) + tail
@@ -269,8 +268,11 @@ def _prove(text: str, before: Ledger, run_id: str, line: int, config: Config) ->
             f"template record.md.j2 does not give one record '### RUN_ID: {run_id}' followed by its fields"
         )
     new = after.records[-1]
-    found = [d for d in verify(after, base=before, config=config)
-             if d.severity == ERROR and (new.line <= d.line <= new.end_line or d.code.startswith("LK6"))]
+    found = [
+        d
+        for d in verify(after, base=before, config=config)
+        if d.severity == ERROR and (new.line <= d.line <= new.end_line or d.code.startswith("LK6"))
+    ]
     if found:
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         raise TemplateError(f"the record from template record.md.j2 would not pass verify: {found[0].format()}{more}")
@@ -292,7 +294,9 @@ def append_file(
     moment = record_time(at, tz)
 
     def compute(text: str, bom: bool) -> AppendResult:
-        return append(parse(text, str(path), bom=bom), new, moment=moment, config=config, fill_figures=fill_figures, root=root)
+        return append(
+            parse(text, str(path), bom=bom), new, moment=moment, config=config, fill_figures=fill_figures, root=root
+        )
 
     result, result.written = rewrite(path, compute, lambda r: r.data(), "appending")
     return result

@@ -7,13 +7,15 @@ had stays exactly as it was, and every reason is reported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
+from ..checks.history import filled_from
 from ..config import Config, config_for
 from ..diagnostics import Diagnostic, has_errors
 from ..errors import LedgerkitError
+from ..figures.exact import TokenCounter, read_token_counts
 from ..figures.numbers import (
     Written,
     format_percent,
@@ -24,12 +26,10 @@ from ..figures.numbers import (
     utilization,
     written_percent,
 )
+from ..figures.sessions import Entry, Project, group
+from ..files.textfile import Lines, encode, rewrite, unified_diff
 from ..measuring.measure import Measurer, SourceReader
 from ..reading.parse import Field, Ledger, Record, parse
-from ..figures.sessions import Entry, Project, group
-from ..checks.history import filled_from
-from ..files.textfile import Lines, encode, rewrite, unified_diff
-from ..figures.exact import TokenCounter, read_token_counts
 
 
 @dataclass(frozen=True)
@@ -139,8 +139,15 @@ def _fill_record(
     path = ledger.display_path
     for f in waiting:
         if len(f.placeholders) > 1:
-            diagnostics.append(Diagnostic(path, f.line, f.value_column, "LK102",
-                                          f"{f.name} holds {len(f.placeholders)} placeholders; write one"))
+            diagnostics.append(
+                Diagnostic(
+                    path,
+                    f.line,
+                    f.value_column,
+                    "LK102",
+                    f"{f.name} holds {len(f.placeholders)} placeholders; write one",
+                )
+            )
 
     def has_value(key: str) -> bool:
         # A field written by hand that could not be read: its figure is unknown, not to be measured.
@@ -168,28 +175,38 @@ def _fill_record(
         if budget is None:
             f = record.field("BUDGET_C")
             line, column = (f.line, f.value_column) if f else (record.line, 1)
-            diagnostics.append(Diagnostic(path, line, column, "LK105",
-                                          "BUDGET_C has no value and the ledger declares no SESSION_BUDGET_C"))
+            diagnostics.append(
+                Diagnostic(
+                    path, line, column, "LK105", "BUDGET_C has no value and the ledger declares no SESSION_BUDGET_C"
+                )
+            )
     exact = utilization(tokens, budget) if tokens is not None and budget else None
     computed = Written(
         chars=chars,
         tokens=tokens,
         budget=budget,
-        utilization=written.utilization if written.utilization is not None else
-        (written_percent(exact) if exact is not None else None),
-        action=written.action if written.action is not None else
-        (config.thresholds.action(exact) if exact is not None else None),
+        utilization=written.utilization
+        if written.utilization is not None
+        else (written_percent(exact) if exact is not None else None),
+        action=written.action
+        if written.action is not None
+        else (config.thresholds.action(exact) if exact is not None else None),
         divisor=written.divisor,
     )
-    counted, problems = counter.fill(record, ledger, config, measurement.sources if measurement else None,
-                                     waiting_counts, tokens)
+    counted, problems = counter.fill(
+        record, ledger, config, measurement.sources if measurement else None, waiting_counts, tokens
+    )
     diagnostics.extend(problems)
     values = [getattr(computed, _ATTRIBUTE[f.key]) for f in waiting]
     if has_errors(diagnostics) or None in values or counted is None:
         # Every problem is reported, and a record that cannot be filled whole stays exactly as it was.
         return [], written, diagnostics
-    edits = [_edit(f, _RENDER[f.key](v)) for f, v in zip(waiting, values)]
-    return edits + [_edit(c.field, str(n)) for c, n in zip(waiting_counts, counted)], computed, diagnostics
+    edits = [_edit(f, _RENDER[f.key](v)) for f, v in zip(waiting, values, strict=False)]
+    return (
+        edits + [_edit(c.field, str(n)) for c, n in zip(waiting_counts, counted, strict=False)],
+        computed,
+        diagnostics,
+    )
 
 
 _ATTRIBUTE = {
@@ -212,7 +229,7 @@ def _edit(f: Field, text: str) -> Edit:
     m = f.placeholders[0]
     start = f.value_column - 1 + m.start()
     end = f.value_column - 1 + m.end()
-    if f.key == "UTILIZATION" and not f.value[m.end():].lstrip().startswith("%"):
+    if f.key == "UTILIZATION" and not f.value[m.end() :].lstrip().startswith("%"):
         text += "%"
     return Edit(f.line, start, end, text)
 
@@ -229,7 +246,9 @@ def _prove_only_owned_changed(ledger: Ledger, text: str) -> None:
     head = summary.first - 1 if summary else len(old.contents)
     tail = len(old.contents) - summary.last if summary else 0
     new_tail = len(new.contents) - tail
-    pairs = [(i, i) for i in range(head)] + [(i, new_tail + i - (len(old.contents) - tail)) for i in range(len(old.contents) - tail, len(old.contents))]
+    pairs = [(i, i) for i in range(head)] + [
+        (i, new_tail + i - (len(old.contents) - tail)) for i in range(len(old.contents) - tail, len(old.contents))
+    ]
     for i, j in pairs:
         a, b = old.contents[i], new.contents[j] if 0 <= j < len(new.contents) else None
         ending_kept = old.endings[i] == new.endings[j] if b is not None else False
@@ -238,7 +257,9 @@ def _prove_only_owned_changed(ledger: Ledger, text: str) -> None:
         if b is None or not ending_kept or (a != b and not filled_from(a, b)):
             raise LedgerkitError(
                 f"internal error: fill would change line {i + 1}, which it does not own; nothing was written "
-                "(this is a ledgerkit bug: please report it)", ledger.display_path)
+                "(this is a ledgerkit bug: please report it)",
+                ledger.display_path,
+            )
 
 
 def _summary_lines(ledger: Ledger, entries: list[Entry], config: Config) -> list[str] | None:
@@ -272,4 +293,4 @@ def _apply(ledger: Ledger, edits: list[Edit], summary: list[str] | None) -> str:
             new_endings[-1] = tail
         contents[first - 1 : last] = summary
         endings[first - 1 : last] = new_endings
-    return "".join(c + e for c, e in zip(contents, endings))
+    return "".join(c + e for c, e in zip(contents, endings, strict=False))

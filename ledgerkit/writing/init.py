@@ -12,9 +12,9 @@ from pathlib import Path
 from ..config import Config, config_for
 from ..errors import LedgerkitError, TemplateError
 from ..figures.numbers import plain_number, token_estimate
-from ..reading.parse import Ledger, parse
 from ..figures.sessions import Project
 from ..files.textfile import folder_lock, write_atomic
+from ..reading.parse import Ledger, parse
 
 LANGUAGES = ("ko", "en")
 #: The reference ledger's SESSION_BUDGET_C, used when neither --budget nor the configuration names one.
