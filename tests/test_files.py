@@ -514,3 +514,12 @@ def test_a_file_system_without_locks_goes_on_unlocked():
         raise OSError(errno.ENOLCK, "No locks available")
 
     lock._acquire(-1, "/x", 0, None, unsupported, 0)  # returns: the lock is advisory
+
+
+def test_a_nul_byte_in_a_path_to_write_is_one_line(tmp_path):
+    with pytest.raises(WriteError) as exc:
+        write_atomic(f"{tmp_path}/l\0.md", b"x")
+    assert str(exc.value) == f"{tmp_path}/l\\x00.md: cannot write: the path holds a NUL byte; nothing written"
+    with pytest.raises(UnreadableFile, match="the path holds a NUL byte"):
+        rewrite(Path(f"{tmp_path}/l\0.md"), lambda t, b: t, lambda r: b"x", "testing")
+    assert list(tmp_path.iterdir()) == []
