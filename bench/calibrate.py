@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import corpus  # noqa: E402
-from ledgerkit.figures.numbers import token_estimate  # noqa: E402
+from ledgerkit.schema import token_estimate  # noqa: E402
 from ledgerkit.tokens import count  # noqa: E402
 
 ENCODINGS = ("o200k_base", "cl100k_base")

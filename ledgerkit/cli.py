@@ -512,14 +512,14 @@ def rollup(
     from .writing.render import render
 
     f = _figured(ledger, config_file, templates, root)
-    report, problems = make_rollup(f, session_id, root=root, encoding=encoding)
+    report = make_rollup(f, session_id, encoding=encoding)
     if fmt == "json":
         text = _json(report.as_json())
     else:
         context = {"rollup": report, "chart": chart(report.rows, report.thresholds)}
         text = render(f"rollup.{fmt}.j2", context, f.config.templates)
     _emit(text, output)
-    _finish([*f.diagnostics, *problems])
+    _finish(f.diagnostics)
 
 
 @cli.command()
@@ -617,14 +617,14 @@ def compare(
         raise click.UsageError("with two ledgers, give no --session (compare them whole) or two")
     figured = [_figured(path, config_file, templates, root) for path in ledgers]
     pairs = list(zip(figured * 2 if len(figured) == 1 else figured, sessions or (None, None), strict=False))
-    (a, problems_a), (b, problems_b) = (side(f, s, root) for f, s in pairs)
+    a, b = (side(f, s) for f, s in pairs)
     comparison = make_comparison(a, b)
     if fmt == "json":
         text = _json(comparison.as_json())
     else:
         text = render("compare.md.j2", {"c": comparison}, figured[0].config.templates)
     _emit(text, output)
-    _finish([d for f in figured for d in f.diagnostics] + problems_a + problems_b)
+    _finish([d for f in figured for d in f.diagnostics])
 
 
 @cli.command()

@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .schema import ACTIONS, plain_number
 
 CONFIG_NAME = "ledgerkit.yaml"
-
-#: THRESHOLD_ACTION values from the reference ledger's schema, in rising order of severity.
-ACTIONS = ("NONE", "ALERT70", "ALERT85", "ALERT95", "MINIMAL")
 
 
 @dataclass(frozen=True)
@@ -313,7 +311,5 @@ def _allocation(value: Any, keys: tuple[str, ...], fail: Callable[..., ConfigErr
             raise fail((*keys, str(name)), str(exc)) from None
     total = sum(shares.values())
     if total != 100:
-        from .figures.numbers import plain_number  # figures imports this module
-
         raise fail(keys, f"shares must sum to 100%, they sum to {plain_number(total)}%")
     return shares

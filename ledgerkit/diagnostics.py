@@ -22,7 +22,9 @@ CODES: dict[str, tuple[str, str]] = {
     "LK104": (ERROR, "a record to be measured names no SOURCE_FILES"),
     "LK105": (ERROR, "no budget: BUDGET_C is a placeholder and no SESSION_BUDGET_C is declared"),
     "LK106": (ERROR, "THRESHOLD_ACTION is not one of NONE, ALERT70, ALERT85, ALERT95, MINIMAL"),
-    "LK107": (ERROR, "BUDGET_C is 0"),
+    "LK107": (ERROR, "BUDGET_C or SESSION_BUDGET_C is 0"),
+    "LK109": (ERROR, "the cumulative summary holds text fill does not own among its items"),
+    "LK110": (WARNING, "a second section is titled as the cumulative summary"),
     # LK2xx: the sources a record names
     "LK201": (ERROR, "source file not found"),
     "LK202": (ERROR, "source is a directory"),

@@ -16,7 +16,9 @@ from ledgerkit.checks.verify import verify
 from ledgerkit.cli import cli
 from ledgerkit.config import Config
 from ledgerkit.errors import LedgerkitError, TemplateError
-from ledgerkit.reading.parse import SCHEMA_FIELDS, load, parse
+from ledgerkit.reading.parse import load, parse
+from ledgerkit.reading.values import read_values
+from ledgerkit.schema import REQUIRED as SCHEMA_FIELDS
 from ledgerkit.writing.append import NewRecord, append, local_ts, next_run_id, parse_at, record_time, utc_ts, zone
 from ledgerkit.writing.fill import fill
 from ledgerkit.writing.init import new_ledger
@@ -302,8 +304,10 @@ def test_distribution_and_divisor_follow_the_configuration(tmp_path):
         },
     )
     assert run(*_append_args(tmp_path / "l.md", *SEOUL_1620)).exit_code == 0
-    new = load(tmp_path / "l.md").records[-1]
-    assert [(s.name, s.percent) for s in new.distribution] == [("system", 12.5), ("summary", 27.5), ("brief", 60)]
+    lk = load(tmp_path / "l.md")
+    new = lk.records[-1]
+    shares = read_values(new, lk, 3).distribution
+    assert [(s.name, s.percent) for s in shares] == [("system", 12.5), ("summary", 27.5), ("brief", 60)]
     assert new.get("TOKEN_ESTIMATE") == "ceil(CHAR_COUNT / 3) = [fill]"
 
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from ledgerkit.cli import cli
 from ledgerkit.config import Config
-from ledgerkit.figures.numbers import read_written
+from ledgerkit.reading.values import read_values
 from ledgerkit.reading.parse import load
 from ledgerkit.reports.export import COLUMNS
 
@@ -41,14 +41,15 @@ def test_json_is_typed_and_agrees_with_the_filled_ledger(sample, monkeypatch):
     filled = load(sample.name)
     assert len(data) == len(filled.records) == 2
     for item, r in zip(data, filled.records, strict=False):
-        w, _ = read_written(r, filled, Config())
+        w = read_values(r, filled, Config().divisor)
         assert list(item) == list(COLUMNS)
         assert item["run_id"] == r.run_id and item["line"] == r.line
-        assert isinstance(item["char_count"], int) and item["char_count"] == w.chars
-        assert isinstance(item["token_estimate"], int) and item["token_estimate"] == w.tokens
+        assert isinstance(item["char_count"], int) and item["char_count"] == w.chars.written
+        assert isinstance(item["token_estimate"], int) and item["token_estimate"] == w.tokens.written
         assert isinstance(item["budget"], int) and item["budget"] == 130000
-        assert isinstance(item["utilization"], float) and Fraction(str(item["utilization"])) == w.utilization
-        assert item["threshold_action"] == w.action
+        assert isinstance(item["utilization"], float) and Fraction(str(item["utilization"])) == w.utilization.written
+        assert item["threshold_action"] == w.action.written  # the level reached is what fill writes
+        assert item["written_threshold_action"] in (None, w.action.written)  # as the unfilled ledger wrote it
         assert datetime.fromisoformat(item["local_ts"]).utcoffset().total_seconds() == 9 * 3600
         assert datetime.fromisoformat(item["utc_ts"].replace("Z", "+00:00")) == datetime.fromisoformat(item["local_ts"])
         assert isinstance(item["sources"], list) and all(s.startswith("/gumgang_meeting/") for s in item["sources"])

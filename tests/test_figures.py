@@ -7,19 +7,19 @@ import pytest
 from hypothesis import given
 
 from ledgerkit.config import Config, Thresholds
-from ledgerkit.figures.numbers import (
+from ledgerkit.reading.parse import parse
+from ledgerkit.reading.values import read_values
+from ledgerkit.schema import (
     format_percent,
     formula_divisor,
     plain_number,
     read_action,
-    read_int,
     read_percent,
-    read_written,
     token_estimate,
     utilization,
     written_percent,
 )
-from ledgerkit.reading.parse import parse
+from ledgerkit.schema import read_integer as read_int
 
 from .conftest import ledger, record
 
@@ -136,8 +136,9 @@ def test_formula_divisor():
 def test_read_written_reports_unreadable_figures():
     text = ledger(record(1, char_count="lots", token_estimate="[fill]", budget="130k?", action="ALERT100"))
     lk = parse(text, "l.md")
-    written, problems = read_written(lk.records[0], lk, Config())
-    assert written.chars is None and written.tokens is None and written.budget is None
+    values = read_values(lk.records[0], lk, Config().divisor)
+    problems = values.diagnostics
+    assert values.chars.written is None and values.tokens.written is None and values.budget.written is None
     lines = text.split("\n")
     where = [
         lines.index(line) + 1 for line in ("- CHAR_COUNT: lots", "- BUDGET_C: 130k?", "- THRESHOLD_ACTION: ALERT100")

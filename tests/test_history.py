@@ -7,7 +7,8 @@ import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from ledgerkit.checks.history import compare, filled_from
+from ledgerkit.checks.history import compare
+from ledgerkit.reading.parse import filled_from
 from ledgerkit.config import Config
 from ledgerkit.reading.parse import parse
 from ledgerkit.writing.fill import fill
@@ -212,9 +213,9 @@ def test_any_sequence_of_appends_and_fills_is_accepted(tmp_path, steps, picks):
                 continue
             f = picks.choice(waiting)
             lines = current.split("\n")
-            m = f.placeholders[0]
-            i, at = f.line - 1, f.value_column - 1
-            lines[i] = lines[i][: at + m.start()] + str(picks.randint(1, 99999)) + lines[i][at + m.end() :]
+            span = f.placeholders[0]
+            i = span.line - 1
+            lines[i] = lines[i][: span.start] + str(picks.randint(1, 99999)) + lines[i][span.end :]
             new = "\n".join(lines)
         texts.append(new)
         assert compare(parse(current), parse(new)) == [], step

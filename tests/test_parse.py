@@ -10,6 +10,7 @@ from mistune.block_parser import BlockParser
 from ledgerkit.reading.blocks import _SpanParser
 from ledgerkit.reading.blocks import blocks as _blocks
 from ledgerkit.reading.parse import PLACEHOLDER, parse
+from ledgerkit.reading.values import read_values
 
 from .conftest import REFERENCE, dedent, ledger, record
 
@@ -44,7 +45,7 @@ def test_reference_ledger_records_and_fields():
     line = lk.lines.contents[token.line - 1]
     assert line[token.value_column - 1 :] == token.value
     assert second.get("THRESHOLD_ACTION") == "{NONE|ALERT70|ALERT85|ALERT95|MINIMAL} → [fill]"
-    assert [s.percent for s in second.distribution] == [10, 20, 30, 30, 10]
+    assert [s.percent for s in read_values(second, lk, 4).distribution] == [10, 20, 30, 30, 10]
 
 
 def test_reference_ledger_sections():
@@ -156,8 +157,10 @@ def test_field_argument_and_placeholders():
     (r,) = parse(text).records
     f = r.field("TOKEN_COUNT")
     assert f is not None and f.arg == "o200k_base" and f.name == "TOKEN_COUNT (o200k_base)"
-    assert [m.group() for m in f.placeholders] == ["[fill]"]
-    assert [m.group() for m in r.field("CHAR_COUNT").placeholders] == ["[fill_after_measure]"]
+    lines = text.split("\n")
+    assert [lines[s.line - 1][s.start : s.end] for s in f.placeholders] == ["[fill]"]
+    spans = r.field("CHAR_COUNT").placeholders
+    assert [lines[s.line - 1][s.start : s.end] for s in spans] == ["[fill_after_measure]"]
     assert r.field("CONTEXT_ID").placeholders == ()
     assert not PLACEHOLDER.search("- [ ] a check box")
     assert PLACEHOLDER.fullmatch("[fill_anything]")

@@ -15,11 +15,13 @@ from click.testing import CliRunner
 
 from ledgerkit.cli import cli
 from ledgerkit.config import Config, Thresholds
-from ledgerkit.figures.numbers import read_int, read_percent, read_written
+from ledgerkit.reading.values import read_values
+from ledgerkit.schema import read_integer as read_int
+from ledgerkit.schema import read_percent
 from ledgerkit.reading.parse import load, parse
 from ledgerkit.reports.chart import chart
 from ledgerkit.reports.formatting import bar
-from ledgerkit.reports.records import UnknownSession, figured, note_for, row
+from ledgerkit.reports.records import UnknownSession, figured, note_for, row, session_of
 from ledgerkit.reports.rollup import rollup
 from ledgerkit.writing.render import md_cell, md_code, render
 
@@ -90,11 +92,15 @@ def test_rollup_json_agrees_with_the_filled_ledger(in_sample):
     assert run("fill", str(in_sample)).exit_code == 0
     filled = load(in_sample)
     config = Config()
-    written = [read_written(r, filled, config)[0] for r in filled.records]
+    written = [read_values(r, filled, config.divisor) for r in filled.records]
     assert [r["run_id"] for r in data["records"]] == [r.run_id for r in filled.records]
     for r, w, rec in zip(data["records"], written, filled.records, strict=False):
-        assert (r["char_count"], r["token_estimate"], r["threshold_action"]) == (w.chars, w.tokens, w.action)
-        assert Fraction(str(r["utilization"])) == w.utilization
+        assert (r["char_count"], r["token_estimate"], r["threshold_action"]) == (
+            w.chars.written,
+            w.tokens.written,
+            w.action.written,
+        )
+        assert Fraction(str(r["utilization"])) == w.utilization.written
         assert r["line"] == rec.line
     lines = filled.text.splitlines()
     block = "\n".join(lines[filled.summary.first - 1 : filled.summary.last])
@@ -104,7 +110,7 @@ def test_rollup_json_agrees_with_the_filled_ledger(in_sample):
     peak = next(line for line in block.splitlines() if "UTILIZATION_PEAK" in line)
     assert read_percent(peak.split(":", 1)[1]) == Fraction(str(data["utilization_peak"]))
     assert isinstance(data["utilization_peak"], float) and data["entries"] == 2
-    assert data["last_threshold_action"] == written[-1].action
+    assert data["last_threshold_action"] == written[-1].action.written
     assert sum(read_int(str(r["char_count"])) for r in data["records"]) == data["char_count_total"]
 
 
@@ -166,8 +172,8 @@ POLICY = """\
 def test_threshold_events_carry_the_ledgers_own_advice(tmp_path):
     path = _hot(tmp_path, [(276, "S"), (280, "S"), (340, "S"), (380, "S"), (400, "S"), (401, "S")], POLICY)
     f = figured(load(path), Config(), root=tmp_path)
-    report, problems = rollup(f, "S")
-    assert problems == []
+    report = rollup(f, "S")
+    assert f.diagnostics == []
     assert [(e.row.run_id[-3:], e.row.action, e.note) for e in report.events] == [
         ("002", "ALERT70", "first: trim the summaries"),
         ("003", "ALERT85", "second: metadata only"),
@@ -182,7 +188,7 @@ def test_threshold_events_carry_the_ledgers_own_advice(tmp_path):
 
 def test_a_ledger_without_advice_still_names_the_event(tmp_path):
     path = _hot(tmp_path, [(300, "S")])
-    report, _ = rollup(figured(load(path), Config(), root=tmp_path), "S")
+    report = rollup(figured(load(path), Config(), root=tmp_path), "S")
     assert [(e.row.action, e.level, e.note) for e in report.events] == [("ALERT70", 70, None)]
 
 
@@ -190,9 +196,10 @@ def test_note_for_follows_configured_levels():
     text = POLICY + "## 6) Ledger (append-only)\n"
     policy = parse(text)
     thresholds = Thresholds(alert70=Fraction(60), alert85=Fraction(80), alert95=Fraction(90), minimal=Fraction(100))
-    assert note_for(policy, thresholds, "ALERT70") == (60, None)  # below every level the ledger wrote
-    assert note_for(policy, thresholds, "ALERT85") == (80, "first: trim the summaries")
-    assert note_for(policy, thresholds, "NONE") == (None, None)
+    notes = policy.threshold_notes
+    assert note_for(notes, thresholds, "ALERT70") == (60, None)  # below every level the ledger wrote
+    assert note_for(notes, thresholds, "ALERT85") == (80, "first: trim the summaries")
+    assert note_for(notes, thresholds, "NONE") == (None, None)
 
 
 def test_unknown_session_is_named_with_the_known_ones(in_sample):
@@ -203,7 +210,7 @@ def test_unknown_session_is_named_with_the_known_ones(in_sample):
     )
     assert result.stdout == ""
     with pytest.raises(UnknownSession):
-        figured(load(in_sample), Config()).session("x")
+        session_of(figured(load(in_sample), Config()), "x")
 
 
 def test_rollup_reports_unmeasurable_sources_and_exits_1(tmp_path):
@@ -389,7 +396,7 @@ def test_bar(percent, expected):
 
 def test_chart_places_the_alert_lines_in_order_and_bars_below_the_budget_line(tmp_path):
     path = _hot(tmp_path, [(200, "S"), (400, "S"), (1000, "S")])
-    report, _ = rollup(figured(load(path), Config(), root=tmp_path), "S")
+    report = rollup(figured(load(path), Config(), root=tmp_path), "S")
     c = chart(report.rows, report.thresholds)
     ys = [line["y"] for line in c.lines]
     assert ys == sorted(ys, reverse=True) and c.top <= ys[-1] < ys[0] < c.bottom
@@ -400,6 +407,6 @@ def test_chart_places_the_alert_lines_in_order_and_bars_below_the_budget_line(tm
 
 
 def test_row_reads_times():
-    r = row(figured(parse(ledger(record(5)), "x.md"), Config()).entries[0])
+    r = row(figured(parse(ledger(record(5)), "x.md"), Config()).records[0])
     assert r.local_time == "2025-08-16 16:05 KST"
     assert r.moment.isoformat() == "2025-08-16T07:05:00+00:00"

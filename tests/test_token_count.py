@@ -12,8 +12,11 @@ from click.testing import CliRunner
 from ledgerkit.cli import cli
 from ledgerkit.config import Config, config_for
 from ledgerkit.errors import ConfigError
-from ledgerkit.figures.exact import check_token_counts, read_token_counts
-from ledgerkit.figures.numbers import format_percent
+from ledgerkit.checks.schema import check_values
+from ledgerkit.checks.tokens import check_token_counts as check_undercount
+from ledgerkit.checks.verify import verify
+from ledgerkit.reading.values import read_values
+from ledgerkit.schema import format_percent
 from ledgerkit.reading.parse import load, parse
 from ledgerkit.tokens import encodings
 from ledgerkit.writing.fill import fill
@@ -202,12 +205,17 @@ def test_verify_check_warns_from_the_written_count_and_loads_nothing(monkeypatch
 
 def test_read_token_counts_gives_encoding_and_value():
     lk = parse(ledger(counted("- TOKEN_COUNT (o200k_base): ≈ 1,234 tokens\n- TOKEN_COUNT ( cl100k_base ): [fill]\n")))
-    counts, problems = read_token_counts(lk.records[0], lk)
-    assert problems == []
-    assert [(c.encoding, c.value, c.waiting) for c in counts] == [
+    values = read_values(lk.records[0], lk, 4)
+    assert values.diagnostics == []
+    assert [(c.encoding, c.value.written, c.value.waiting) for c in values.token_counts] == [
         ("o200k_base", 1234, False),
         ("cl100k_base", None, True),
     ]
+
+
+def check_token_counts(lk, config):
+    """verify's checks of exact counts: the values read (TOKEN_COUNT's problems) and the undercount warning."""
+    return verify(lk, config=config, checks=(check_values, check_undercount))
 
 
 # --- configuration -------------------------------------------------------------------------------------

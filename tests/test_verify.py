@@ -9,7 +9,9 @@ from fractions import Fraction
 import pytest
 from click.testing import CliRunner
 
-from ledgerkit.checks.verify import DEFAULT_CHECKS, check_schema, read_local_ts, verify
+from ledgerkit.checks.schema import check_fields, check_run_ids, check_times, check_values
+from ledgerkit.checks.verify import DEFAULT_CHECKS, verify
+from ledgerkit.schema import read_local_time as read_local_ts
 from ledgerkit.cli import cli
 from ledgerkit.config import Config
 from ledgerkit.reading.parse import load, parse
@@ -154,6 +156,11 @@ def _context():
     from ledgerkit.checks.verify import Context
 
     return Context(Config())
+
+
+def check_schema(lk, context):
+    """The schema's rule families together: values read, RUN_IDs, times, fields."""
+    return [d for check in (check_values, check_run_ids, check_times, check_fields) for d in check(lk, context)]
 
 
 def test_run_id_prefix_is_configurable():

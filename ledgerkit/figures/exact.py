@@ -1,27 +1,24 @@
-"""Exact token figures in a ledger: ``TOKEN_COUNT (encoding)`` fields, the counts of a record's sources, and
-the warning when TOKEN_ESTIMATE undercounts the exact count by more than the configured margin.
+"""Exact token figures: the counts of a record's measured sources, and the warning when TOKEN_ESTIMATE
+undercounts the exact count by more than the configured margin.
 
-Reading and checking a TOKEN_COUNT loads no encoding (verify must stay cheap); only counting does.
+Reading a TOKEN_COUNT is the read stage's (``reading/values.py``); only counting loads an encoding.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ..diagnostics import Diagnostic
-from ..reading.parse import Field, Ledger, Record
-from ..tokens.encodings import SHIPPED, EncodingUnavailable
-from ..tokens.names import exact_problem
-from .numbers import format_percent, read_int
+from ..schema import format_percent
+from ..tokens.encodings import EncodingUnavailable
 
 if TYPE_CHECKING:
     from ..config import Config
     from ..measuring.measure import FileText, MeasuredSource
-
-KEY = "TOKEN_COUNT"
+    from ..reading.parse import Field
+    from ..reading.values import RecordValues
 
 
 def source_text(text: FileText, start: int | None, end: int | None) -> str:
@@ -31,72 +28,7 @@ def source_text(text: FileText, start: int | None, end: int | None) -> str:
     return piece.replace("\r\n", "\n") if "\r" in piece else piece
 
 
-@dataclass(frozen=True)
-class WrittenCount:
-    """One TOKEN_COUNT field: its encoding (None when unusable) and its value (None when waiting or unreadable)."""
-
-    field: Field
-    encoding: str | None
-    value: int | None
-
-    @property
-    def waiting(self) -> bool:
-        return bool(self.field.placeholders)
-
-
-def read_token_counts(record: Record, ledger: Ledger) -> tuple[list[WrittenCount], list[Diagnostic]]:
-    """A record's TOKEN_COUNT fields as written; every problem with them is a diagnostic."""
-    path = ledger.display_path
-    counts: list[WrittenCount] = []
-    diagnostics: list[Diagnostic] = []
-    seen: set[str] = set()
-    for f in record.fields:
-        if f.key != KEY:
-            continue
-        name = (f.arg or "").strip()
-        if not name:
-            problem: str | None = (
-                f"{KEY} names no encoding: write {KEY} (o200k_base); shipped: {', '.join(sorted(SHIPPED))}"
-            )
-        else:
-            problem = exact_problem(name)
-        if problem is not None:
-            diagnostics.append(
-                Diagnostic(path, f.line, f.column, "LK701", problem if not name else f"{f.name}: {problem}")
-            )
-        elif name in seen:
-            diagnostics.append(
-                Diagnostic(
-                    path, f.line, f.column, "LK101", f"{f.name} appears twice in record {record.run_id}; keep one"
-                )
-            )
-        seen.add(name)
-        value = None
-        if len(f.placeholders) > 1:
-            diagnostics.append(
-                Diagnostic(
-                    path,
-                    f.line,
-                    f.value_column,
-                    "LK102",
-                    f"{f.name} holds {len(f.placeholders)} placeholders; write one",
-                )
-            )
-        elif not f.placeholders and f.value.strip():
-            value = read_int(f.value)
-            if value is None:
-                diagnostics.append(
-                    Diagnostic(
-                        path, f.line, f.value_column, "LK103", f"{f.name} {f.value.strip()!r} is not a whole number"
-                    )
-                )
-        counts.append(WrittenCount(f, None if problem else name, value))
-    return counts, diagnostics
-
-
-def undercount(
-    record: Record, ledger: Ledger, config: Config, estimate: int, exact: int, encoding: str
-) -> Diagnostic | None:
+def undercount(values: RecordValues, config: Config, estimate: int, exact: int, encoding: str) -> Diagnostic | None:
     """LK703 when the estimate falls short of the exact count by more than ``config.undercount_margin`` percent."""
     if exact <= 0 or estimate >= exact:
         return None
@@ -104,11 +36,12 @@ def undercount(
     if shortfall <= config.undercount_margin:
         return None
     share = Fraction(estimate, exact)
+    record = values.record
     f = record.field("TOKEN_ESTIMATE")
     line, column = (f.line, f.value_column) if f else (record.line, record.column)
     margin = format_percent(config.undercount_margin).rstrip("0").rstrip(".")
     return Diagnostic(
-        ledger.display_path,
+        values.path,
         line,
         column,
         "LK703",
@@ -123,29 +56,8 @@ def _ratio(value: Fraction) -> str:
     return f"{thousandths // 1000}.{thousandths % 1000:03d}"
 
 
-def check_token_counts(ledger: Ledger, config: Config) -> list[Diagnostic]:
-    """verify's check of TOKEN_COUNT: readable, a known encoding, and the estimate within the margin.
-
-    Works from the written figures only: no source is read and no encoding is loaded.
-    """
-    diagnostics: list[Diagnostic] = []
-    for record in ledger.records:
-        counts, problems = read_token_counts(record, ledger)
-        diagnostics.extend(problems)
-        if config.encoding is None:
-            continue
-        written = next((c.value for c in counts if c.encoding == config.encoding and c.value is not None), None)
-        f = record.field("TOKEN_ESTIMATE")
-        estimate = read_int(f.value) if f is not None and not f.placeholders else None
-        if written is not None and estimate is not None:
-            warning = undercount(record, ledger, config, estimate, written, config.encoding)
-            if warning is not None:
-                diagnostics.append(warning)
-    return diagnostics
-
-
 class TokenCounter:
-    """Exact counts of measured sources for fill: each (file, line range, encoding) counted once per run.
+    """Exact counts of measured sources: each (file, line range, encoding) counted once per run.
 
     Encodings are loaded on first use; one that is not available here is remembered, not retried.
     """
@@ -171,50 +83,18 @@ class TokenCounter:
             except EncodingUnavailable as exc:
                 self._unavailable[encoding] = exc
                 raise
-            self._counts.update(zip(todo, counted, strict=False))
+            self._counts.update(zip(todo, counted, strict=True))
         return sum(self._counts[(ms.source.key, encoding)] for ms in sources)
 
-    def fill(
-        self,
-        record: Record,
-        ledger: Ledger,
-        config: Config,
-        sources: Sequence[MeasuredSource] | None,
-        waiting: Sequence[WrittenCount],
-        estimate: int | None,
-    ) -> tuple[list[int] | None, list[Diagnostic]]:
-        """The counts for a record's waiting TOKEN_COUNT fields (None when one cannot be had), and LK702/LK703.
-
-        With ``config.encoding`` set, a record measured now is also checked for an undercounting estimate.
-        """
-        diagnostics: list[Diagnostic] = []
-        if sources is None:
-            return (None if waiting else []), diagnostics
-        values: list[int] | None = []
-        for c in waiting:
-            if c.encoding is None:  # unusable, and reported by read_token_counts
-                values = None
-                continue
-            try:
-                n = self.count(sources, c.encoding)
-            except EncodingUnavailable as exc:
-                diagnostics.append(
-                    Diagnostic(
-                        ledger.display_path,
-                        c.field.line,
-                        c.field.column,
-                        "LK702",
-                        f"{c.field.name} cannot be counted here: {exc.message}",
-                    )
-                )
-                values = None
-                continue
-            if values is not None:
-                values.append(n)
-        if config.encoding is not None and estimate is not None:
-            warning = undercount(
-                record, ledger, config, estimate, self.count(sources, config.encoding), config.encoding
-            )
-            if warning is not None:
-                diagnostics.append(warning)
-        return values, diagnostics
+    def count_for(
+        self, values: RecordValues, sources: Sequence[MeasuredSource], encoding: str, field: Field | None
+    ) -> tuple[int | None, Diagnostic | None]:
+        """A record's exact count in ``encoding``, or LK702 (at ``field``, else the record) when it cannot be
+        counted here."""
+        try:
+            return self.count(sources, encoding), None
+        except EncodingUnavailable as exc:
+            record = values.record
+            line, column = (field.line, field.column) if field else (record.line, record.column)
+            name = field.name if field else f"encoding {encoding}"
+            return None, Diagnostic(values.path, line, column, "LK702", f"{name} cannot be counted here: {exc.message}")

@@ -1,4 +1,5 @@
-"""Sessions: a ledger's records grouped by CONTEXT_ID, with the totals the cumulative summary shows."""
+"""Sessions: a ledger's records grouped by CONTEXT_ID, with the totals the cumulative summary and the
+reports show, all from the records' figures."""
 
 from __future__ import annotations
 
@@ -6,26 +7,28 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..reading.parse import Record
-from .numbers import Written
+from ..reading.values import NO_CONTEXT
+from .compute import Figures
 
-NO_CONTEXT = "(no CONTEXT_ID)"
-
-
-@dataclass(frozen=True)
-class Entry:
-    record: Record
-    figures: Written
+__all__ = ["NO_CONTEXT", "Project", "Session", "group"]
 
 
 def _total(values: Iterable[int | None]) -> int | None:
-    values = list(values)
-    return None if None in values else sum(values)  # type: ignore[arg-type]
+    total = 0
+    for value in values:
+        if value is None:
+            return None
+        total += value
+    return total
 
 
 def _peak(values: Iterable[Fraction | None]) -> Fraction | None:
-    values = list(values)
-    return None if not values or None in values else max(values)  # type: ignore[type-var]
+    peak: Fraction | None = None
+    for value in values:
+        if value is None:
+            return None
+        peak = value if peak is None or value > peak else peak
+    return peak
 
 
 @dataclass(frozen=True)
@@ -33,27 +36,34 @@ class Session:
     """One CONTEXT_ID's records, in ledger order. A total is None while any record's figure is missing."""
 
     id: str
-    entries: tuple[Entry, ...]
+    records: tuple[Figures, ...]
 
     @property
     def count(self) -> int:
-        return len(self.entries)
+        return len(self.records)
 
     @property
     def char_count_total(self) -> int | None:
-        return _total(e.figures.chars for e in self.entries)
+        return _total(f.chars for f in self.records)
 
     @property
     def token_estimate_total(self) -> int | None:
-        return _total(e.figures.tokens for e in self.entries)
+        return _total(f.tokens for f in self.records)
 
     @property
     def utilization_peak(self) -> Fraction | None:
-        return _peak(e.figures.utilization for e in self.entries)
+        """The highest utilization any record reached (exact)."""
+        return _peak(f.utilization for f in self.records)
 
     @property
     def last_threshold_action(self) -> str | None:
-        return self.entries[-1].figures.action if self.entries else None
+        """The level the session's last record reached (not what it wrote)."""
+        return self.records[-1].action if self.records else None
+
+    @property
+    def budget(self) -> int | None:
+        """The budget of the session's last record."""
+        return self.records[-1].budget if self.records else None
 
 
 @dataclass(frozen=True)
@@ -73,13 +83,12 @@ class Project:
 
     @property
     def utilization_peak(self) -> Fraction | None:
-        return _peak(s.utilization_peak for s in self.sessions)
+        return _peak(s.utilization_peak for s in self.sessions) if self.sessions else None
 
 
-def group(entries: Sequence[Entry]) -> list[Session]:
+def group(records: Sequence[Figures]) -> list[Session]:
     """Sessions in the order their first record appears."""
-    by_id: dict[str, list[Entry]] = {}
-    for entry in entries:
-        context = (entry.record.context_id or "").strip() or NO_CONTEXT
-        by_id.setdefault(context, []).append(entry)
+    by_id: dict[str, list[Figures]] = {}
+    for f in records:
+        by_id.setdefault(f.values.session, []).append(f)
     return [Session(key, tuple(items)) for key, items in by_id.items()]

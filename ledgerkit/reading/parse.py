@@ -1,106 +1,137 @@
 """Parse a ledger's text into records, fields and sections, each with its place in the original text.
 
-mistune finds the Markdown block structure (so code, quotes and HTML are never mistaken for records);
-this module then reads the ``- KEY: value`` lines of each record's lists itself, keeping line and
-column of every value so that edits can be made as spans on the original text.
+The block structure (``blocks.py``) keeps code, quotes and HTML from ever being read as records; this
+module then reads the ``- KEY: value`` items of each record's lists itself, keeping line and column of
+every value so that edits are spans on the original text. Values stay text here: the read stage
+(``values.py``) turns them into typed values with the schema.
 """
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 
-from ..figures.numbers import read_int
 from ..files.textfile import Lines, decode, read_bytes
-from .blocks import blocks
-
-#: The fields of the reference ledger's schema (section 4), in its order. RUN_ID is the heading.
-SCHEMA_FIELDS = (
-    "LOCAL_TS",
-    "UTC_TS",
-    "SCOPE",
-    "CONTEXT_ID",
-    "SOURCE_FILES",
-    "CHAR_COUNT",
-    "TOKEN_ESTIMATE",
-    "BUDGET_C",
-    "UTILIZATION",
-    "DISTRIBUTION",
-    "THRESHOLD_ACTION",
-    "NOTES",
+from ..schema import (
+    FIELDS,
+    FILLED,
+    PLACEHOLDER,
+    RUN_ID_HEADING,
+    SESSION_BUDGET,
+    SUMMARY_ITEMS,
+    read_integer,
+    read_level,
+    read_share,
 )
+from .blocks import Block, blocks
 
-#: ``[fill]``, ``[fill_after_measure]``, any ``[fill_…]``; not ``[assign_when_available]``.
-PLACEHOLDER = re.compile(r"\[fill(?:_[^\]\s]*)?\]")
-
-_RUN_ID_HEADING = re.compile(r"^RUN_ID:[ \t]*(?P<id>\S.*?)[ \t]*$")
 _ITEM = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>[-*+]|\d{1,9}[.)])(?:(?P<space>[ \t]+)|$)")
 _FIELD = re.compile(r"^(?P<key>[A-Z][A-Z0-9_]*)(?:[ \t]*\((?P<arg>[^)]*)\))?[ \t]*:(?P<space>[ \t]*)")
-_SHARE = re.compile(r"^(?P<name>.*\S)[ \t]*:[ \t]*(?P<percent>\d+(?:\.\d+)?)[ \t]*%(?P<rest>.*)$")
-_LEVEL = re.compile(r"^(?P<percent>\d+(?:\.\d+)?)[ \t]*%[ \t]*(?P<text>.*)$")
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+_SUPPRESS = re.compile(r"<!--\s*ledgerkit:\s*ignore\s+(?P<codes>[A-Z0-9,\s]+?)\s*-->")
 
 _ALLOCATION_HEADING = re.compile(r"allocation|배분", re.IGNORECASE)
 _THRESHOLD_HEADING = re.compile(r"threshold|임계", re.IGNORECASE)
-_SUMMARY_HEADING = re.compile(r"cumulative summary|누계", re.IGNORECASE)
+# The one section fill re-renders: its title, once a leading "7)" is set aside, is the summary's own
+# ("누계/요약(Cumulative Summary)", "Cumulative Summary", "누계"); a heading that only mentions it
+# ("Archive of the cumulative summary") is another section.
+_SUMMARY_TITLE = re.compile(
+    r"^(?:누계(?:/요약)?|요약|cumulative\s+summary)(?:[ \t]*\((?:누계(?:/요약)?|요약|cumulative\s+summary)\))?$",
+    re.IGNORECASE,
+)
+_NUMBERING = re.compile(r"^[ \t]*(?:\d+[.)]?[ \t]+|\d+[.)])")
 # The records' section: "6) 원장(append-only)", "Ledger (append-only)", "Ledger"; not the title "Token
 # Budget Ledger — 토큰 예산 원장 (v0.1)" nor "4) 원장 스키마(Schema)", which only name the ledger.
 _LEDGER_HEADING = re.compile(
     r"append-only|^[ \t]*(?:\d+[.)][ \t]*)?(?:ledger|원장)[ \t]*(?:\([^)]*\))?[ \t]*$", re.IGNORECASE
 )
-SUMMARY_KEYS = ("SESSION_ID", "PROJECT_ID")
 
 
 # --- the data ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
-    """A nested item under a field: a source, a share, a note. ``line``/``column`` are 1-based."""
+    """A nested item under a field (a source, a share, a note), or a line of a field's value.
+
+    ``line`` and ``column`` (where ``text`` starts) are 1-based.
+    """
 
     line: int
     column: int
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A placeholder's place: line (1-based) and columns [start, end) (0-based) on that line."""
+
+    line: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Field:
-    """One ``- KEY: value`` item of a record, with the nested items under it."""
+    """One ``- KEY: value`` item of a record, with the nested items under it.
+
+    ``value`` is the text after ``KEY:`` on the item's line; ``more`` holds the lines that continue it
+    (a placeholder written on the line after its key), before the first nested item.
+    """
 
     key: str
     arg: str | None
     line: int
     column: int  # of the key
-    value: str  # the text after ``KEY:``, leading blanks removed
+    value: str  # leading blanks removed
     value_column: int  # 1-based column where ``value`` starts
     entries: tuple[Entry, ...] = ()
+    more: tuple[Entry, ...] = ()
+    last: int = 0  # the item's last line
 
     @property
     def name(self) -> str:
         """The key as written in diagnostics: ``CHAR_COUNT``, ``TOKEN_COUNT (o200k_base)``."""
         return self.key if self.arg is None else f"{self.key} ({self.arg})"
 
-    @cached_property
-    def placeholders(self) -> tuple[re.Match[str], ...]:
-        return tuple(PLACEHOLDER.finditer(self.value))
+    @property
+    def parts(self) -> tuple[Entry, ...]:
+        """The value's text line by line: its own line, then the continuation lines."""
+        return (Entry(self.line, self.value_column, self.value), *self.more)
+
+    @property
+    def text(self) -> str:
+        """The whole value as one line of text (continuation lines joined by a blank)."""
+        if not self.more:
+            return self.value
+        return " ".join(p.text.strip() for p in self.parts if p.text.strip())
+
+    @property
+    def placeholders(self) -> tuple[Span, ...]:
+        """Every placeholder in the value, in order."""
+        return tuple(
+            Span(p.line, p.column - 1 + m.start(), p.column - 1 + m.end())
+            for p in self.parts
+            for m in PLACEHOLDER.finditer(p.text)
+        )
+
+    @property
+    def waiting(self) -> bool:
+        """True when the value holds a placeholder: a figure still to be filled."""
+        if not self.more:
+            return "[fill" in self.value and PLACEHOLDER.search(self.value) is not None
+        return bool(self.placeholders)
+
+    @property
+    def empty(self) -> bool:
+        return not self.value.strip() and not any(p.text.strip() for p in self.more)
 
 
-@dataclass(frozen=True)
-class Share:
-    """A percentage share: an allocation policy line or a DISTRIBUTION entry."""
-
-    name: str
-    percent: Fraction
-    line: int
-    column: int
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """A ``### RUN_ID:`` section: its heading line through its last non-blank line."""
 
@@ -118,24 +149,18 @@ class Record:
         return None
 
     def get(self, key: str) -> str | None:
-        """The value of a field, or None when the record lacks it."""
+        """The value of a field as written, or None when the record lacks it."""
         f = self.field(key)
-        return None if f is None else f.value
+        return None if f is None else f.text
 
     @property
     def context_id(self) -> str | None:
         return self.get("CONTEXT_ID")
 
-    @property
-    def distribution(self) -> list[Share | Entry]:
-        """The DISTRIBUTION entries read as shares (an unreadable entry is returned as the Entry)."""
-        f = self.field("DISTRIBUTION")
-        return [] if f is None else [parse_share(e) or e for e in f.entries]
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Budget:
-    """Section 0's ``SESSION_BUDGET_C``."""
+    """Section 0's ``SESSION_BUDGET_C``: its value when readable whole, and where it is."""
 
     value: int | None
     line: int
@@ -143,26 +168,50 @@ class Budget:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class Share:
+    """A percentage share of the budget: a line of the allocation policy or a DISTRIBUTION entry."""
+
+    name: str
+    percent: Fraction
+    line: int
+    column: int
+
+
 @dataclass(frozen=True)
 class Summary:
-    """The cumulative summary section (derived; re-rendered by fill).
+    """The cumulative summary section, which fill re-renders.
 
-    ``first``..``last`` (1-based, inclusive) are the lines it owns: the SESSION_ID and PROJECT_ID items.
-    When it has none, ``first`` is the line to insert at and ``last`` is ``first - 1``.
+    fill owns exactly the summary items (``- SESSION_ID:`` and ``- PROJECT_ID:`` with the keys the
+    template writes under them) on lines ``first``..``last`` (1-based, inclusive); with no item, ``first``
+    is the line to insert at and ``last`` is ``first - 1``. ``foreign`` lists the lines within that span
+    that fill does not own (a person's text, a record, another item): while there is one, fill leaves
+    the summary as it is and says why, so nothing a person wrote is ever dropped.
     """
 
     heading_line: int
     first: int
     last: int
     project_id: str | None
+    foreign: tuple[int, ...] = ()
+    others: tuple[int, ...] = ()  # heading lines of further sections with the summary's title
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Section:
     """A level-1/2 section: its heading line and its last line (before the next such heading), 1-based."""
 
     heading_line: int
     last: int
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """``<!-- ledgerkit: ignore LK512 -->``: the codes it silences on the line after it."""
+
+    line: int
+    column: int
+    codes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -180,6 +229,7 @@ class Ledger:
     threshold_notes: dict[Fraction, str] = field(default_factory=dict)
     summary: Summary | None = None
     ledger_section: Section | None = None  # where records are appended
+    suppressions: tuple[Suppression, ...] = ()
 
     @property
     def display_path(self) -> str:
@@ -217,96 +267,38 @@ def parse(text: str, path: str | None = None, *, bom: bool = False) -> Ledger:
     if text.startswith("\ufeff"):
         text, bom = text[1:], True
     lines = Lines.split(text)
-    records: list[Record] = []
-    budget: Budget | None = None
-    allocation: list[Share] = []
-    allocation_line: int | None = None
-    notes: dict[Fraction, str] = {}
-    summary: Summary | None = None
-    ledger_section: Section | None = None
-
-    section: str | None = None  # the level-1/2 section we are in, by kind
-    section_line = 0
-    summary_items: list[tuple[int, int, Field]] = []
-    current: dict[str, Any] | None = None  # the record being read
-
-    def close_record(next_line: int) -> None:
-        nonlocal current
-        if current is not None:
-            end = _last_text_line(lines.contents, current["line"], next_line - 1)
-            records.append(Record(current["id"], current["line"], current["column"], end, tuple(current["fields"])))
-            current = None
-
-    for block in blocks(lines.contents):
-        if block.kind in ("heading", "thematic_break"):
-            close_record(block.first)
-        if block.kind == "heading":
-            heading = lines.contents[block.first - 1]
-            m = _RUN_ID_HEADING.match(block.text)
-            if block.level == 3 and m:
-                column = heading.index(m.group("id")) + 1 if m.group("id") in heading else 1
-                current = {"id": m.group("id"), "line": block.first, "column": column, "fields": []}
-                continue
-            if block.level <= 2:
-                if section == "summary":
-                    summary = _summary(lines.contents, section_line, summary_items, block.first)
-                if section == "ledger" and ledger_section is None:
-                    ledger_section = Section(section_line, block.first - 1)
-                section, section_line = _section_kind(block.text), block.first
-                summary_items = []
-                if section == "allocation":
-                    allocation_line = block.first
-            continue
-        if block.kind != "list":
-            continue
-        for item in _items(lines.contents, block.first, block.last):
-            if current is not None:
-                if item.field is not None:
-                    current["fields"].append(item.field)
-            elif item.field is not None and item.field.key == "SESSION_BUDGET_C" and budget is None:
-                f = item.field
-                value = read_int(f.value)
-                budget = Budget(value, f.line, f.value_column, f.value)
-            elif section == "allocation":
-                share = parse_share(Entry(item.line, item.column, item.text))
-                if share is not None:
-                    allocation.append(share)
-            elif section == "thresholds":
-                m = _LEVEL.match(item.text)
-                if m:
-                    notes[Fraction(m.group("percent"))] = m.group("text").strip()
-            elif section == "summary" and item.field is not None and item.field.key in SUMMARY_KEYS:
-                summary_items.append((item.line, item.last, item.field))
-    close_record(len(lines.contents) + 1)
-    if section == "summary":
-        summary = _summary(lines.contents, section_line, summary_items, len(lines.contents) + 1)
-    if section == "ledger" and ledger_section is None:
-        ledger_section = Section(section_line, len(lines.contents))
+    # Parsing allocates many small objects that all live as long as the ledger: collecting them midway
+    # finds nothing to free and, on a large ledger, costs a fifth of the time.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        reader = _Reader(lines.contents)
+        for block in blocks(lines.contents):
+            reader.block(block)
+        reader.finish()
+    finally:
+        if enabled:
+            gc.enable()
     return Ledger(
         path=path,
         text=text,
         bom=bom,
         lines=lines,
-        records=tuple(records),
-        budget=budget,
-        allocation=tuple(allocation),
-        allocation_line=allocation_line,
-        threshold_notes=notes,
-        summary=summary,
-        ledger_section=ledger_section,
+        records=tuple(reader.records),
+        budget=reader.budget,
+        allocation=tuple(reader.allocation),
+        allocation_line=reader.allocation_line,
+        threshold_notes=reader.notes,
+        summary=reader.summary,
+        ledger_section=reader.ledger_section,
+        suppressions=tuple(reader.suppressions),
     )
 
 
-def parse_share(entry: Entry) -> Share | None:
-    """``system: 10%`` (a trailing note such as ``(…)`` is ignored) as a Share, else None."""
-    m = _SHARE.match(entry.text)
-    if not m:
-        return None
-    return Share(m.group("name").strip(), Fraction(m.group("percent")), entry.line, entry.column)
-
-
-def _section_kind(heading: str) -> str | None:
-    if _SUMMARY_HEADING.search(heading):
+def section_kind(heading: str) -> str | None:
+    """What a level-1/2 section holds, by its heading: summary, allocation, thresholds, ledger or None."""
+    title = _NUMBERING.sub("", heading, count=1).strip()
+    if _SUMMARY_TITLE.match(title):
         return "summary"
     if _ALLOCATION_HEADING.search(heading):
         return "allocation"
@@ -317,11 +309,172 @@ def _section_kind(heading: str) -> str | None:
     return None
 
 
-def _summary(contents: list[str], heading: int, items: list[tuple[int, int, Field]], end: int) -> Summary:
-    project = next((_raw_value(contents[f.line - 1]) for _, _, f in items if f.key == "PROJECT_ID"), None)
-    if items:
-        return Summary(heading, items[0][0], items[-1][1], project)
-    return Summary(heading, heading + 1, heading, project)
+# --- the walk over blocks ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Open:
+    """The record being read."""
+
+    run_id: str
+    line: int
+    column: int
+    fields: list[Field]
+
+
+class _Reader:
+    """Walks the blocks once, keeping what each section and record holds."""
+
+    def __init__(self, contents: list[str]) -> None:
+        self.contents = contents
+        self.records: list[Record] = []
+        self.budget: Budget | None = None
+        self.allocation: list[Share] = []
+        self.allocation_line: int | None = None
+        self.notes: dict[Fraction, str] = {}
+        self.summary: Summary | None = None
+        self.ledger_section: Section | None = None
+        self.suppressions: list[Suppression] = []
+        self.section: str | None = None  # the level-1/2 section we are in, by kind
+        self.section_line = 0
+        self.current: _Open | None = None
+        self.summary_blocks: list[Block] = []
+        self.other_summaries: list[int] = []
+
+    def block(self, block: Block) -> None:
+        if block.kind in ("heading", "thematic_break"):
+            self._close_record(block.first)
+        if block.kind == "heading":
+            self._heading(block)
+        elif block.kind == "list":
+            self._list(block)
+        elif block.kind == "block_html":
+            self._html(block)
+        if self.section == "summary" and self.summary is None and block.kind != "heading":
+            self.summary_blocks.append(block)
+
+    def finish(self) -> None:
+        end = len(self.contents) + 1
+        self._close_record(end)
+        self._close_section(end)
+        if self.summary is not None and self.other_summaries:
+            s = self.summary
+            self.summary = Summary(
+                s.heading_line, s.first, s.last, s.project_id, s.foreign, tuple(self.other_summaries)
+            )
+
+    # -- headings and sections
+
+    def _heading(self, block: Block) -> None:
+        m = RUN_ID_HEADING.match(block.text)
+        if block.level == 3 and m:
+            heading = self.contents[block.first - 1]
+            run_id = m.group("id")
+            column = heading.index(run_id) + 1 if run_id in heading else 1
+            self.current = _Open(run_id, block.first, column, [])
+            if self.section == "summary" and self.summary is None:
+                self.summary_blocks.append(block)  # a record inside the summary section is not fill's
+            return
+        if block.level > 2:
+            if self.section == "summary" and self.summary is None:
+                self.summary_blocks.append(block)
+            return
+        self._close_section(block.first)
+        kind = section_kind(block.text)
+        if kind == "summary" and self.summary is not None:
+            self.other_summaries.append(block.first)
+            kind = None
+        self.section, self.section_line = kind, block.first
+        if kind == "allocation":
+            self.allocation_line = block.first
+
+    def _close_section(self, next_line: int) -> None:
+        if self.section == "summary" and self.summary is None:
+            self.summary = _summary(self.contents, self.section_line, self.summary_blocks)
+        if self.section == "ledger" and self.ledger_section is None:
+            self.ledger_section = Section(self.section_line, next_line - 1)
+        self.section = None
+
+    def _close_record(self, next_line: int) -> None:
+        if self.current is not None:
+            c = self.current
+            end = _last_text_line(self.contents, c.line, next_line - 1)
+            self.records.append(Record(c.run_id, c.line, c.column, end, tuple(c.fields)))
+            self.current = None
+
+    # -- what lists hold
+
+    def _list(self, block: Block) -> None:
+        if self.current is not None:
+            self.current.fields.extend(f for item in items(self.contents, block.first, block.last) if (f := item.field))
+            return
+        if self.section == "summary" and self.summary is None:
+            return  # read whole when the section ends
+        for item in items(self.contents, block.first, block.last):
+            self._item(item)
+
+    def _item(self, item: Item) -> None:
+        f = item.field
+        if f is not None and f.key == SESSION_BUDGET and self.budget is None:
+            self.budget = Budget(read_integer(f.value), f.line, f.value_column, f.value)
+        elif self.section == "allocation":
+            share = read_share(item.text)
+            if share is not None:
+                self.allocation.append(Share(share[0], share[1], item.line, item.column))
+        elif self.section == "thresholds":
+            level = read_level(item.text)
+            if level is not None:
+                self.notes[level[0]] = level[1]
+
+    def _html(self, block: Block) -> None:
+        for n in range(block.first, block.last + 1):
+            line = self.contents[n - 1]
+            if "ledgerkit" in line:
+                for m in _SUPPRESS.finditer(line):
+                    codes = tuple(c for c in re.split(r"[\s,]+", m.group("codes")) if c)
+                    self.suppressions.append(Suppression(n, m.start() + 1, codes))
+
+
+# --- the summary -----------------------------------------------------------------------------------------
+
+
+def _summary(contents: list[str], heading: int, found: list[Block]) -> Summary:
+    """The summary section's owned items and whatever else stands among them."""
+    owned: list[Item] = []
+    foreign: list[int] = []
+    for block in found:
+        if block.kind == "blank_line":
+            continue
+        if block.kind != "list":
+            foreign.extend(range(block.first, block.last + 1))
+            continue
+        for item in items(contents, block.first, block.last):
+            if item.field is not None and item.field.key in SUMMARY_ITEMS:
+                owned.append(item)
+                foreign.extend(_unowned_lines(contents, item))
+            else:
+                foreign.extend(n for n in range(item.line, item.last + 1) if contents[n - 1].strip())
+    project = next((_raw_value(contents[i.line - 1]) for i in owned if i.field and i.field.key == "PROJECT_ID"), None)
+    if not owned:
+        return Summary(heading, heading + 1, heading, project)
+    first, last = owned[0].line, owned[-1].last
+    inside = tuple(n for n in sorted(set(foreign)) if first <= n <= last)
+    return Summary(heading, first, last, project, inside)
+
+
+def _unowned_lines(contents: list[str], item: Item) -> Iterator[int]:
+    """Lines under an owned summary item that are not ``- KEY: value`` items, as the template writes them."""
+    for n in range(item.line + 1, item.last + 1):
+        line = contents[n - 1]
+        if line.strip() and summary_key(line) is None:
+            yield n
+
+
+def summary_key(line: str) -> str | None:
+    """The KEY of a ``- KEY: value`` line, else None."""
+    m = _ITEM.match(line)
+    fm = _FIELD.match(line[m.end() :]) if m and m.group("space") else None
+    return fm.group("key") if fm else None
 
 
 def _raw_value(line: str) -> str:
@@ -339,8 +492,10 @@ def _last_text_line(contents: list[str], first: int, last: int) -> int:
 # --- lists -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Item:
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A top-level item of a list: where its text starts, the text, its last line, and its field."""
+
     line: int
     column: int  # of the text after the marker
     text: str
@@ -352,45 +507,67 @@ def _width(prefix: str) -> int:
     return len(prefix.expandtabs(4)) if "\t" in prefix else len(prefix)
 
 
-def _items(contents: list[str], first: int, last: int) -> Iterator[_Item]:
+def _item_start(line: str, content_width: int | None) -> tuple[int, int, int] | None:
+    """(indent, where the text starts, the content width) when ``line`` starts a top-level item."""
+    if line.startswith("- ") and line[2:3] not in (" ", "\t"):
+        return 0, 2, 2  # the common case, without a regex
+    m = _ITEM.match(line)
+    if not m:
+        return None
+    indent = _width(m.group("indent"))
+    if content_width is not None and indent >= content_width:
+        return None  # nested
+    text_start = m.end()
+    width = _width(line[:text_start]) if m.group("space") else indent + 2
+    return indent, text_start, width
+
+
+def items(contents: list[str], first: int, last: int) -> Iterator[Item]:
     """The top-level items of the list on lines first..last, each with its nested entries."""
-    starts: list[tuple[int, int, int, str]] = []  # (line, text column, content width, text)
-    content_width = None
+    starts: list[tuple[int, int, int]] = []  # (line, where the text starts, content width)
+    content_width: int | None = None
     for n in range(first, last + 1):
-        line = contents[n - 1]
-        m = _ITEM.match(line)
-        if not m:
-            continue
-        indent = _width(m.group("indent"))
-        if content_width is not None and indent >= content_width:
-            continue  # nested
-        text_start = m.end()
-        content_width = _width(line[:text_start]) if m.group("space") else indent + 2
-        starts.append((n, text_start + 1, content_width, line[text_start:].rstrip()))
-    for i, (n, column, width, text) in enumerate(starts):
+        found = _item_start(contents[n - 1], content_width)
+        if found is not None:
+            _, text_start, content_width = found
+            starts.append((n, text_start, content_width))
+    for i, (n, text_start, width) in enumerate(starts):
         end = starts[i + 1][0] - 1 if i + 1 < len(starts) else last
         end = _last_text_line(contents, n, end)
-        entries = _entries(contents, n + 1, end, width)
-        fm = _FIELD.match(text)
-        field_ = None
-        if fm:
-            value = text[fm.end() :]
-            field_ = Field(
-                key=fm.group("key"),
-                arg=fm.group("arg").strip() if fm.group("arg") is not None else None,
-                line=n,
-                column=column,
-                value=value,
-                value_column=column + fm.end(),
-                entries=entries,
-            )
-        yield _Item(n, column, text, end, field_)
+        yield _make_item(contents, n, text_start, width, end)
 
 
-def _entries(contents: list[str], first: int, last: int, parent_width: int) -> tuple[Entry, ...]:
-    """Nested items one level below a field; lines in fenced code and deeper items are skipped."""
-    entries = []
-    level = None
+def _make_item(contents: list[str], n: int, text_start: int, width: int, end: int) -> Item:
+    line = contents[n - 1]
+    text = line[text_start:].rstrip()
+    column = text_start + 1
+    fm = _FIELD.match(text) if text[:1].isupper() else None
+    if fm is None:
+        return Item(n, column, text, end, None)
+    more, entries = _body(contents, n + 1, end, width) if end > n else ((), ())
+    arg = fm.group("arg")
+    f = Field(
+        key=fm.group("key"),
+        arg=arg.strip() if arg is not None else None,
+        line=n,
+        column=column,
+        value=text[fm.end() :],
+        value_column=column + fm.end(),
+        entries=entries,
+        more=more,
+        last=end,
+    )
+    return Item(n, column, text, end, f)
+
+
+def _body(contents: list[str], first: int, last: int, parent_width: int) -> tuple[tuple[Entry, ...], tuple[Entry, ...]]:
+    """A field's continuation lines (before its first nested item) and its nested items one level below.
+
+    Lines in fenced code and deeper items are skipped.
+    """
+    more: list[Entry] = []
+    entries: list[Entry] = []
+    level: int | None = None
     fence: str | None = None
     for n in range(first, last + 1):
         line = contents[n - 1]
@@ -404,6 +581,9 @@ def _entries(contents: list[str], first: int, last: int, parent_width: int) -> t
             continue
         m = _ITEM.match(line)
         if not m or not m.group("space"):
+            if level is None and not entries and line.strip():
+                stripped = line.lstrip(" \t")
+                more.append(Entry(n, len(line) - len(stripped) + 1, stripped.rstrip()))
             continue
         indent = _width(m.group("indent"))
         if indent < parent_width:
@@ -413,4 +593,30 @@ def _entries(contents: list[str], first: int, last: int, parent_width: int) -> t
         if indent > level + 1:
             continue  # deeper: belongs to the entry above
         entries.append(Entry(n, m.end() + 1, line[m.end() :].rstrip()))
-    return tuple(entries)
+    return tuple(more), tuple(entries)
+
+
+# --- a line before and after a fill ------------------------------------------------------------------------
+
+#: Anything a placeholder outside a figure field may become: text without brackets, trimmed.
+_ANY_VALUE = r"(?:[^\[\]\s](?:[^\[\]]*[^\[\]\s])?)"
+
+
+def filled_from(before: str, after: str) -> bool:
+    """True when ``after`` is ``before`` with its placeholders replaced by values, nothing else changed.
+
+    In a figure field each placeholder may become only what that field's kind holds (the schema's
+    ``FILLED``); elsewhere any text without brackets.
+    """
+    pieces = PLACEHOLDER.split(before)
+    if len(pieces) == 1:
+        return False
+    value = _ANY_VALUE
+    m = _ITEM.match(before)
+    fm = _FIELD.match(before[m.end() :]) if m and m.group("space") else None
+    if fm is not None:
+        spec = FIELDS.get(fm.group("key"))
+        if spec is not None and spec.figure:
+            value = f"(?:{FILLED[spec.kind]})"
+    pattern = value.join(re.escape(piece) for piece in pieces)
+    return re.fullmatch(pattern, after) is not None

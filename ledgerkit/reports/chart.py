@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..config import Thresholds
-from ..figures.numbers import plain_number
+from ..schema import plain_number
 from .records import Row
 
 

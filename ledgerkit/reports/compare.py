@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
-from ..diagnostics import Diagnostic
-from ..figures.numbers import token_estimate, written_percent
+from ..figures.compute import LedgerFigures
 from ..figures.sessions import Session
-from .formatting import number
-from .records import Figured, measured_sources
+from ..schema import token_estimate, written_percent
+from .formatting import number, percent_number
+from .records import measured_sources, session_of
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class Side:
             "entries": self.session.count,
             "char_count_total": self.chars,
             "token_estimate_total": self.tokens,
-            "utilization_peak": number(self.peak),
+            "utilization_peak": percent_number(self.peak),
         }
 
 
@@ -102,16 +101,16 @@ class Comparison:
         }
 
 
-def side(figured: Figured, session_id: str | None, root: str | Path | None = None) -> tuple[Side, list[Diagnostic]]:
-    """A session of a ledger, or (``session_id`` None) all its records, with its sources measured now."""
+def side(figures: LedgerFigures, session_id: str | None) -> Side:
+    """A session of a ledger, or (``session_id`` None) all its records, with the sources they load."""
     if session_id is None:
-        session = Session(figured.ledger.display_path, figured.entries)
+        session = Session(figures.ledger.display_path, figures.records)
     else:
-        session = figured.session(session_id)
-    found, diagnostics = measured_sources(figured.ledger, figured.config, (e.record for e in session.entries), root)
-    divisor = figured.config.divisor
+        session = session_of(figures, session_id)
+    divisor = figures.config.divisor
+    found = measured_sources(session.records)
     sources = {ms.source.label: (loads, token_estimate(ms.chars, divisor)) for ms, loads in found.values()}
-    return Side(session, figured.ledger.display_path, sources), diagnostics
+    return Side(session, figures.ledger.display_path, sources)
 
 
 def compare(baseline: Side, optimized: Side) -> Comparison:

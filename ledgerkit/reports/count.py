@@ -20,9 +20,9 @@ from typing import IO, Any
 
 from ..errors import LedgerkitError
 from ..figures.exact import source_text
-from ..figures.numbers import token_estimate
 from ..measuring.measure import SourceError, SourceReader, expand_glob, parse_source
 from ..reading.parse import Entry
+from ..schema import token_estimate
 from ..tokens.engine import count_many
 from ..tokens.names import DEFAULT, Resolved, resolve
 

@@ -13,11 +13,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..figures.exact import read_token_counts
-from ..measuring.measure import source_specs
-from ..reading.parse import Share
-from .formatting import iso, number
-from .records import Figured, row
+from ..figures.compute import LedgerFigures
+from ..measuring.measure import parse_source
+from .formatting import iso, number, percent_number
+from .records import row
 
 FORMATS = ("json", "jsonl", "csv")
 
@@ -39,35 +38,36 @@ COLUMNS = (
     "token_counts",
     "distribution",
     "notes",
+    "written_threshold_action",  # after the columns of version 1, so their positions stay
 )
 
 
-def records(figured: Figured) -> list[dict[str, Any]]:
+def records(figures: LedgerFigures) -> list[dict[str, Any]]:
     """Every record of a ledger as a dict of typed values (None where a figure cannot be had)."""
     out = []
-    for entry in figured.entries:
-        r = row(entry)
-        record, figures = entry.record, entry.figures
-        counts, _ = read_token_counts(record, figured.ledger)
-        notes = record.field("NOTES")
+    for f in figures.records:
+        r, v = row(f), f.values
         out.append(
             {
-                "ledger": figured.ledger.display_path,
-                "line": record.line,
-                "run_id": record.run_id,
-                "scope": (record.get("SCOPE") or "").strip() or None,
-                "context_id": (record.context_id or "").strip() or None,
+                "ledger": figures.ledger.display_path,
+                "line": r.record.line,
+                "run_id": r.run_id,
+                "scope": v.scope.written,
+                "context_id": v.context_id,
                 "local_ts": r.local.isoformat() if r.local else None,
                 "utc_ts": iso(r.utc),
-                "sources": [s.written for s in source_specs(record)],
-                "char_count": figures.chars,
-                "token_estimate": figures.tokens,
-                "budget": figures.budget,
-                "utilization": number(figures.utilization),
-                "threshold_action": figures.action,
-                "token_counts": {c.encoding: c.value for c in counts if c.encoding and c.value is not None},
-                "distribution": {s.name: number(s.percent) for s in record.distribution if isinstance(s, Share)},
-                "notes": [e.text.strip() for e in notes.entries] if notes else [],
+                "sources": [s.written for s in map(parse_source, v.sources) if s is not None],
+                "char_count": f.chars,
+                "token_estimate": f.tokens,
+                "budget": f.budget,
+                "utilization": percent_number(f.utilization),
+                "threshold_action": f.action,
+                "token_counts": {
+                    c.encoding: f.exact[c.encoding] for c in v.token_counts if c.encoding and c.encoding in f.exact
+                },
+                "distribution": {s.name: number(s.percent) for s in v.distribution},
+                "notes": list(v.notes),
+                "written_threshold_action": f.written_action,
             }
         )
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from fractions import Fraction
 
-from ..figures.numbers import plain_number
+from ..schema import plain_number, written_percent
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -30,3 +30,8 @@ def bar(percent: Fraction | None, width: int = 20, cap: int = 24) -> str:
     eighths = int(max(percent, Fraction(0)) * width * 8 / 100)
     full, part = divmod(eighths, 8)
     return "█" * full + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[part]
+
+
+def percent_number(percent: Fraction | None) -> float | int | None:
+    """A utilization as a JSON number, as the ledger writes it: two decimals, toward zero (``95.66``)."""
+    return None if percent is None else number(written_percent(percent))

@@ -17,10 +17,12 @@ from typing import Any
 from ..catalog.models import Model, model
 from ..config import Config
 from ..errors import LedgerkitError
+from ..figures.compute import session_budget
 from ..figures.exact import source_text
-from ..figures.numbers import session_budget, token_estimate, utilization, written_percent
 from ..measuring.measure import Measurer, SourceError, parse_source
 from ..reading.parse import Entry, Ledger, parse
+from ..schema import token_estimate, utilization, written_percent
+from ..writing.init import advice
 from .formatting import number
 from .records import note_for
 
@@ -111,13 +113,6 @@ class Plan:
         }
 
 
-def _default_notes(config: Config) -> Ledger:
-    """A new ledger's text, for its section 3 (the advice at each level) when no ledger is given."""
-    from ..writing.init import new_ledger
-
-    return parse(new_ledger(lang="en", budget=1, config=config))
-
-
 def plan(
     paths: Sequence[str],
     *,
@@ -158,8 +153,8 @@ def plan(
     sources = _measure(paths, config, root, Path(cwd) if cwd else Path.cwd(), encoding)
     estimate = token_estimate(sum(s.chars for s in sources), config.divisor)
     action = config.thresholds.action(utilization(estimate, budget))
-    policy = ledger if ledger is not None and ledger.threshold_notes else _default_notes(config)
-    _, note = note_for(policy, config.thresholds, action)
+    notes = ledger.threshold_notes if ledger is not None and ledger.threshold_notes else advice("en", config)
+    _, note = note_for(notes, config.thresholds, action)
     exact = None if any(s.exact is None for s in sources) else sum(s.exact for s in sources)  # type: ignore[misc]
     exact_action = None if exact is None else config.thresholds.action(utilization(exact, budget))
     label = None

@@ -1,23 +1,21 @@
-"""Records as reports see them: a ledger's figures as ``fill`` would leave them, a record's row, and the
-sources records load, measured now."""
+"""Records as reports see them: a ledger's figures as ``fill`` computes them (in memory, every record's
+sources measured once), a record's row, and the sources records load."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..checks.verify import read_local_ts, read_utc_ts
 from ..config import Config, Thresholds
-from ..diagnostics import Diagnostic
 from ..errors import LedgerkitError
-from ..figures.sessions import Entry, Session, group
-from ..measuring.measure import MeasuredSource, Measurer, source_specs
-from ..reading.parse import Ledger, Record, parse
-from .formatting import iso, number
+from ..figures.compute import Figures, LedgerFigures, compute
+from ..figures.sessions import Session, group
+from ..measuring.measure import MeasuredSource, SourceReader, parse_source
+from ..reading.parse import Ledger, Record
+from .formatting import iso, percent_number
 
 #: The text a MINIMAL event adds to the ledger's own note for its highest level.
 OVER_BUDGET = "over budget: split the run"
@@ -27,93 +25,98 @@ class UnknownSession(LedgerkitError):
     """A --session that names no session of the ledger."""
 
 
-@dataclass(frozen=True)
-class Figured:
-    """A ledger with each record's figures as fill would leave them, and the problems met."""
-
-    ledger: Ledger
-    config: Config
-    entries: tuple[Entry, ...]
-    diagnostics: tuple[Diagnostic, ...]
-
-    @property
-    def sessions(self) -> list[Session]:
-        return group(self.entries)
-
-    def session(self, session_id: str) -> Session:
-        """The session with this CONTEXT_ID; an unknown one is an error naming the known ones."""
-        sessions = self.sessions
-        for s in sessions:
-            if s.id == session_id:
-                return s
-        known = ", ".join(s.id for s in sessions) or "none: the ledger has no records"
-        raise UnknownSession(
-            f"no session {session_id!r} in the ledger (its sessions: {known})", self.ledger.display_path
-        )
+def figured(
+    ledger: Ledger, config: Config, root: str | Path | None = None, reader: SourceReader | None = None
+) -> LedgerFigures:
+    """A ledger's figures as ``ledgerkit fill`` computes them, with every record's sources measured (nothing
+    is written; each source file is read once)."""
+    return compute(ledger, config, root=root, reader=reader, measure_all=True)
 
 
-def figured(ledger: Ledger, config: Config, root: str | Path | None = None) -> Figured:
-    """Compute a ledger's figures in memory, as ``ledgerkit fill`` would (nothing is written)."""
-    from ..writing.fill import fill
-
-    result = fill(ledger, config=config, root=root)
-    if result.changed:  # read the records as filled, so an exact TOKEN_COUNT counted now is there too
-        ledger = parse(result.text, ledger.path, bom=ledger.bom)
-    entries = tuple(Entry(record, e.figures) for record, e in zip(ledger.records, result.entries, strict=False))
-    return Figured(ledger, config, entries, tuple(result.diagnostics))
+def session_of(figures: LedgerFigures, session_id: str) -> Session:
+    """The session with this CONTEXT_ID; an unknown one is an error naming the known ones."""
+    sessions = group(figures.records)
+    for s in sessions:
+        if s.id == session_id:
+            return s
+    known = ", ".join(s.id for s in sessions) or "none: the ledger has no records"
+    raise UnknownSession(
+        f"no session {session_id!r} in the ledger (its sessions: {known})", figures.ledger.display_path
+    )
 
 
 @dataclass(frozen=True)
 class Row:
     """One record, as report tables and exports show it."""
 
-    entry: Entry
-    local: datetime | None
-    utc: datetime | None
+    figures: Figures
 
     @property
     def record(self) -> Record:
-        return self.entry.record
+        return self.figures.values.record
 
     @property
     def run_id(self) -> str:
         return self.record.run_id
 
     @property
+    def local(self) -> datetime | None:
+        return self.figures.values.local_ts.written
+
+    @property
+    def utc(self) -> datetime | None:
+        return self.figures.values.utc_ts.written
+
+    @property
     def local_time(self) -> str | None:
         """LOCAL_TS as a person reads it: ``2025-08-16 16:20 KST`` (the written offset left out)."""
-        value = (self.record.get("LOCAL_TS") or "").split("(", 1)[0].strip()
+        f = self.figures.values.local_ts.field
+        value = f.text.split("(", 1)[0].strip() if f is not None else ""
         return value or None
 
     @property
     def moment(self) -> datetime | None:
         """The record's instant: UTC_TS, else LOCAL_TS."""
-        return self.utc or self.local
+        return self.figures.values.moment
 
     @property
     def source_count(self) -> int:
-        return len(source_specs(self.record))
+        return sum(1 for e in self.figures.values.sources if parse_source(e) is not None)
 
     @property
     def chars(self) -> int | None:
-        return self.entry.figures.chars
+        return self.figures.chars
 
     @property
     def tokens(self) -> int | None:
-        return self.entry.figures.tokens
+        return self.figures.tokens
+
+    @property
+    def budget(self) -> int | None:
+        return self.figures.budget
 
     @property
     def utilization(self) -> Fraction | None:
-        return self.entry.figures.utilization
+        return self.figures.utilization
 
     @property
     def action(self) -> str | None:
-        return self.entry.figures.action
+        """The level the record's figures reached."""
+        return self.figures.action
+
+    @property
+    def written_action(self) -> str | None:
+        """THRESHOLD_ACTION as the record wrote it (None while it waits)."""
+        return self.figures.written_action
+
+    @property
+    def contradicted(self) -> bool:
+        """True when the record wrote another action than the level its figures reached."""
+        return self.written_action is not None and self.action is not None and self.written_action != self.action
 
 
-def row(entry: Entry) -> Row:
-    local, utc = entry.record.get("LOCAL_TS"), entry.record.get("UTC_TS")
-    return Row(entry, read_local_ts(local) if local else None, read_utc_ts(utc) if utc else None)
+def row(figures: Figures) -> Row:
+    return Row(figures)
 
 
 def record_json(r: Row) -> dict[str, Any]:
@@ -125,36 +128,32 @@ def record_json(r: Row) -> dict[str, Any]:
         "source_count": r.source_count,
         "char_count": r.chars,
         "token_estimate": r.tokens,
-        "budget": r.entry.figures.budget,
-        "utilization": number(r.utilization),
+        "budget": r.budget,
+        "utilization": percent_number(r.utilization),
         "threshold_action": r.action,
+        "written_threshold_action": r.written_action,
     }
 
 
-def note_for(ledger: Ledger, thresholds: Thresholds, action: str) -> tuple[Fraction | None, str | None]:
+def note_for(notes: dict[Fraction, str], thresholds: Thresholds, action: str) -> tuple[Fraction | None, str | None]:
     """The level an action starts at and the ledger's own note for it: the note written for the highest
     level at or below it (MINIMAL, over budget, adds that to the 95 % note)."""
     level = thresholds.level(action)
     if level is None:
         return None, None
-    below = [p for p in ledger.threshold_notes if p <= level]
-    note = ledger.threshold_notes[max(below)] if below else None
+    below = [p for p in notes if p <= level]
+    note = notes[max(below)] if below else None
     if action == "MINIMAL":
         note = f"{note} ({OVER_BUDGET})" if note else OVER_BUDGET
     return level, note
 
 
-def measured_sources(
-    ledger: Ledger, config: Config, records: Iterable[Record], root: str | Path | None = None
-) -> tuple[dict[tuple[Any, ...], tuple[MeasuredSource, int]], list[Diagnostic]]:
-    """Each distinct source (file and range) the records load, measured now, with how many records load it."""
-    measurer = Measurer(ledger, config, root)  # its reader reads each file once, however many records load it
+def measured_sources(records: tuple[Figures, ...]) -> dict[tuple[Any, ...], tuple[MeasuredSource, int]]:
+    """Each distinct source (file and range) the records load, as measured with their figures, with how
+    many records load it."""
     found: dict[tuple[Any, ...], tuple[MeasuredSource, int]] = {}
-    diagnostics: list[Diagnostic] = []
-    for record in records:
-        measured, problems = measurer.measure_each(source_specs(record))
-        diagnostics.extend(problems)
-        for ms in measured:
+    for f in records:
+        for ms in f.sources or ():
             first, loads = found.get(ms.source.key, (ms, 0))
             found[ms.source.key] = (first, loads + 1)
-    return found, diagnostics
+    return found

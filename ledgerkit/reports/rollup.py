@@ -5,22 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 from ..config import Config, Thresholds
-from ..diagnostics import Diagnostic
+from ..figures.compute import LedgerFigures
 from ..figures.exact import source_text
-from ..figures.numbers import token_estimate, written_percent
 from ..figures.sessions import Session
-from ..reading.parse import Ledger, Record, Share
-from .formatting import iso, number
-from .records import Figured, Row, measured_sources, note_for, record_json, row
+from ..reading.parse import Ledger, Share
+from ..schema import token_estimate, written_percent
+from .formatting import iso, number, percent_number
+from .records import Row, measured_sources, note_for, record_json, row, session_of
 
 
 @dataclass(frozen=True)
 class Event:
-    """A record at or above an alert level, with what the ledger's section 3 says to do there."""
+    """A record whose figures reached an alert level, with what the ledger's section 3 says to do there."""
 
     row: Row
     level: Fraction | None
@@ -77,7 +76,7 @@ class Rollup:
             "entries": s.count,
             "char_count_total": s.char_count_total,
             "token_estimate_total": s.token_estimate_total,
-            "utilization_peak": number(self.peak),
+            "utilization_peak": percent_number(self.peak),
             "last_threshold_action": s.last_threshold_action,
             "first_ts": iso(self.rows[0].moment) if self.rows else None,
             "last_ts": iso(self.rows[-1].moment) if self.rows else None,
@@ -86,8 +85,9 @@ class Rollup:
             "threshold_events": [
                 {
                     "run_id": e.row.run_id,
-                    "utilization": number(e.row.utilization),
+                    "utilization": percent_number(e.row.utilization),
                     "threshold_action": e.row.action,
+                    "written_threshold_action": e.row.written_action,
                     "level": number(e.level),
                     "note": e.note,
                 }
@@ -110,29 +110,23 @@ class Rollup:
         }
 
 
-def rollup(
-    figured: Figured,
-    session_id: str,
-    *,
-    root: str | Path | None = None,
-    encoding: str | None = None,
-) -> tuple[Rollup, list[Diagnostic]]:
-    """One session's rollup; its sources are measured now (``root`` as for fill), exact counts in
-    ``encoding`` (default: the configured one) beside the estimate. Sources that cannot be measured are
-    reported and left out of the table."""
-    ledger, config = figured.ledger, figured.config
-    session = figured.session(session_id)
-    rows = tuple(row(e) for e in session.entries)
+def rollup(figures: LedgerFigures, session_id: str, *, encoding: str | None = None) -> Rollup:
+    """One session's rollup, from the ledger's figures (its sources measured with them); exact counts in
+    ``encoding`` (default: the configured one) beside the estimate. Sources that could not be measured are
+    left out of the table (their problems are among the figures' diagnostics)."""
+    ledger, config = figures.ledger, figures.config
+    session = session_of(figures, session_id)
+    rows = tuple(row(f) for f in session.records)
     events = []
     for r in rows:
         if r.action not in (None, "NONE"):
-            level, note = note_for(ledger, config.thresholds, r.action)
+            level, note = note_for(ledger.threshold_notes, config.thresholds, r.action)
             events.append(Event(r, level, note))
-    last = session.entries[-1]
-    budget = last.figures.budget
-    allocation, allocation_from = _allocation(ledger, last.record, config, budget)
+    last = session.records[-1]
+    budget = last.budget
+    allocation, allocation_from = _allocation(ledger, last.values.distribution, config, budget)
     encoding = encoding or config.encoding
-    sources, diagnostics = _sources(ledger, config, session, root, encoding)
+    sources = _sources(session, config, encoding)
     if encoding:
         from ..tokens.names import label
 
@@ -148,38 +142,36 @@ def rollup(
         sources,
         encoding,
         config.thresholds,
-    ), diagnostics
+    )
 
 
 def _allocation(
-    ledger: Ledger, record: Record, config: Config, budget: int | None
+    ledger: Ledger, distribution: tuple[Share, ...], config: Config, budget: int | None
 ) -> tuple[tuple[Allocation, ...], str]:
     """The last record's DISTRIBUTION, else section 2's policy, else the configured one; and which it is."""
-    shares: list[tuple[str, Fraction]] = [(s.name, s.percent) for s in record.distribution if isinstance(s, Share)]
+    shares: list[tuple[str, Fraction]] = [(s.name, s.percent) for s in distribution]
     origin = "the session's last DISTRIBUTION"
     if not shares and ledger.allocation:
         shares, origin = [(s.name, s.percent) for s in ledger.allocation], "the ledger's allocation policy"
     elif not shares:
         shares, origin = list(config.allocation.items()), "the configured allocation policy"
-    return tuple(Allocation(name, p, None if budget is None else int(budget * p / 100)) for name, p in shares), origin
+    allocations = tuple(Allocation(name, p, None if budget is None else int(budget * p / 100)) for name, p in shares)
+    return allocations, origin
 
 
-def _sources(
-    ledger: Ledger, config: Config, session: Session, root: str | Path | None, encoding: str | None
-) -> tuple[tuple[SourceUse, ...], list[Diagnostic]]:
-    found, diagnostics = measured_sources(ledger, config, (e.record for e in session.entries), root)
-    items = list(found.values())
+def _sources(session: Session, config: Config, encoding: str | None) -> tuple[SourceUse, ...]:
+    items = list(measured_sources(session.records).values())
     exact: list[int | None] = [None] * len(items)
     if encoding and items:
         from ..tokens import engine
 
-        counts = engine.count([source_text(ms.text, ms.source.start, ms.source.end) for ms, _ in items], encoding)
-        exact = list(counts)
+        texts = [source_text(ms.text, ms.source.start, ms.source.end) for ms, _ in items]
+        exact = list(engine.count(texts, encoding))
     estimates = [token_estimate(ms.chars, config.divisor) for ms, _ in items]
-    total = sum(loads * t for (_, loads), t in zip(items, estimates, strict=False))
+    total = sum(loads * t for (_, loads), t in zip(items, estimates, strict=True))
     uses = [
         SourceUse(ms.source.label, loads, ms.chars, t, n, Fraction(loads * t * 100, total) if total else Fraction(0))
-        for (ms, loads), t, n in zip(items, estimates, exact, strict=False)
+        for (ms, loads), t, n in zip(items, estimates, exact, strict=True)
     ]
     uses.sort(key=lambda u: (-u.loads * u.tokens, u.label))
-    return tuple(uses), diagnostics
+    return tuple(uses)

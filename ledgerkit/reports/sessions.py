@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..figures.sessions import Session
-from .formatting import iso, number
-from .records import Figured, row
+from ..figures.compute import LedgerFigures
+from ..figures.sessions import Session, group
+from .formatting import iso, percent_number
 
 SESSION_COLUMNS = (
     "ledger",
@@ -39,18 +39,18 @@ class SessionRow:
             "entries": s.count,
             "char_count_total": s.char_count_total,
             "token_estimate_total": s.token_estimate_total,
-            "utilization_peak": number(s.utilization_peak),
+            "utilization_peak": percent_number(s.utilization_peak),
             "last_threshold_action": s.last_threshold_action,
             "first_ts": iso(self.first),
             "last_ts": iso(self.last),
         }
 
 
-def session_rows(ledgers: Sequence[Figured]) -> list[SessionRow]:
+def session_rows(ledgers: Sequence[LedgerFigures]) -> list[SessionRow]:
     """Every session of every ledger, in ledger order then the order each session first appears."""
     out = []
     for f in ledgers:
-        for s in f.sessions:
-            moments = [m for m in (row(e).moment for e in s.entries) if m is not None]
+        for s in group(f.records):
+            moments = [m for m in (r.values.moment for r in s.records) if m is not None]
             out.append(SessionRow(f.ledger.display_path, s, min(moments, default=None), max(moments, default=None)))
     return out

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
-from ..checks.verify import SCOPES, read_local_ts, read_utc_ts, verify
+from ..checks.verify import verify
 from ..config import Config, config_for
 from ..diagnostics import ERROR, Diagnostic, has_errors
 from ..errors import LedgerkitError, TemplateError
-from ..figures.numbers import plain_number, session_budget
+from ..figures.compute import session_budget
 from ..files.textfile import encode, rewrite, unified_diff
 from ..reading.parse import Ledger, Record, parse
+from ..reading.values import read_values
+from ..schema import SCOPES, format_utc, plain_number, run_id_pattern
 from .fill import FillResult, fill
 
 _BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
@@ -137,7 +139,7 @@ def local_ts(moment: datetime) -> str:
 
 def utc_ts(moment: datetime) -> str:
     """``2025-08-16T07:20:00Z``: the reference ledger's UTC_TS."""
-    return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S}Z"
+    return format_utc(moment)
 
 
 # --- the record ----------------------------------------------------------------------------------------
@@ -146,8 +148,8 @@ def utc_ts(moment: datetime) -> str:
 def next_run_id(ledger: Ledger, moment: datetime, prefix: str = Config.run_id_prefix) -> str:
     """The next ``PREFIX-YYYYMMDD-NNN`` for the record's local date; a ledger never goes back in time."""
     day = f"{moment:%Y%m%d}"
-    pattern = re.compile(rf"^{re.escape(prefix)}-(\d{{8}})-(\d{{3,}})$")
-    numbered = [(m.group(1), int(m.group(2)), r) for r in ledger.records if (m := pattern.match(r.run_id))]
+    pattern = run_id_pattern(prefix)
+    numbered = [(m.group("date"), int(m.group("number")), r) for r in ledger.records if (m := pattern.match(r.run_id))]
     if numbered:
         last_day, _, last = numbered[-1]
         if last_day > day:
@@ -174,8 +176,7 @@ def _latest(ledger: Ledger) -> tuple[datetime, Record] | None:
     """The latest time among the records, as verify reads it (UTC_TS, else LOCAL_TS), and its record."""
     latest = None
     for record in ledger.records:
-        utc, local = record.get("UTC_TS"), record.get("LOCAL_TS")
-        moment = (read_utc_ts(utc) if utc else None) or (read_local_ts(local) if local else None)
+        moment = read_values(record, ledger, Config.divisor).moment
         if moment is not None and (latest is None or moment > latest[0]):
             latest = (moment, record)
     return latest
@@ -298,5 +299,6 @@ def append_file(
             parse(text, str(path), bom=bom), new, moment=moment, config=config, fill_figures=fill_figures, root=root
         )
 
-    result, result.written = rewrite(path, compute, lambda r: r.data(), "appending")
+    result, written = rewrite(path, compute, lambda r: r.data(), "appending")
+    result.written = written
     return result

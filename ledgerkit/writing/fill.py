@@ -1,8 +1,11 @@
-"""Fill a ledger: put the figures in place of each record's placeholders and re-render the summary.
+"""Fill a ledger: put each record's figures in place of its placeholders and re-render the summary.
 
-Only placeholders in the figure fields and the summary block change; every other byte stays as written.
-A field that already holds a value is never rewritten (fill-once). A record whose figures cannot all be
-had stays exactly as it was, and every reason is reported.
+The figures come from ``figures/compute.py``; this module only turns them into edits, a pure function
+from ledger and figures to text. Only placeholders in figure fields and the summary's own items change;
+every other byte stays as written. A field that already holds a value is never rewritten (fill-once). A
+record whose figures cannot all be had stays exactly as it was, and every reason is reported. A written
+figure that contradicts the record's own figures is reported (as verify reports it), and the record's
+placeholders are still filled: they are measurements.
 """
 
 from __future__ import annotations
@@ -11,28 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..checks.history import filled_from
 from ..config import Config, config_for
 from ..diagnostics import Diagnostic, has_errors
-from ..errors import LedgerkitError
-from ..figures.exact import TokenCounter, read_token_counts
-from ..figures.numbers import (
-    Written,
-    format_percent,
-    is_waiting,
-    read_written,
-    session_budget,
-    token_estimate,
-    utilization,
-    written_percent,
-)
-from ..figures.sessions import Entry, Project, group
+from ..errors import LedgerkitError, TemplateError
+from ..figures.compute import Figures, LedgerFigures, compute
+from ..figures.sessions import Project, group
 from ..files.textfile import Lines, encode, rewrite, unified_diff
-from ..measuring.measure import Measurer, SourceReader
-from ..reading.parse import Field, Ledger, Record, parse
+from ..measuring.measure import SourceReader
+from ..reading.parse import Field, Ledger, filled_from, parse, summary_key
+from ..schema import FIELDS, SUMMARY_ITEMS, write_figure
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edit:
     """Replace columns [start, end) (0-based) of a line (1-based) with ``text``."""
 
@@ -44,13 +37,13 @@ class Edit:
 
 @dataclass
 class FillResult:
-    """What filling a ledger gives: the new text, what was filled, and every problem found."""
+    """What filling a ledger gives: the new text, what was filled, the figures, and every problem found."""
 
     ledger: Ledger
     text: str
+    figures: LedgerFigures
     diagnostics: list[Diagnostic] = field(default_factory=list)
     filled: list[str] = field(default_factory=list)  # RUN_IDs that received figures
-    entries: list[Entry] = field(default_factory=list)  # each record with its figures as filled
     written: bool = False  # set by fill_file when the file was replaced
 
     @property
@@ -78,22 +71,26 @@ def fill(
 ) -> FillResult:
     """Compute the filled text of a ledger (nothing is written)."""
     config = config or config_for(ledger.path)
-    measurer = Measurer(ledger, config, root, reader)
-    counter = TokenCounter()  # loads an encoding only when a record asks for an exact count
+    figures = compute(ledger, config, root=root, reader=reader)
+    return fill_from(figures)
+
+
+def fill_from(figures: LedgerFigures) -> FillResult:
+    """The filled text, from figures already computed: edits for every waiting figure, and the summary."""
+    ledger, config = figures.ledger, figures.config
+    diagnostics = figures.diagnostics
     edits: list[Edit] = []
-    diagnostics: list[Diagnostic] = []
-    entries: list[Entry] = []
     filled: list[str] = []
-    for record in ledger.records:
-        record_edits, figures, problems = _fill_record(record, ledger, config, measurer, counter)
-        diagnostics.extend(problems)
-        entries.append(Entry(record, figures))
+    for f in figures.records:
+        record_edits = record_edits_for(f)
         if record_edits:
             edits.extend(record_edits)
-            filled.append(record.run_id)
-    text = _apply(ledger, edits, _summary_lines(ledger, entries, config))
-    _prove_only_owned_changed(ledger, text)
-    return FillResult(ledger, text, diagnostics, filled, entries)
+            filled.append(f.run_id)
+    summary, problems = _summary_lines(ledger, figures.records, config)
+    diagnostics.extend(problems)
+    text = apply(ledger, edits, summary)
+    _prove_only_owned_changed(ledger, text, summary is not None)
+    return FillResult(ledger, text, figures, diagnostics, filled)
 
 
 def fill_file(
@@ -107,172 +104,160 @@ def fill_file(
     """Fill a ledger file in place, atomically, only when its text changes.
 
     If the file changes on disk while the fill works (a person saving, another fill), the fill starts
-    over on the new text (see textfile.rewrite) and never writes over the change. ``check`` computes
+    over on the new text (see files/textfile.rewrite) and never writes over the change. ``check`` computes
     without writing. ``on_computed`` is called between computing and writing (a seam for tests).
     """
     path = Path(path)
     config = config or config_for(path)
 
-    def compute(text: str, bom: bool) -> FillResult:
+    def compute_text(text: str, bom: bool) -> FillResult:
         result = fill(parse(text, str(path), bom=bom), config=config, root=root)
         if on_computed is not None:
             on_computed(result)
         return result
 
-    result, result.written = rewrite(path, compute, lambda r: None if check or not r.changed else r.data(), "filling")
+    def new_bytes(r: FillResult) -> bytes | None:
+        return None if check or not r.changed else r.data()
+
+    result, written = rewrite(path, compute_text, new_bytes, "filling")
+    result.written = written
     return result
 
 
 # --- one record ----------------------------------------------------------------------------------------
 
 
-def _fill_record(
-    record: Record, ledger: Ledger, config: Config, measurer: Measurer, counter: TokenCounter
-) -> tuple[list[Edit], Written, list[Diagnostic]]:
-    written, diagnostics = read_written(record, ledger, config)
-    counts, problems = read_token_counts(record, ledger)
-    diagnostics.extend(problems)
-    waiting = [f for f in record.fields if f.key in _RENDER and is_waiting(f)]
-    waiting_counts = [c for c in counts if c.waiting]
-    if not waiting and not waiting_counts:
-        return [], written, diagnostics
-    path = ledger.display_path
-    for f in waiting:
-        if len(f.placeholders) > 1:
-            diagnostics.append(
-                Diagnostic(
-                    path,
-                    f.line,
-                    f.value_column,
-                    "LK102",
-                    f"{f.name} holds {len(f.placeholders)} placeholders; write one",
-                )
-            )
-
-    def has_value(key: str) -> bool:
-        # A field written by hand that could not be read: its figure is unknown, not to be measured.
-        f = record.field(key)
-        return f is not None and bool(f.value.strip()) and not is_waiting(f)
-
-    # Compute only what a waiting figure depends on: a record whose estimate is written is not measured.
-    wanted = {_ATTRIBUTE[f.key] for f in waiting}
-    wants_tokens = bool(wanted & {"tokens", "utilization", "action"})
-    wants_budget = bool(wanted & {"budget", "utilization", "action"})
-    chars, tokens, budget = written.chars, written.tokens, written.budget
-    if tokens is None and wants_tokens and not has_value("TOKEN_ESTIMATE"):
-        wanted.add("chars")
-    measure_chars = chars is None and "chars" in wanted and not has_value("CHAR_COUNT")
-    measurement = None
-    if measure_chars or waiting_counts:
-        measurement, problems = measurer.measure(record)
-        diagnostics.extend(problems)
-        if measure_chars:
-            chars = measurement.chars if measurement else None
-    if tokens is None and chars is not None and not has_value("TOKEN_ESTIMATE"):
-        tokens = token_estimate(chars, written.divisor)
-    if budget is None and wants_budget and not has_value("BUDGET_C"):
-        budget = session_budget(ledger, config)
-        if budget is None:
-            f = record.field("BUDGET_C")
-            line, column = (f.line, f.value_column) if f else (record.line, 1)
-            diagnostics.append(
-                Diagnostic(
-                    path, line, column, "LK105", "BUDGET_C has no value and the ledger declares no SESSION_BUDGET_C"
-                )
-            )
-    exact = utilization(tokens, budget) if tokens is not None and budget else None
-    computed = Written(
-        chars=chars,
-        tokens=tokens,
-        budget=budget,
-        utilization=written.utilization
-        if written.utilization is not None
-        else (written_percent(exact) if exact is not None else None),
-        action=written.action
-        if written.action is not None
-        else (config.thresholds.action(exact) if exact is not None else None),
-        divisor=written.divisor,
-    )
-    counted, problems = counter.fill(
-        record, ledger, config, measurement.sources if measurement else None, waiting_counts, tokens
-    )
-    diagnostics.extend(problems)
-    values = [getattr(computed, _ATTRIBUTE[f.key]) for f in waiting]
-    if has_errors(diagnostics) or None in values or counted is None:
-        # Every problem is reported, and a record that cannot be filled whole stays exactly as it was.
-        return [], written, diagnostics
-    edits = [_edit(f, _RENDER[f.key](v)) for f, v in zip(waiting, values, strict=False)]
-    return (
-        edits + [_edit(c.field, str(n)) for c, n in zip(waiting_counts, counted, strict=False)],
-        computed,
-        diagnostics,
-    )
+def record_edits_for(figures: Figures) -> list[Edit]:
+    """The edits that fill a record's waiting figures, or none when any of them cannot be had (or a problem
+    stops the record): a record is filled whole or not at all."""
+    if figures.blocked:
+        return []
+    edits: list[Edit] = []
+    for f in figures.values.record.fields:
+        spec = FIELDS.get(f.key)
+        if spec is None or spec.computed is None or not f.waiting:
+            continue
+        value = _figure(figures, spec.computed, f)
+        if value is None:
+            return []
+        edits.append(_edit(f, write_figure(spec.kind, value)))
+    return edits
 
 
-_ATTRIBUTE = {
-    "CHAR_COUNT": "chars",
-    "TOKEN_ESTIMATE": "tokens",
-    "BUDGET_C": "budget",
-    "UTILIZATION": "utilization",
-    "THRESHOLD_ACTION": "action",
-}
-_RENDER: dict[str, Callable[[object], str]] = {
-    "CHAR_COUNT": str,
-    "TOKEN_ESTIMATE": str,
-    "BUDGET_C": str,
-    "UTILIZATION": lambda v: format_percent(v),  # type: ignore[arg-type]
-    "THRESHOLD_ACTION": str,
-}
+def _figure(figures: Figures, name: str, f: Field) -> object:
+    if name == "exact":
+        return figures.exact.get((f.arg or "").strip())
+    value: object = getattr(figures, name)
+    return value
 
 
 def _edit(f: Field, text: str) -> Edit:
-    m = f.placeholders[0]
-    start = f.value_column - 1 + m.start()
-    end = f.value_column - 1 + m.end()
-    if f.key == "UTILIZATION" and not f.value[m.end() :].lstrip().startswith("%"):
-        text += "%"
-    return Edit(f.line, start, end, text)
+    span = f.placeholders[0]
+    if f.key == "UTILIZATION":
+        line = next(p.text for p in f.parts if p.line == span.line)
+        column = next(p.column for p in f.parts if p.line == span.line)
+        if not line[span.end - (column - 1) :].lstrip().startswith("%"):
+            text += "%"
+    return Edit(span.line, span.start, span.end, text)
 
 
 # --- the summary and the new text ----------------------------------------------------------------------
 
 
-def _prove_only_owned_changed(ledger: Ledger, text: str) -> None:
-    """After an edit, prove it touched only what fill owns, or refuse: outside the summary items every
-    line is as it was, or is the same line with its placeholders filled (as verify's history check
-    reads a fill)."""
-    old, new = ledger.lines, Lines.split(text)
+def _summary_lines(
+    ledger: Ledger, records: tuple[Figures, ...], config: Config
+) -> tuple[list[str] | None, list[Diagnostic]]:
+    """The summary's new lines (None: leave it as it is), and why it is left when it is."""
     summary = ledger.summary
-    head = summary.first - 1 if summary else len(old.contents)
-    tail = len(old.contents) - summary.last if summary else 0
-    new_tail = len(new.contents) - tail
-    pairs = [(i, i) for i in range(head)] + [
-        (i, new_tail + i - (len(old.contents) - tail)) for i in range(len(old.contents) - tail, len(old.contents))
+    if summary is None:
+        return None, []
+    path = ledger.display_path
+    problems = [
+        Diagnostic(
+            path,
+            line,
+            1,
+            "LK110",
+            "this section is also titled as the cumulative summary; fill re-renders "
+            f"only the first, at line {summary.heading_line}",
+        )
+        for line in summary.others
     ]
-    for i, j in pairs:
-        a, b = old.contents[i], new.contents[j] if 0 <= j < len(new.contents) else None
-        ending_kept = old.endings[i] == new.endings[j] if b is not None else False
-        if i == head - 1 and old.endings[i] == "" and b is not None:
-            ending_kept = True  # a heading that ended the file gets a newline before the summary
-        if b is None or not ending_kept or (a != b and not filled_from(a, b)):
-            raise LedgerkitError(
-                f"internal error: fill would change line {i + 1}, which it does not own; nothing was written "
-                "(this is a ledgerkit bug: please report it)",
-                ledger.display_path,
+    if summary.foreign:
+        problems.append(_kept(ledger, summary.foreign[0], "holds text fill does not own"))
+        return None, problems
+    from .render import render  # jinja2 only when there is a summary to render
+
+    project = Project(summary.project_id, tuple(group(records)))
+    body = render("summary.md.j2", {"sessions": project.sessions, "project": project}, config.templates)
+    lines = body.rstrip("\n").split("\n") if body.strip() else []
+    _check_rendered(lines)
+    dropped = _dropped_key(ledger.lines.contents[summary.first - 1 : summary.last], lines)
+    if dropped is not None:
+        offset, key = dropped
+        problems.append(_kept(ledger, summary.first + offset, f"has {key}, which the summary template does not write,"))
+        return None, problems
+    return lines, problems
+
+
+def _kept(ledger: Ledger, line: int, what: str) -> Diagnostic:
+    assert ledger.summary is not None
+    s = ledger.summary
+    return Diagnostic(
+        ledger.display_path,
+        line,
+        1,
+        "LK109",
+        f"the cumulative summary {what} at line {line}, among its "
+        f"items; fill leaves the summary as it is: move that text out of the summary items (lines "
+        f"{s.first}-{s.last})",
+    )
+
+
+def _item_keys(lines: list[str]) -> dict[str, set[str]]:
+    """The keys written under each kind of summary item (SESSION_ID, PROJECT_ID) in these lines."""
+    keys: dict[str, set[str]] = {}
+    kind = None
+    for line in lines:
+        key = summary_key(line)
+        if key is None:
+            continue
+        if not line[:1].isspace():
+            kind = key
+            keys.setdefault(kind, set())
+        elif kind is not None:
+            keys[kind].add(key)
+    return keys
+
+
+def _dropped_key(old: list[str], new: list[str]) -> tuple[int, str] | None:
+    """A key a person wrote under a summary item that neither the schema nor the new rendering writes there
+    (re-rendering would drop it): its offset in ``old`` and the key."""
+    rendered = _item_keys(new)
+    kind = None
+    for offset, line in enumerate(old):
+        key = summary_key(line)
+        if key is None:
+            continue
+        if not line[:1].isspace():
+            kind = key
+        elif kind is not None and key not in SUMMARY_ITEMS.get(kind, ()) and key not in rendered.get(kind, set()):
+            return offset, key
+    return None
+
+
+def _check_rendered(lines: list[str]) -> None:
+    """The summary template writes summary items only: anything else would become fill's to replace."""
+    for n, line in enumerate(lines, 1):
+        if not _owned(line):
+            raise TemplateError(
+                f"template summary.md.j2 writes {line.strip()!r} at its line {n}: the summary block holds only "
+                f"{' and '.join(SUMMARY_ITEMS)} items with '- KEY: value' items under them"
             )
 
 
-def _summary_lines(ledger: Ledger, entries: list[Entry], config: Config) -> list[str] | None:
-    if ledger.summary is None:
-        return None
-    from .render import render  # jinja2 only when there is a summary to render
-
-    project = Project(ledger.summary.project_id, tuple(group(entries)))
-    body = render("summary.md.j2", {"sessions": project.sessions, "project": project}, config.templates)
-    return body.rstrip("\n").split("\n") if body.strip() else []
-
-
-def _apply(ledger: Ledger, edits: list[Edit], summary: list[str] | None) -> str:
+def apply(ledger: Ledger, edits: list[Edit], summary: list[str] | None) -> str:
+    """The ledger's text with the edits made and (when given) the summary's owned lines replaced."""
     contents = list(ledger.lines.contents)
     endings = list(ledger.lines.endings)
     for e in sorted(edits, key=lambda e: (e.line, e.start), reverse=True):
@@ -293,4 +278,54 @@ def _apply(ledger: Ledger, edits: list[Edit], summary: list[str] | None) -> str:
             new_endings[-1] = tail
         contents[first - 1 : last] = summary
         endings[first - 1 : last] = new_endings
-    return "".join(c + e for c, e in zip(contents, endings, strict=False))
+    return "".join(c + e for c, e in zip(contents, endings, strict=True))
+
+
+def _prove_only_owned_changed(ledger: Ledger, text: str, summary_rewritten: bool) -> None:
+    """After an edit, prove it touched only what fill owns, or refuse to write.
+
+    Outside the summary's owned lines every line is as it was, or is the same line with its placeholders
+    filled (as verify's history check reads a fill). The owned lines, before and after, hold nothing but
+    summary items: nothing a person wrote among them is replaced.
+    """
+    old, new = ledger.lines, Lines.split(text)
+    summary = ledger.summary if summary_rewritten else None
+    head = summary.first - 1 if summary else len(old.contents)
+    tail = len(old.contents) - summary.last if summary else 0
+    new_tail = len(new.contents) - tail
+    pairs = [(i, i) for i in range(head)]
+    pairs += [
+        (i, new_tail + i - (len(old.contents) - tail)) for i in range(len(old.contents) - tail, len(old.contents))
+    ]
+    for i, j in pairs:
+        b = new.contents[j] if 0 <= j < len(new.contents) else None
+        ending_kept = b is not None and old.endings[i] == new.endings[j]
+        if i == head - 1 and old.endings[i] == "" and b is not None:
+            ending_kept = True  # a heading that ended the file gets a newline before the summary
+        if b is None or not ending_kept or (old.contents[i] != b and not filled_from(old.contents[i], b)):
+            _refuse(ledger, f"line {i + 1}")
+    if summary is not None:
+        for n in range(summary.first, summary.last + 1):
+            if not _owned(old.contents[n - 1]):
+                _refuse(ledger, f"line {n} of the summary")
+        for n in range(head, new_tail):
+            if not _owned(new.contents[n]):
+                _refuse(ledger, f"the new summary's line {n + 1}")
+
+
+def _owned(line: str) -> bool:
+    """A blank line, a summary item, or a ``- KEY: value`` item under one."""
+    if not line.strip():
+        return True
+    key = summary_key(line)
+    if key is None:
+        return False
+    return key in SUMMARY_ITEMS if not line[:1].isspace() else True
+
+
+def _refuse(ledger: Ledger, what: str) -> None:
+    raise LedgerkitError(
+        f"internal error: fill would change {what}, which it does not own; nothing was written "
+        "(this is a ledgerkit bug: please report it)",
+        ledger.display_path,
+    )

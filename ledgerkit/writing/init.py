@@ -7,18 +7,40 @@ ledger and the records ``ledgerkit append`` adds to it agree with what ``fill`` 
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 from ..config import Config, config_for
 from ..errors import LedgerkitError, TemplateError
-from ..figures.numbers import plain_number, token_estimate
 from ..figures.sessions import Project
 from ..files.textfile import folder_lock, write_atomic
 from ..reading.parse import Ledger, parse
+from ..schema import plain_number, token_estimate
 
 LANGUAGES = ("ko", "en")
 #: The reference ledger's SESSION_BUDGET_C, used when neither --budget nor the configuration names one.
 DEFAULT_BUDGET = 130000
+
+#: A new ledger's section 3: what to do at each alert level (``plan`` gives the same advice).
+ADVICE = {
+    "ko": {
+        "alert70": "경보1: L1/L2 요약 20% 축소, 스니펫 1~2개로 제한",
+        "alert85": "경보2: L3/L4 요약 추가 20% 축소, 스니펫 메타만 유지(경로·줄 범위)",
+        "alert95": "경보3: 최소 컨텍스트 모드(시스템·현재 브리프·핵심 결정·Next Step만 유지). 필요 시 실행 2회로 분할",
+    },
+    "en": {
+        "alert70": "ALERT70: cut the L1/L2 summaries by 20%, at most 1–2 snippets",
+        "alert85": "ALERT85: cut the L3/L4 summaries by another 20%, keep only snippet metadata (path, line range)",
+        "alert95": "ALERT95: minimal context mode (system, current brief, key decisions, next step only); split the "
+        "run in two if needed",
+    },
+}
+
+
+def advice(lang: str, config: Config) -> dict[Fraction, str]:
+    """A new ledger's section-3 notes by level, as the ledger's ``threshold_notes`` reads them."""
+    t = config.thresholds
+    return {t.alert70: ADVICE[lang]["alert70"], t.alert85: ADVICE[lang]["alert85"], t.alert95: ADVICE[lang]["alert95"]}
 
 
 def template_name(lang: str) -> str:
@@ -43,6 +65,7 @@ def new_ledger(*, budget: int | None = None, lang: str = "ko", config: Config | 
         "prefix": config.run_id_prefix,
         "allocation": [{"name": name, "percent": plain_number(p)} for name, p in config.allocation.items()],
         "thresholds": {name: plain_number(getattr(t, name)) for name in ("alert70", "alert85", "alert95", "minimal")},
+        "advice": ADVICE[lang],
         "examples": [(f"{chars:,}", f"{token_estimate(chars, config.divisor):,}") for chars in (8000, 42000)],
         "summary": summary.rstrip("\n") + "\n",
     }

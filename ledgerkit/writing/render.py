@@ -17,7 +17,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import TemplateError
-from ..figures.numbers import format_percent, plain_number
+from ..schema import format_percent, plain_number
 
 PLACEHOLDER = "[fill]"
 

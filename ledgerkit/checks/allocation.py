@@ -1,0 +1,54 @@
+"""The allocation's checks: each DISTRIBUTION and the policy of section 2 sum to 100 %, and every share
+stays within the tolerance of the configured policy."""
+
+from __future__ import annotations
+
+from ..diagnostics import Diagnostic
+from ..reading.parse import Ledger
+from ..schema import plain_number
+from .context import Context, at
+
+
+def check_allocation(ledger: Ledger, context: Context) -> list[Diagnostic]:
+    """LK401 (a DISTRIBUTION's sum), LK402 (the policy's sum), LK403 (a share too far from the policy).
+
+    An entry that is no share (LK404) is the read stage's to report.
+    """
+    out: list[Diagnostic] = []
+    if ledger.allocation:
+        total = sum(s.percent for s in ledger.allocation)
+        if total != 100:
+            line = ledger.allocation_line or ledger.allocation[0].line
+            out.append(at(ledger, line, 1, "LK402", f"the allocation policy sums to {plain_number(total)}%, not 100%"))
+    policy = context.config.allocation
+    tolerance = context.config.allocation_tolerance
+    for f in context.figures(ledger).records:
+        v = f.values
+        field = v.record.field("DISTRIBUTION")
+        if field is None or not v.distribution:
+            continue
+        total = sum(s.percent for s in v.distribution)
+        if total != 100:
+            out.append(
+                at(
+                    ledger,
+                    field.line,
+                    field.column,
+                    "LK401",
+                    f"DISTRIBUTION of {v.run_id} sums to {plain_number(total)}%, not 100%",
+                )
+            )
+        for share in v.distribution:
+            target = policy.get(share.name)
+            if target is not None and abs(share.percent - target) > tolerance:
+                out.append(
+                    at(
+                        ledger,
+                        share.line,
+                        share.column,
+                        "LK403",
+                        f"{share.name} is {plain_number(share.percent)}%, more than {plain_number(tolerance)} "
+                        f"points from the policy's {plain_number(target)}%",
+                    )
+                )
+    return out

@@ -1,0 +1,35 @@
+"""What every check is given: the configuration, the base version, and the ledger's figures as written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..config import Config
+from ..diagnostics import Diagnostic
+from ..figures.compute import LedgerFigures, compute
+from ..reading.parse import Ledger
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check may need besides the ledger: the configuration, the base version (or None), and the
+    ledger's figures as written (computed once, measuring nothing)."""
+
+    config: Config
+    base: Ledger | None = None
+    _figures: dict[int, LedgerFigures] = field(default_factory=dict, compare=False, repr=False)
+
+    def figures(self, ledger: Ledger) -> LedgerFigures:
+        """The ledger's figures from its written values (no source is measured), computed once."""
+        found = self._figures.get(id(ledger))
+        if found is None or found.ledger is not ledger:
+            found = self._figures[id(ledger)] = compute(ledger, self.config, measure=False)
+        return found
+
+
+Check = Callable[[Ledger, Context], list[Diagnostic]]
+
+
+def at(ledger: Ledger, line: int, column: int, code: str, message: str) -> Diagnostic:
+    return Diagnostic(ledger.display_path, line, column, code, message)

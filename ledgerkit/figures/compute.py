@@ -1,0 +1,285 @@
+"""Figures computed once: each record's characters, estimate, budget, utilization, the level it reached,
+exact counts and measured sources, from its typed values and, where a figure waits, its sources
+measured now.
+
+fill writes these figures, verify checks what is written against them, and every report shows them:
+no stage computes a figure its own way. Integers and fractions only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from ..config import Config
+from ..diagnostics import Diagnostic, has_errors
+from ..measuring.measure import MeasuredSource, Measurer, SourceReader, parse_source
+from ..reading.parse import Ledger
+from ..reading.values import FIGURE_KEYS, RecordValues, read_values
+from ..schema import format_percent, token_estimate, utilization, written_percent
+from .exact import TokenCounter, undercount
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """One record's figures. A figure that cannot be had is None.
+
+    ``utilization`` is exact (TOKEN_ESTIMATE / BUDGET_C × 100), or the written one when the record gives
+    no estimate and budget to compute it from; ``action`` is the level that utilization reached, which
+    may differ from what the record wrote (``values.action``).
+    """
+
+    values: RecordValues
+    chars: int | None
+    tokens: int | None
+    budget: int | None
+    utilization: Fraction | None
+    action: str | None
+    exact: dict[str, int]  # exact token counts by encoding: as written, or counted now
+    sources: tuple[MeasuredSource, ...] | None = None  # measured now; None when not measured
+    cost: Decimal | None = None  # the input cost of the load, in USD
+    problems: tuple[Diagnostic, ...] = ()  # met measuring and counting (reading problems are in values)
+
+    @property
+    def blocked(self) -> bool:
+        """True when a problem keeps fill from filling the record whole (it then stays as it was)."""
+        return has_errors(self.problems) or has_errors(self.values.problems_of(FIGURE_KEYS))
+
+    @property
+    def run_id(self) -> str:
+        return self.values.record.run_id
+
+    @property
+    def written_action(self) -> str | None:
+        return self.values.action.written
+
+
+@dataclass(frozen=True)
+class LedgerFigures:
+    """Every record's figures, in ledger order, and the problems of the ledger's own figures."""
+
+    ledger: Ledger
+    config: Config
+    records: tuple[Figures, ...]
+    problems: tuple[Diagnostic, ...] = ()
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """Every problem with the figures: reading, measuring, counting, and written figures that disagree
+        with what the record's own figures call for. What fill reports, and what the reports show."""
+        out = list(self.problems)
+        for f in self.records:
+            out.extend(f.values.problems_of(FIGURE_KEYS))
+            out.extend(f.problems)
+            out.extend(contradictions(f, self.config))
+        return out
+
+
+class Computer:
+    """Computes the figures of one ledger's records against one source root.
+
+    ``measure_all`` measures every record's sources (the reports list them); otherwise a record is
+    measured only when a figure waiting in it needs its characters or exact counts. Each source file is
+    read at most once per Computer, however many records name it.
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        config: Config,
+        *,
+        root: str | Path | None = None,
+        reader: SourceReader | None = None,
+        measure: bool = True,
+        measure_all: bool = False,
+    ) -> None:
+        self.ledger = ledger
+        self.config = config
+        self.measurer = Measurer(ledger, config, root, reader) if measure or measure_all else None
+        self.measure_all = measure_all
+        self.counter = TokenCounter()  # loads an encoding only when a record asks for an exact count
+        self.default_budget = session_budget(ledger, config)
+
+    def compute(self, values: RecordValues) -> Figures:
+        """A record's figures, with the problems met measuring and counting (reading problems are in values)."""
+        v = values
+        diagnostics: list[Diagnostic] = []
+        need_tokens = v.tokens.waiting or (v.tokens.open and (v.utilization.waiting or v.action.waiting))
+        need_chars = v.chars.waiting or (need_tokens and v.tokens.open)
+        waiting_counts = [c for c in v.token_counts if c.value.waiting]
+        sources: tuple[MeasuredSource, ...] | None = None
+        whole = False  # every source measured
+        for_figures = bool((need_chars and v.chars.open) or waiting_counts)
+        if self.measurer is not None and (self.measure_all or for_figures):
+            sources, whole = self._measure(v, diagnostics, needed=for_figures)
+        measured = sum(m.chars for m in sources) if whole and sources is not None and need_chars else None
+        # CHAR_COUNT is a figure of the record only where the record holds it (written, or waiting to be):
+        # a record without the field gets its estimate from the sources, not a count it never wrote.
+        chars = v.chars.written if v.chars.written is not None else (measured if v.chars.waiting else None)
+        tokens = v.tokens.written
+        if tokens is None and v.tokens.open:
+            base = chars if chars is not None else (measured if v.chars.open else None)
+            tokens = token_estimate(base, v.divisor) if base is not None else None
+        budget = self._budget(v, diagnostics)
+        exact_percent = utilization(tokens, budget) if tokens is not None and budget else None
+        percent = exact_percent if exact_percent is not None else v.utilization.written
+        action = self.config.thresholds.action(percent) if percent is not None else None
+        exact = self._exact(v, sources if for_figures and whole else None, diagnostics)
+        if self.config.encoding is not None and tokens is not None and self.config.encoding in exact:
+            warning = undercount(v, self.config, tokens, exact[self.config.encoding], self.config.encoding)
+            if warning is not None:
+                diagnostics.append(warning)
+        return Figures(v, chars, tokens, budget, percent, action, exact, sources, None, tuple(diagnostics))
+
+    def _measure(
+        self, v: RecordValues, diagnostics: list[Diagnostic], *, needed: bool
+    ) -> tuple[tuple[MeasuredSource, ...], bool]:
+        """The record's sources that could be measured, and whether that is all of them. A record without
+        sources is a problem only when a waiting figure ``needed`` them."""
+        assert self.measurer is not None
+        specs = [spec for spec in map(parse_source, v.sources) if spec is not None]
+        if not specs and not needed:
+            return (), False
+        if not specs:
+            f = v.record.field("SOURCE_FILES")
+            line, column = (f.line, f.column) if f else (v.record.line, 1)
+            message = f"record {v.run_id} names no SOURCE_FILES to measure"
+            diagnostics.append(Diagnostic(self.ledger.display_path, line, column, "LK104", message))
+            return (), False
+        measured, problems = self.measurer.measure_each(specs)
+        diagnostics.extend(problems)
+        return tuple(measured), not problems
+
+    def _budget(self, v: RecordValues, diagnostics: list[Diagnostic]) -> int | None:
+        """BUDGET_C as written; where nothing is written there, the ledger's budget (what fill writes), so a
+        record's figures are the same before and after a fill. No budget at all is a problem only when a
+        waiting figure needs one."""
+        if v.budget.written is not None or not v.budget.open:
+            return v.budget.written
+        needed = v.budget.waiting or v.utilization.waiting or v.action.waiting
+        if self.default_budget is None and needed:
+            f = v.budget.field
+            line, column = (f.line, f.value_column) if f else (v.record.line, 1)
+            message = "BUDGET_C has no value and the ledger declares no SESSION_BUDGET_C"
+            diagnostics.append(Diagnostic(self.ledger.display_path, line, column, "LK105", message))
+        return self.default_budget
+
+    def _exact(
+        self, v: RecordValues, sources: tuple[MeasuredSource, ...] | None, diagnostics: list[Diagnostic]
+    ) -> dict[str, int]:
+        """Exact counts as written, and counted now for a waiting TOKEN_COUNT of a record measured now (and,
+        with an encoding configured, for the undercount warning)."""
+        exact: dict[str, int] = {}
+        for c in v.token_counts:
+            if c.encoding is not None and c.value.written is not None:
+                exact.setdefault(c.encoding, c.value.written)
+        if sources is None:
+            return exact
+        wanted = [c for c in v.token_counts if c.value.waiting and c.encoding]
+        for c in wanted:
+            assert c.encoding is not None
+            count, problem = self.counter.count_for(v, sources, c.encoding, c.field)
+            if problem is not None:
+                diagnostics.append(problem)
+            elif count is not None:
+                exact.setdefault(c.encoding, count)
+        encoding = self.config.encoding
+        if encoding is not None and encoding not in exact:
+            count, problem = self.counter.count_for(v, sources, encoding, None)
+            if problem is not None:
+                diagnostics.append(problem)
+            elif count is not None:
+                exact[encoding] = count
+        return exact
+
+
+def session_budget(ledger: Ledger, config: Config) -> int | None:
+    """The budget a ``BUDGET_C: [fill]`` takes: section 0's SESSION_BUDGET_C, else the configured one."""
+    if ledger.budget is not None and ledger.budget.value:
+        return ledger.budget.value
+    return config.budget
+
+
+def ledger_problems(ledger: Ledger) -> list[Diagnostic]:
+    """Problems of the ledger's own figures: a SESSION_BUDGET_C that is not a positive whole number."""
+    b = ledger.budget
+    if b is None:
+        return []
+    if b.value == 0:
+        return [
+            Diagnostic(
+                ledger.display_path,
+                b.line,
+                b.column,
+                "LK107",
+                "SESSION_BUDGET_C is 0; a budget is a positive whole number",
+            )
+        ]
+    if b.value is None and b.text.strip() and "[fill" not in b.text:
+        return [
+            Diagnostic(
+                ledger.display_path,
+                b.line,
+                b.column,
+                "LK103",
+                f"SESSION_BUDGET_C {b.text.strip()!r} is not a whole number; write digits only, "
+                "or groups of three with commas (130000 or 130,000)",
+            )
+        ]
+    return []
+
+
+def compute(
+    ledger: Ledger,
+    config: Config,
+    *,
+    root: str | Path | None = None,
+    reader: SourceReader | None = None,
+    measure: bool = True,
+    measure_all: bool = False,
+) -> LedgerFigures:
+    """Every record's figures. ``measure=False`` measures nothing (verify: the written figures only)."""
+    computer = Computer(ledger, config, root=root, reader=reader, measure=measure, measure_all=measure_all)
+    records = tuple(computer.compute(read_values(r, ledger, config.divisor)) for r in ledger.records)
+    return LedgerFigures(ledger, config, records, tuple(ledger_problems(ledger)))
+
+
+# --- one truth -------------------------------------------------------------------------------------------
+
+
+def contradictions(figures: Figures, config: Config) -> list[Diagnostic]:
+    """Where a written figure disagrees with what the record's own figures call for (LK301, LK302, LK303).
+
+    verify reports these from the written figures; fill reports them too, after filling what waits.
+    """
+    v = figures.values
+    out: list[Diagnostic] = []
+    chars, tokens, budget = figures.chars, v.tokens.written, figures.budget
+    if chars is not None and tokens is not None:
+        expected = token_estimate(chars, v.divisor)
+        if tokens != expected:
+            message = f"TOKEN_ESTIMATE {tokens} is not ceil(CHAR_COUNT / {v.divisor}) = {expected}"
+            out.append(_at(v, "TOKEN_ESTIMATE", "LK301", message))
+    tokens = figures.tokens
+    exact = utilization(tokens, budget) if tokens is not None and budget else None
+    written = v.utilization.written
+    if written is not None and exact is not None and written != written_percent(exact):
+        text = v.utilization.field.text.strip() if v.utilization.field else ""
+        message = f"UTILIZATION {text} is not TOKEN_ESTIMATE / BUDGET_C = {format_percent(exact)}% (two decimals, toward zero)"
+        out.append(_at(v, "UTILIZATION", "LK302", message))
+    action = v.action.written
+    if action is not None and figures.action is not None and action != figures.action:
+        assert figures.utilization is not None
+        reached = format_percent(figures.utilization)
+        message = f"THRESHOLD_ACTION {action}, but a utilization of {reached}% calls for {figures.action}"
+        out.append(_at(v, "THRESHOLD_ACTION", "LK303", message))
+    return out
+
+
+def _at(values: RecordValues, key: str, code: str, message: str) -> Diagnostic:
+    """A diagnostic at a field's value (or at the record's heading when it lacks the field)."""
+    f = values.record.field(key)
+    line, column = (f.line, f.value_column) if f else (values.record.line, values.record.column)
+    return Diagnostic(values.path, line, column, code, message)

@@ -1,0 +1,349 @@
+"""The read stage: a record's fields turned into typed values with the schema, and every problem reading
+them, each reported once.
+
+Nothing after this stage reads a field's raw text: fill, verify, the reports, export, append and the
+history check all take these values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from fractions import Fraction
+from typing import Any, Generic, TypeVar
+
+from ..diagnostics import Diagnostic
+from ..schema import (
+    CURRENCY,
+    FIELDS,
+    Kind,
+    formula_divisor,
+    read_action,
+    read_integer,
+    read_local_time,
+    read_money,
+    read_percent,
+    read_scope,
+    read_share,
+    read_utc_time,
+)
+from .parse import Entry, Field, Ledger, Record, Share
+
+T = TypeVar("T")
+
+#: The session of a record that names no CONTEXT_ID.
+NO_CONTEXT = "(no CONTEXT_ID)"
+
+
+class State(Enum):
+    MISSING = "missing"  # the record has no such field
+    EMPTY = "empty"  # the field is there with nothing after its key
+    WAITING = "waiting"  # it holds a placeholder: a figure still to be filled
+    WRITTEN = "written"  # it holds a value that reads whole
+    UNREADABLE = "unreadable"  # it holds text that is not a value of its kind (reported)
+
+
+@dataclass(frozen=True, slots=True)
+class Value(Generic[T]):
+    """One field's value as the record holds it."""
+
+    field: Field | None
+    state: State
+    value: T | None = None
+
+    @property
+    def written(self) -> T | None:
+        """The value when it is written and readable, else None."""
+        return self.value if self.state is State.WRITTEN else None
+
+    @property
+    def waiting(self) -> bool:
+        return self.state is State.WAITING
+
+    @property
+    def open(self) -> bool:
+        """True when nothing is written there (a placeholder, nothing, or no field): a figure to compute."""
+        return self.state in (State.WAITING, State.EMPTY, State.MISSING)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCount:
+    """A ``TOKEN_COUNT (encoding)`` field: its encoding (None when unusable, and reported) and value."""
+
+    field: Field
+    encoding: str | None
+    value: Value[int]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordValues:
+    """A record's fields as typed values, with the problems met reading them."""
+
+    record: Record
+    path: str  # the ledger's, as diagnostics show it
+    local_ts: Value[datetime]
+    utc_ts: Value[datetime]
+    scope: Value[str]
+    context_id: str | None
+    sources: tuple[Entry, ...]  # the SOURCE_FILES entries, as written
+    chars: Value[int]
+    tokens: Value[int]
+    divisor: int
+    budget: Value[int]
+    utilization: Value[Fraction]
+    distribution: tuple[Share, ...]
+    action: Value[str]
+    notes: tuple[str, ...]
+    token_counts: tuple[TokenCount, ...]
+    model: Value[str]
+    cost: Value[Decimal]
+    problems: tuple[tuple[str, Diagnostic], ...]  # (the field's key, the problem)
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id
+
+    @property
+    def session(self) -> str:
+        return self.context_id or NO_CONTEXT
+
+    @property
+    def moment(self) -> datetime | None:
+        """The record's instant: UTC_TS, else LOCAL_TS."""
+        return self.utc_ts.written or self.local_ts.written
+
+    def problems_of(self, keys: frozenset[str]) -> list[Diagnostic]:
+        return [d for key, d in self.problems if key in keys]
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [d for _, d in self.problems]
+
+
+#: The fields whose problems stop fill from filling a record (the others are verify's to report).
+FIGURE_KEYS = frozenset(key for key, spec in FIELDS.items() if spec.figure) | {"SOURCE_FILES", "MODEL"}
+
+
+def read_values(record: Record, ledger: Ledger, divisor: int) -> RecordValues:
+    """Read every field of a record; ``divisor`` is the configured one, for an estimate without a formula."""
+    return _Read(record, ledger.display_path).values(divisor)
+
+
+# --- reading -------------------------------------------------------------------------------------------
+
+_READERS = {
+    Kind.INTEGER: read_integer,
+    Kind.ESTIMATE: read_integer,
+    Kind.EXACT_COUNT: read_integer,
+    Kind.PERCENT: read_percent,
+    Kind.ACTION: read_action,
+    Kind.SCOPE: read_scope,
+    Kind.LOCAL_TIME: read_local_time,
+    Kind.UTC_TIME: read_utc_time,
+    Kind.MONEY: read_money,
+}
+
+#: How an unreadable value of each kind is reported: its code and what it should have been.
+_UNREADABLE = {
+    Kind.INTEGER: "LK103",
+    Kind.ESTIMATE: "LK103",
+    Kind.EXACT_COUNT: "LK103",
+    Kind.PERCENT: "LK103",
+    Kind.MONEY: "LK103",
+    Kind.ACTION: "LK106",
+    Kind.SCOPE: "LK508",
+    Kind.LOCAL_TIME: "LK505",
+    Kind.UTC_TIME: "LK505",
+}
+
+#: Said when a number's digits are there but it cannot be read whole (130_000, 130 000, 12,34).
+_NUMBER_HINT = "; write digits only, or groups of three with commas (130000 or 130,000)"
+_NUMBERS = (Kind.INTEGER, Kind.ESTIMATE, Kind.EXACT_COUNT)
+
+
+def _hint(kind: Kind, text: str) -> str:
+    value = text.rsplit("=", 1)[-1].lstrip(" \t≈~")
+    return _NUMBER_HINT if kind in _NUMBERS and value[:1].isdigit() else ""
+
+
+class _Read:
+    """Reads one record, collecting its problems."""
+
+    def __init__(self, record: Record, path: str) -> None:
+        self.record = record
+        self.path = path
+        self.problems: list[tuple[str, Diagnostic]] = []
+        self.first: dict[str, Field] = {}
+        for f in record.fields:
+            if f.key == "TOKEN_COUNT":
+                continue  # one per encoding: see _token_counts
+            if f.key not in self.first:
+                self.first[f.key] = f
+            elif f.key in FIELDS:
+                self._report(
+                    f.key, f.line, f.column, "LK101", f"{f.key} appears twice in record {record.run_id}; keep one"
+                )
+
+    def _report(self, key: str, line: int, column: int, code: str, message: str) -> None:
+        self.problems.append((key, Diagnostic(self.path, line, column, code, message)))
+
+    def values(self, divisor: int) -> RecordValues:
+        tokens = self.value("TOKEN_ESTIMATE")
+        tokens_field = self.first.get("TOKEN_ESTIMATE")
+        formula = formula_divisor(tokens_field.text) if tokens_field else None
+        budget = self.value("BUDGET_C")
+        if budget.written == 0:
+            assert budget.field is not None
+            f = budget.field
+            self._report(
+                "BUDGET_C", f.line, f.value_column, "LK107", "BUDGET_C is 0; a budget is a positive whole number"
+            )
+            budget = Value(budget.field, State.UNREADABLE)
+        sources_field = self.first.get("SOURCE_FILES")
+        context = self.first.get("CONTEXT_ID")
+        return RecordValues(
+            record=self.record,
+            path=self.path,
+            local_ts=self.value("LOCAL_TS"),
+            utc_ts=self.value("UTC_TS"),
+            scope=self.value("SCOPE"),
+            context_id=(context.text.strip() or None) if context is not None else None,
+            sources=_source_entries(sources_field),
+            chars=self.value("CHAR_COUNT"),
+            tokens=tokens,
+            divisor=formula or divisor,
+            budget=budget,
+            utilization=self.value("UTILIZATION"),
+            distribution=self._distribution(),
+            action=self.value("THRESHOLD_ACTION"),
+            notes=self._notes(),
+            token_counts=self._token_counts(),
+            model=self._model(),
+            cost=self._cost(),
+            problems=tuple(sorted(self.problems, key=lambda p: (p[1].line, p[1].column, p[1].code))),
+        )
+
+    def value(self, key: str) -> Value[Any]:
+        """A field of a scalar kind, read with the schema's reader for it."""
+        f = self.first.get(key)
+        return self._read(key, f) if f is not None else Value(None, State.MISSING)
+
+    def _read(self, key: str, f: Field) -> Value[Any]:
+        spec = FIELDS[key]
+        if f.empty:
+            return Value(f, State.EMPTY)
+        if f.waiting:
+            spans = f.placeholders
+            if spec.figure and len(spans) > 1:
+                self._report(
+                    key, f.line, f.value_column, "LK102", f"{f.name} holds {len(spans)} placeholders; write one"
+                )
+            return Value(f, State.WAITING)
+        reader = _READERS.get(spec.kind)
+        if reader is None:
+            return Value(f, State.WRITTEN, f.text.strip())
+        value = reader(f.text)
+        if value is None:
+            shown = f.text.strip()
+            what = _what(spec.kind)
+            self._report(
+                key,
+                f.line,
+                f.value_column,
+                _UNREADABLE[spec.kind],
+                f"{f.name} {shown!r} is not {what}{_hint(spec.kind, shown)}",
+            )
+            return Value(f, State.UNREADABLE)
+        return Value(f, State.WRITTEN, value)
+
+    def _distribution(self) -> tuple[Share, ...]:
+        f = self.first.get("DISTRIBUTION")
+        if f is None:
+            return ()
+        shares = []
+        for entry in f.entries:
+            share = read_share(entry.text)
+            if share is None:
+                self._report(
+                    "DISTRIBUTION",
+                    entry.line,
+                    entry.column,
+                    "LK404",
+                    f"DISTRIBUTION entry {entry.text!r} is not a share such as 'system: 10%'",
+                )
+            else:
+                shares.append(Share(share[0], share[1], entry.line, entry.column))
+        return tuple(shares)
+
+    def _notes(self) -> tuple[str, ...]:
+        f = self.first.get("NOTES")
+        if f is None:
+            return ()
+        inline = (f.text.strip(),) if f.text.strip() else ()
+        return inline + tuple(e.text.strip() for e in f.entries)
+
+    def _token_counts(self) -> tuple[TokenCount, ...]:
+        from ..tokens.encodings import SHIPPED
+        from ..tokens.names import exact_problem  # names only: loads no encoding
+
+        counts: list[TokenCount] = []
+        seen: set[str] = set()
+        for f in self.record.fields:
+            if f.key != "TOKEN_COUNT":
+                continue
+            name = (f.arg or "").strip()
+            if not name:
+                problem: str | None = (
+                    f"TOKEN_COUNT names no encoding: write TOKEN_COUNT (o200k_base); shipped: {', '.join(sorted(SHIPPED))}"
+                )
+            else:
+                problem = exact_problem(name)
+                problem = None if problem is None else f"{f.name}: {problem}"
+            if problem is not None:
+                self._report("TOKEN_COUNT", f.line, f.column, "LK701", problem)
+            elif name in seen:
+                self._report(
+                    "TOKEN_COUNT",
+                    f.line,
+                    f.column,
+                    "LK101",
+                    f"{f.name} appears twice in record {self.record.run_id}; keep one",
+                )
+            seen.add(name)
+            counts.append(TokenCount(f, None if problem else name, self._read("TOKEN_COUNT", f)))
+        return tuple(counts)
+
+    def _model(self) -> Value[str]:
+        return self.value("MODEL")
+
+    def _cost(self) -> Value[Decimal]:
+        f = self.first.get("COST_ESTIMATE")
+        if f is None:
+            return Value(None, State.MISSING)
+        if (f.arg or "").strip().upper() != CURRENCY:
+            self._report(
+                "COST_ESTIMATE",
+                f.line,
+                f.column,
+                "LK103",
+                f"{f.name}: costs are in US dollars; write COST_ESTIMATE ({CURRENCY})",
+            )
+            return Value(f, State.UNREADABLE)
+        return self._read("COST_ESTIMATE", f)
+
+
+def _what(kind: Kind) -> str:
+    return kind.value
+
+
+def _source_entries(f: Field | None) -> tuple[Entry, ...]:
+    """SOURCE_FILES entries as written: its nested items, and an inline value when there is one."""
+    if f is None:
+        return ()
+    entries = list(f.entries)
+    inline = f.value.strip()
+    if inline and not f.waiting:
+        entries.insert(0, Entry(f.line, f.value_column, f.value))
+    return tuple(entries)
