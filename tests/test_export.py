@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from ledgerkit.cli import cli
 from ledgerkit.config import Config
-from ledgerkit.reading.values import read_values
 from ledgerkit.reading.parse import load
+from ledgerkit.reading.values import read_values
 from ledgerkit.reports.export import COLUMNS
 
 from .conftest import DATA, check_golden, ledger, make_files, record

@@ -8,9 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from ledgerkit.checks.history import compare
-from ledgerkit.reading.parse import filled_from
 from ledgerkit.config import Config
-from ledgerkit.reading.parse import parse
+from ledgerkit.reading.parse import filled_from, parse
 from ledgerkit.writing.fill import fill
 
 from .conftest import REFERENCE, ledger, record

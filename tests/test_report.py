@@ -15,14 +15,14 @@ from click.testing import CliRunner
 
 from ledgerkit.cli import cli
 from ledgerkit.config import Config, Thresholds
-from ledgerkit.reading.values import read_values
-from ledgerkit.schema import read_integer as read_int
-from ledgerkit.schema import read_percent
 from ledgerkit.reading.parse import load, parse
+from ledgerkit.reading.values import read_values
 from ledgerkit.reports.chart import chart
 from ledgerkit.reports.formatting import bar
 from ledgerkit.reports.records import UnknownSession, figured, note_for, row, session_of
 from ledgerkit.reports.rollup import rollup
+from ledgerkit.schema import read_integer as read_int
+from ledgerkit.schema import read_percent
 from ledgerkit.writing.render import md_cell, md_code, render
 
 from .conftest import DATA, check_golden, ledger, make_files, record

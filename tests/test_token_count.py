@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ledgerkit.cli import cli
-from ledgerkit.config import Config, config_for
-from ledgerkit.errors import ConfigError
 from ledgerkit.checks.schema import check_values
 from ledgerkit.checks.tokens import check_token_counts as check_undercount
 from ledgerkit.checks.verify import verify
+from ledgerkit.cli import cli
+from ledgerkit.config import Config, config_for
+from ledgerkit.errors import ConfigError
+from ledgerkit.reading.parse import load, parse
 from ledgerkit.reading.values import read_values
 from ledgerkit.schema import format_percent
-from ledgerkit.reading.parse import load, parse
 from ledgerkit.tokens import encodings
 from ledgerkit.writing.fill import fill
 

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 
 from ledgerkit.checks.schema import check_fields, check_run_ids, check_times, check_values
 from ledgerkit.checks.verify import DEFAULT_CHECKS, verify
-from ledgerkit.schema import read_local_time as read_local_ts
 from ledgerkit.cli import cli
 from ledgerkit.config import Config
 from ledgerkit.reading.parse import load, parse
+from ledgerkit.schema import read_local_time as read_local_ts
 from ledgerkit.writing.fill import fill_file
 
 from .conftest import REFERENCE, dedent, ledger, make_files, record
