@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from importlib.resources import files
 from typing import Any
 
 from ..errors import LedgerkitError
@@ -66,6 +65,8 @@ class Supplement:
 @lru_cache(maxsize=1)
 def supplement() -> Supplement:
     """The shipped supplement, read and checked once per process."""
+    from importlib.resources import files
+
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
@@ -171,4 +172,4 @@ def _day(value: Any, where: str) -> str:
 
 def _source(row: dict[str, Any], where: str) -> Source:
     url = _url(row.get("source"), f"{where}.source")
-    return Source(url, url, _day(row.get("as_of"), f"{where}.as_of"))
+    return Source(f"ledgerkit/data/{FILE}", url, _day(row.get("as_of"), f"{where}.as_of"))
