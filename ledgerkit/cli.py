@@ -707,43 +707,18 @@ def plan(
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def models(as_json: bool) -> None:
-    """The models `plan --model` knows: context window, output limit, encoding, and where each figure is from.
+    """The models `plan --model` knows: context window, output limit, prices, and where each figure is from.
 
     \b
     Example:
       ledgerkit models
       ledgerkit models --json
     """
-    from .catalog.models import models as table
+    from .catalog import format_json, format_text
+    from .catalog import models as listed
 
-    known = sorted(set(table().values()), key=lambda m: (m.provider, m.family, m.name))
-    if as_json:
-        click.echo(
-            _json(
-                [
-                    {
-                        "name": m.name,
-                        "family": m.family,
-                        "provider": m.provider,
-                        "aliases": list(m.aliases),
-                        "context_window": m.context_window,
-                        "max_output": m.max_output,
-                        "encoding": m.encoding,
-                        "source": m.source,
-                        "as_of": m.as_of,
-                    }
-                    for m in known
-                ]
-            ),
-            nl=False,
-        )
-        return
-    width = max(len(m.name) for m in known)
-    for m in known:
-        click.echo(
-            f"{m.name:<{width}}  {m.context_window:>9,} context  {m.max_output:>7,} output  "
-            f"{m.encoding or '(estimate)':<11}  {m.source} ({m.as_of})"
-        )
+    found = listed()
+    click.echo(format_json(found) if as_json else format_text(found), nl=False)
 
 
 @cli.command()

@@ -1,6 +1,6 @@
 """Plan a context load before it happens: what a record with these sources would measure, and the alert.
 
-The budget comes from ``--budget``, a model's context window (``ledgerkit/data/models.yaml``), the
+The budget comes from ``--budget``, a model's input budget (ledgerkit.catalog), the
 ledger's SESSION_BUDGET_C or the configuration, in that order; the advice at each level is the ledger's
 own section 3, or that of a new ledger when none is given.
 """
@@ -14,7 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..catalog.models import Model, model
+from ..catalog.model import Model
 from ..config import Config
 from ..errors import LedgerkitError
 from ..figures.compute import session_budget
@@ -96,7 +96,8 @@ class Plan:
             "model": None
             if m is None
             else {
-                "name": m.name,
+                "name": m.id,
+                "provider": m.provider,
                 "context_window": m.context_window,
                 "max_output": m.max_output,
                 "source": m.source,
@@ -132,23 +133,24 @@ def plan(
     """
     if budget is not None and model_name is not None:
         raise PlanError("give --budget or --model, not both")
-    chosen = model(model_name) if model_name is not None else None
+    chosen = _model(model_name, config) if model_name is not None else None
     budget_from: str
     if budget is not None:
         budget_from = "--budget"
     elif chosen is not None:
-        budget = chosen.context_window if full_window else chosen.input_room
-        if full_window or not chosen.output_in_window:
-            budget_from = f"{chosen.name}'s context window" + ("" if chosen.output_in_window else " (input limit)")
-        else:
-            budget_from = f"{chosen.name}: context window {chosen.context_window} - output limit {chosen.max_output}"
+        budget, budget_from = _model_budget(chosen, full_window)
     else:
         budget = session_budget(ledger, config) if ledger is not None else config.budget
         budget_from = "the ledger's SESSION_BUDGET_C" if ledger is not None and ledger.budget else "the configuration"
     if budget is None:
         raise PlanError("no budget: give --budget N or --model NAME (or a ledger that declares SESSION_BUDGET_C)")
-    if encoding is None:
-        encoding = (chosen.encoding or chosen.name) if chosen is not None else config.encoding
+    model_label = None
+    if encoding is None and chosen is not None:
+        encoding = chosen.tokenizer.encoding
+        if not chosen.tokenizer.exact:
+            model_label = f"{chosen.id} (estimate via {encoding})"
+    elif encoding is None:
+        encoding = config.encoding
 
     sources = _measure(paths, config, root, Path(cwd) if cwd else Path.cwd(), encoding)
     estimate = token_estimate(sum(s.chars for s in sources), config.divisor)
@@ -157,12 +159,35 @@ def plan(
     _, note = note_for(notes, config.thresholds, action)
     exact = None if any(s.exact is None for s in sources) else sum(s.exact for s in sources)  # type: ignore[misc]
     exact_action = None if exact is None else config.thresholds.action(utilization(exact, budget))
-    label = None
-    if encoding is not None:
+    label = model_label
+    if encoding is not None and label is None:
         from ..tokens.names import label as encoding_label
 
         label = encoding_label(encoding)
     return Plan(tuple(sources), config.divisor, budget, budget_from, chosen, label, action, note, exact_action)
+
+
+def _model(name: str, config: Config) -> Model:
+    from ..catalog.resolve import resolve_model
+
+    # Config.models (the team's own models) is added by the configuration's own change; until then, none.
+    return resolve_model(name, getattr(config, "models", ()))
+
+
+def _model_budget(chosen: Model, full_window: bool) -> tuple[int, str]:
+    """The budget a model gives and where it comes from; a figure the data lacks is an error, never a guess."""
+    window = chosen.context_window
+    if window is None:
+        raise PlanError(f"{chosen.key} has no known context window: give --budget, or add it under models:")
+    if full_window or chosen.output_in_window is False:
+        return window, f"{chosen.id}'s context window" + ("" if chosen.output_in_window else " (input limit)")
+    budget = chosen.input_budget
+    if budget is None:
+        raise PlanError(
+            f"{chosen.key}'s output limit (or whether its reply shares the window) is not known: "
+            "give --budget or --full-window, or add max_output under models:"
+        )
+    return budget, f"{chosen.id}: context window {window} - output limit {chosen.max_output}"
 
 
 def _measure(

@@ -1,13 +1,19 @@
-"""Which encoding counts for a name: an encoding, an OpenAI model name, or a model family counted as an
-estimate. Knowing the names loads nothing; only a model name unknown here asks tiktoken's model table.
+"""Which encoding counts for a name: an encoding, a model of the catalog, or a model family counted as an
+estimate. An encoding name or a bare family (``claude``) loads nothing; a model name asks the catalog
+(ledgerkit.catalog), so ``count -e``, ``plan --model`` and records resolve a model the same way.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .encodings import OPENAI_ENCODINGS, SHIPPED, EncodingUnavailable
+
+if TYPE_CHECKING:
+    from ..catalog.model import ModelOverride
 
 DEFAULT = "o200k_base"
 
@@ -55,19 +61,36 @@ def family(name: str) -> str | None:
     return m.group() if m and m.group() in ESTIMATES else None
 
 
-def unknown(name: str) -> EncodingUnavailable:
+def unknown(name: str, close: Sequence[str] = ()) -> EncodingUnavailable:
+    models = f"; closest models: {', '.join(close)}" if close else ""
     return EncodingUnavailable(
         f"unknown encoding {name!r}: available offline: {', '.join(available())}; "
         f"other tiktoken encodings ({', '.join(e for e in OPENAI_ENCODINGS if e not in SHIPPED)}) "
-        f"when tiktoken has them cached; estimates for the model families {', '.join(sorted(ESTIMATES))}"
+        f"when tiktoken has them cached; estimates for the model families {', '.join(sorted(ESTIMATES))}{models}"
     )
 
 
-def resolve(name: str) -> Resolved:
-    """Which encoding counts for ``name``: an encoding, an OpenAI model name, or a model family (estimate)."""
+def resolve(name: str, extra: Sequence[ModelOverride] = ()) -> Resolved:
+    """Which encoding counts for ``name``: an encoding, a model (the catalog's tokenizer), or a family.
+
+    ``extra`` are the configuration's own models. A model the catalog does not know is counted as its family's
+    estimate when it has one (``llama3.1-8b``), or with tiktoken's own model table; else it is an error that
+    names the closest models.
+    """
     name = name.strip()
     if name in SHIPPED or name in OPENAI_ENCODINGS:
         return Resolved(name, name, True)
+    if name.lower() in ESTIMATES:  # a family, not a model: nothing to look up
+        return Resolved(name, ESTIMATES[name.lower()], False)
+    from ..catalog.resolve import AmbiguousModel, UnknownModel, catalog, normalized, resolve_model
+
+    try:
+        tokenizer = resolve_model(name, extra).tokenizer
+        return Resolved(name, tokenizer.encoding, tokenizer.exact)
+    except AmbiguousModel:
+        raise
+    except UnknownModel:
+        pass
     kind = family(name)
     if kind is not None:
         return Resolved(name, ESTIMATES[kind], False)
@@ -78,7 +101,7 @@ def resolve(name: str) -> Resolved:
     try:
         return Resolved(name, tiktoken.encoding_name_for_model(name), True)
     except KeyError:
-        raise unknown(name) from None
+        raise unknown(name, catalog().close(normalized(name))) from None
 
 
 def exact_problem(name: str) -> str | None:
