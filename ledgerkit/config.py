@@ -79,6 +79,13 @@ class Config:
     # (percent of the exact count) the estimate may fall short before fill and verify warn.
     encoding: str | None = None
     undercount_margin: Fraction = Fraction(10)
+    # Models (ledgerkit/catalog): the default for records without MODEL, and the team's own models.
+    model: str | None = None
+    models: tuple[Any, ...] = ()
+    # Diagnostics people steer (codes or prefixes), and the frozen source of truth (globs under the root).
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    frozen: tuple[str, ...] = ()
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with the given (non-None) settings replaced, e.g. from command-line options."""

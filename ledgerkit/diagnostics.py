@@ -7,7 +7,7 @@ them and a test keeps the two in step.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 ERROR = "error"
@@ -23,6 +23,7 @@ CODES: dict[str, tuple[str, str]] = {
     "LK105": (ERROR, "no budget: BUDGET_C is a placeholder and no SESSION_BUDGET_C is declared"),
     "LK106": (ERROR, "THRESHOLD_ACTION is not one of NONE, ALERT70, ALERT85, ALERT95, MINIMAL"),
     "LK107": (ERROR, "BUDGET_C or SESSION_BUDGET_C is 0"),
+    "LK108": (ERROR, "a placeholder is still waiting to be filled (verify --require-filled)"),
     "LK109": (ERROR, "the cumulative summary holds text fill does not own among its items"),
     "LK110": (WARNING, "a second section is titled as the cumulative summary"),
     # LK2xx: the sources a record names
@@ -38,6 +39,10 @@ CODES: dict[str, tuple[str, str]] = {
     "LK301": (ERROR, "TOKEN_ESTIMATE is not ceil(CHAR_COUNT / N)"),
     "LK302": (ERROR, "UTILIZATION is not TOKEN_ESTIMATE / BUDGET_C as fill writes it"),
     "LK303": (ERROR, "THRESHOLD_ACTION is not the one the utilization calls for"),
+    "LK304": (ERROR, "COST_ESTIMATE is not the input cost of the record's tokens at its model's price"),
+    "LK305": (WARNING, "BUDGET_C is more than the record's model can hold"),
+    "LK306": (ERROR, "MODEL names no model ledgerkit knows"),
+    "LK307": (ERROR, "COST_ESTIMATE cannot be priced: no model, no price, or no token figure"),
     # LK4xx: allocation
     "LK401": (ERROR, "a record's DISTRIBUTION does not sum to 100%"),
     "LK402": (ERROR, "the allocation policy does not sum to 100%"),
@@ -84,7 +89,18 @@ class Diagnostic:
         return CODES[self.code][0]
 
     def format(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.code} {self.message}"
+        """``path:line:col: CODE message``; a warning says so: ``path:line:col: CODE [warning] message``."""
+        mark = "" if self.severity == ERROR else f"[{self.severity}] "
+        return f"{self.path}:{self.line}:{self.column}: {self.code} {mark}{self.message}"
+
+
+def steer(
+    diagnostics: Iterable[Diagnostic], select: Sequence[str] = (), ignore: Sequence[str] = ()
+) -> list[Diagnostic]:
+    """The diagnostics whose code starts with one of ``select`` (all when empty) and none of ``ignore``."""
+    chosen = tuple(select)
+    dropped = tuple(ignore)
+    return [d for d in diagnostics if (not chosen or d.code.startswith(chosen)) and not d.code.startswith(dropped)]
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
@@ -120,6 +136,21 @@ def format_github(diagnostics: Iterable[Diagnostic]) -> str:
         )
         out.append(f"::{d.severity} {props}::{_github_escape(d.code + ' ' + d.message)}\n")
     return "".join(out)
+
+
+def fatal(message: str, output_format: str, path: str | None = None, line: int | None = None) -> str:
+    """A problem that stops the run, in the format asked for: one line of text, a JSON array holding an
+    object with ``"severity": "fatal"``, or a GitHub ``::error::`` annotation."""
+    if output_format == "json":
+        item = {"path": path, "line": line, "column": None, "code": None, "message": message, "severity": "fatal"}
+        return json.dumps([item], ensure_ascii=False, indent=2) + "\n"
+    if output_format == "github":
+        props = ""
+        if path is not None:
+            props = f" file={_github_escape(path, property=True)}" + ("" if line is None else f",line={line}")
+        return f"::error{props}::{_github_escape('ledgerkit: ' + message)}\n"
+    where = "" if path is None else (f"{path}: " if line is None else f"{path}:{line}: ")
+    return f"ledgerkit: {where}{message}\n"
 
 
 FORMATTERS = {"text": format_text, "json": format_json, "github": format_github}

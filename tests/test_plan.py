@@ -190,7 +190,7 @@ def test_the_ledgers_budget_advice_and_root(sample, monkeypatch):
     assert "- THRESHOLD_ACTION: ALERT85" in result.stdout
     assert "- What to do: 경보2: L3/L4 요약 추가 20% 축소, 스니펫 메타만 유지(경로·줄 범위)" in result.stdout
     assert (
-        "BUDGET_C: 130000 (the ledger's SESSION_BUDGET_C)"
+        "BUDGET_C: 130,000 (the ledger's SESSION_BUDGET_C)"
         in run("plan", "--source", "/gumgang_meeting/memory/memory.log", "--ledger", sample.name).stdout
     )
 

@@ -167,7 +167,7 @@ def test_fill_warns_when_the_estimate_undercounts_by_more_than_the_margin(folder
     share = Fraction(estimate, exact)
     short = Fraction(exact - estimate, exact) * 100
     assert result.stdout == (
-        f"{folder / 'l.md'}:{line}:{len('- TOKEN_ESTIMATE: ') + 1}: LK703 TOKEN_ESTIMATE {estimate} "
+        f"{folder / 'l.md'}:{line}:{len('- TOKEN_ESTIMATE: ') + 1}: LK703 [warning] TOKEN_ESTIMATE {estimate} "
         f"undercounts the exact cl100k_base count "
         f"{exact} of record TB-LEDGER-20250816-001: estimate/exact = 0.{int(share * 1000):03d}, "
         f"{int(short)}.{int(short * 100) % 100:02d}% short (margin 10%)\n"
@@ -285,7 +285,7 @@ def test_verify_warns_about_an_undercounting_estimate_from_the_written_count(sam
     exact = int(first.field("TOKEN_COUNT", "o200k_base").value)
     line = first.field("TOKEN_ESTIMATE").line
     assert [x for x in result.stdout.splitlines() if "LK703" in x] == [
-        f"{sample}:{line}:19: LK703 TOKEN_ESTIMATE {estimate} undercounts the exact o200k_base count {exact} of "
+        f"{sample}:{line}:19: LK703 [warning] TOKEN_ESTIMATE {estimate} undercounts the exact o200k_base count {exact} of "
         f"record {first.run_id}: estimate/exact = 0.{estimate * 1000 // exact:03d}, "
         f"{format_percent(Fraction(exact - estimate, exact) * 100)}% short (margin 10%)"
     ]

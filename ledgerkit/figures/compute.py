@@ -9,17 +9,21 @@ no stage computes a figure its own way. Integers and fractions only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..diagnostics import Diagnostic, has_errors
 from ..measuring.measure import MeasuredSource, Measurer, SourceReader, parse_source
 from ..reading.parse import Ledger
 from ..reading.values import FIGURE_KEYS, RecordValues, read_values
-from ..schema import format_percent, token_estimate, utilization, written_percent
+from ..schema import format_money, format_percent, token_estimate, utilization, written_money, written_percent
+from .cost import Cost, Models, cost_of, over_budget
 from .exact import TokenCounter, undercount
+
+if TYPE_CHECKING:
+    from ..catalog.model import Model
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +43,9 @@ class Figures:
     action: str | None
     exact: dict[str, int]  # exact token counts by encoding: as written, or counted now
     sources: tuple[MeasuredSource, ...] | None = None  # measured now; None when not measured
-    cost: Decimal | None = None  # the input cost of the load, in USD
+    cost: Cost | None = None  # the input cost of the load, in USD, and the tokens it was priced on
     problems: tuple[Diagnostic, ...] = ()  # met measuring and counting (reading problems are in values)
+    model: Model | None = None  # the record's MODEL, else the configured one
 
     @property
     def blocked(self) -> bool:
@@ -101,6 +106,7 @@ class Computer:
         self.measure_all = measure_all
         self.counter = TokenCounter()  # loads an encoding only when a record asks for an exact count
         self.default_budget = session_budget(ledger, config)
+        self.models = Models(config)  # loads the model catalog only when a record has a model
 
     def compute(self, values: RecordValues) -> Figures:
         """A record's figures, with the problems met measuring and counting (reading problems are in values)."""
@@ -122,7 +128,10 @@ class Computer:
         if tokens is None and v.tokens.open:
             base = chars if chars is not None else (measured if v.chars.open else None)
             tokens = token_estimate(base, v.divisor) if base is not None else None
-        budget = self._budget(v, diagnostics)
+        model, problem = self.models.model_for(v)
+        if problem is not None:
+            diagnostics.append(problem)
+        budget = self._budget(v, diagnostics, model)
         exact_percent = utilization(tokens, budget) if tokens is not None and budget else None
         percent = exact_percent if exact_percent is not None else v.utilization.written
         action = self.config.thresholds.action(percent) if percent is not None else None
@@ -131,7 +140,8 @@ class Computer:
             warning = undercount(v, self.config, tokens, exact[self.config.encoding], self.config.encoding)
             if warning is not None:
                 diagnostics.append(warning)
-        return Figures(v, chars, tokens, budget, percent, action, exact, sources, None, tuple(diagnostics))
+        cost = self._cost(v, model, tokens, exact, budget, diagnostics)
+        return Figures(v, chars, tokens, budget, percent, action, exact, sources, cost, tuple(diagnostics), model)
 
     def _measure(
         self, v: RecordValues, diagnostics: list[Diagnostic], *, needed: bool
@@ -152,19 +162,52 @@ class Computer:
         diagnostics.extend(problems)
         return tuple(measured), not problems
 
-    def _budget(self, v: RecordValues, diagnostics: list[Diagnostic]) -> int | None:
+    def _budget(self, v: RecordValues, diagnostics: list[Diagnostic], model: Model | None) -> int | None:
         """BUDGET_C as written; where nothing is written there, the ledger's budget (what fill writes), so a
-        record's figures are the same before and after a fill. No budget at all is a problem only when a
-        waiting figure needs one."""
+        record's figures are the same before and after a fill. That is SESSION_BUDGET_C, else the record's
+        own MODEL's input budget, else the configured budget, else the configured model's. No budget at all
+        is a problem only when a waiting figure needs one."""
         if v.budget.written is not None or not v.budget.open:
             return v.budget.written
+        budget = self.default_budget
+        if budget is None and model is not None and (v.model.written or self.config.budget is None):
+            budget = model.input_budget
         needed = v.budget.waiting or v.utilization.waiting or v.action.waiting
-        if self.default_budget is None and needed:
+        if budget is None and needed:
             f = v.budget.field
             line, column = (f.line, f.value_column) if f else (v.record.line, 1)
             message = "BUDGET_C has no value and the ledger declares no SESSION_BUDGET_C"
             diagnostics.append(Diagnostic(self.ledger.display_path, line, column, "LK105", message))
-        return self.default_budget
+        return budget
+
+    def _cost(
+        self,
+        v: RecordValues,
+        model: Model | None,
+        tokens: int | None,
+        exact: dict[str, int],
+        budget: int | None,
+        diagnostics: list[Diagnostic],
+    ) -> Cost | None:
+        if model is None:
+            if v.cost.waiting:
+                f = v.cost.field
+                assert f is not None
+                message = "COST_ESTIMATE needs a model to price it: write - MODEL: <id> or set model: in ledgerkit.yaml"
+                diagnostics.append(Diagnostic(v.path, f.line, f.column, "LK307", message))
+            return None
+        warning = over_budget(model, v, budget)
+        if warning is not None:
+            diagnostics.append(warning)
+        cost = cost_of(model, v, tokens, exact, self.config)
+        if cost is None and v.cost.waiting:
+            f = v.cost.field
+            assert f is not None
+            why = "no input price" if tokens is not None else "no token figure yet"
+            diagnostics.append(
+                Diagnostic(v.path, f.line, f.column, "LK307", f"COST_ESTIMATE cannot be priced: {model.key} has {why}")
+            )
+        return cost
 
     def _exact(
         self, v: RecordValues, sources: tuple[MeasuredSource, ...] | None, diagnostics: list[Diagnostic]
@@ -267,7 +310,10 @@ def contradictions(figures: Figures, config: Config) -> list[Diagnostic]:
     written = v.utilization.written
     if written is not None and exact is not None and written != written_percent(exact):
         text = v.utilization.field.text.strip() if v.utilization.field else ""
-        message = f"UTILIZATION {text} is not TOKEN_ESTIMATE / BUDGET_C = {format_percent(exact)}% (two decimals, toward zero)"
+        message = (
+            f"UTILIZATION {text} is not TOKEN_ESTIMATE / BUDGET_C = {format_percent(exact)}% "
+            "(two decimals, toward zero)"
+        )
         out.append(_at(v, "UTILIZATION", "LK302", message))
     action = v.action.written
     if action is not None and figures.action is not None and action != figures.action:
@@ -275,6 +321,14 @@ def contradictions(figures: Figures, config: Config) -> list[Diagnostic]:
         reached = format_percent(figures.utilization)
         message = f"THRESHOLD_ACTION {action}, but a utilization of {reached}% calls for {figures.action}"
         out.append(_at(v, "THRESHOLD_ACTION", "LK303", message))
+    cost = v.cost.written
+    if cost is not None and figures.cost is not None and cost != written_money(figures.cost.amount):
+        assert figures.model is not None
+        message = (
+            f"COST_ESTIMATE {cost} is not the input cost of {figures.cost.tokens} tokens ({figures.cost.basis}) at "
+            f"{figures.model.key}'s price then: {format_money(figures.cost.amount)}"
+        )
+        out.append(_at(v, "COST_ESTIMATE", "LK304", message))
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 
 from ..reading.values import NO_CONTEXT
@@ -64,6 +65,21 @@ class Session:
     def budget(self) -> int | None:
         """The budget of the session's last record."""
         return self.records[-1].budget if self.records else None
+
+    @property
+    def budget_share(self) -> Fraction | None:
+        """The session's estimated tokens as a percent of its budget (a session loads its records in turn, so
+        past 100 % it no longer fits one context)."""
+        total, budget = self.token_estimate_total, self.budget
+        return None if total is None or not budget else Fraction(total * 100, budget)
+
+    @property
+    def cost_total(self) -> Decimal | None:
+        """The input cost of the session's loads; None while any record's cost is unknown."""
+        costs = [f.cost.amount if f.cost is not None else None for f in self.records]
+        if not costs or None in costs:
+            return None
+        return sum((c for c in costs if c is not None), Decimal(0))
 
 
 @dataclass(frozen=True)

@@ -295,8 +295,9 @@ class _Read:
                 continue
             name = (f.arg or "").strip()
             if not name:
+                shipped = ", ".join(sorted(SHIPPED))
                 problem: str | None = (
-                    f"TOKEN_COUNT names no encoding: write TOKEN_COUNT (o200k_base); shipped: {', '.join(sorted(SHIPPED))}"
+                    f"TOKEN_COUNT names no encoding: write TOKEN_COUNT (o200k_base); shipped: {shipped}"
                 )
             else:
                 problem = exact_problem(name)

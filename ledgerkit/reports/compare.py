@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from ..figures.compute import LedgerFigures
 from ..figures.sessions import Session
 from ..schema import token_estimate, written_percent
-from .formatting import number, percent_number
+from .formatting import number, percent_number, usd
 from .records import measured_sources, session_of
 
 
@@ -37,6 +38,11 @@ class Side:
     def peak(self) -> Fraction | None:
         return self.session.utilization_peak
 
+    @property
+    def cost(self) -> Decimal | None:
+        """The input cost of the side's loads (USD), where every record's model is known."""
+        return self.session.cost_total
+
     def as_json(self) -> dict[str, Any]:
         return {
             "label": self.label,
@@ -45,6 +51,7 @@ class Side:
             "char_count_total": self.chars,
             "token_estimate_total": self.tokens,
             "utilization_peak": percent_number(self.peak),
+            "cost_usd": usd(self.cost),
         }
 
 
@@ -79,6 +86,12 @@ class Comparison:
         return None if a is None or b is None else a - b
 
     @property
+    def money_saving(self) -> Decimal | None:
+        """The saving in USD (negative when the optimized side costs more)."""
+        a, b = self.baseline.cost, self.optimized.cost
+        return None if a is None or b is None else a - b
+
+    @property
     def saving_percent(self) -> Fraction | None:
         """The token saving as a percent of the baseline (negative when the optimized side costs more)."""
         saving, base = self.token_saving, self.baseline.tokens
@@ -92,13 +105,15 @@ class Comparison:
             "token_saving": self.token_saving,
             "char_saving": self.char_saving,
             "saving_percent": None if pct is None else number(written_percent(pct)),
-            "added": [
-                {"path": c.label, "loads": c.loads, "token_estimate": c.tokens, "cost": c.cost} for c in self.added
-            ],
-            "dropped": [
-                {"path": c.label, "loads": c.loads, "token_estimate": c.tokens, "cost": c.cost} for c in self.dropped
-            ],
+            "saving_usd": usd(self.money_saving),
+            "added": [_change_json(c) for c in self.added],
+            "dropped": [_change_json(c) for c in self.dropped],
         }
+
+
+def _change_json(c: Change) -> dict[str, Any]:
+    # "cost" (tokens) is kept from version 1 for scripts that read it; "token_cost" says what it is.
+    return {"path": c.label, "loads": c.loads, "token_estimate": c.tokens, "token_cost": c.cost, "cost": c.cost}
 
 
 def side(figures: LedgerFigures, session_id: str | None) -> Side:

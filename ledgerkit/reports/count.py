@@ -420,3 +420,18 @@ class ProgressBar:
         if self.drawn is not None:
             self.stream.write("\r\033[K")
             self.stream.flush()
+
+
+# --- standard input ------------------------------------------------------------------------------------
+
+
+def count_text(text: str, name: str = "-", encodings: Sequence[str] = (DEFAULT,), *, divisor: int = 4) -> CountResult:
+    """The figures of one text (standard input, for ``ledgerkit count -``), read as a source is: BOM dropped,
+    CRLF counted as one character and as LF for tokens."""
+    resolved = resolve_all(encodings)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    chars = len(text) - text.count("\r\n")
+    counts = count_many([text.replace("\r\n", "\n")], [r.name for r in resolved])
+    tokens = {n: values[0] for n, values in counts.items()}
+    return CountResult([Counted(name, chars, token_estimate(chars, divisor), tokens)], resolved, divisor)

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..figures.compute import LedgerFigures
 from ..measuring.measure import parse_source
-from .formatting import iso, number, percent_number
+from .formatting import iso, number, percent_number, usd
 from .records import row
 
 FORMATS = ("json", "jsonl", "csv")
@@ -39,6 +39,8 @@ COLUMNS = (
     "distribution",
     "notes",
     "written_threshold_action",  # after the columns of version 1, so their positions stay
+    "model",
+    "cost_usd",
 )
 
 
@@ -68,6 +70,8 @@ def records(figures: LedgerFigures) -> list[dict[str, Any]]:
                 "distribution": {s.name: number(s.percent) for s in v.distribution},
                 "notes": list(v.notes),
                 "written_threshold_action": f.written_action,
+                "model": f.model.key if f.model is not None else None,
+                "cost_usd": usd(f.cost.amount) if f.cost is not None else None,
             }
         )
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from fractions import Fraction
 
 from ..schema import plain_number, written_percent
@@ -35,3 +36,22 @@ def bar(percent: Fraction | None, width: int = 20, cap: int = 24) -> str:
 def percent_number(percent: Fraction | None) -> float | int | None:
     """A utilization as a JSON number, as the ledger writes it: two decimals, toward zero (``95.66``)."""
     return None if percent is None else number(written_percent(percent))
+
+
+def usd(amount: Decimal | None) -> float | None:
+    """A cost as a JSON number (``cost_usd``): the exact decimal, as short as it is written."""
+    return None if amount is None else float(str(amount))
+
+
+def money(amount: Decimal | None) -> str:
+    """A cost for people: ``$0.0123`` (four decimals, rounded up, as a ledger writes it), ``—`` unknown."""
+    from ..schema import format_money
+
+    return "—" if amount is None else f"${format_money(amount)}"
+
+
+def thousands(value: object) -> str:
+    """A whole number with thousands separators for people (``130,000``); anything else as it is."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return "—" if value is None else str(value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from ..measuring.measure import Measurer, SourceError, parse_source
 from ..reading.parse import Entry, Ledger, parse
 from ..schema import token_estimate, utilization, written_percent
 from ..writing.init import advice
-from .formatting import number
+from .formatting import number, usd
 from .records import note_for
 
 
@@ -53,6 +54,13 @@ class Plan:
     action: str  # from the estimate, as the record would write it
     note: str | None  # what the ledger's policy says to do at that level
     exact_action: str | None
+    output_tokens: int = 0  # the reply planned for, added to the window check and the cost
+    cost: Decimal | None = None  # USD for the input (exact count when there is one) and the planned output
+
+    @property
+    def load(self) -> int:
+        """What the window must hold: the estimated input plus the planned reply."""
+        return self.tokens + self.output_tokens
 
     @property
     def chars(self) -> int:
@@ -69,16 +77,17 @@ class Plan:
 
     @property
     def utilization(self) -> Fraction:
-        return utilization(self.tokens, self.budget)
+        return utilization(self.load, self.budget)
 
     @property
     def exact_utilization(self) -> Fraction | None:
-        return None if self.exact is None else utilization(self.exact, self.budget)
+        return None if self.exact is None else utilization(self.exact + self.output_tokens, self.budget)
 
     @property
     def over_budget(self) -> bool:
-        """Over budget by the estimate, or by the exact count when there is one."""
-        return self.tokens > self.budget or (self.exact is not None and self.exact > self.budget)
+        """Over budget by the estimate, or by the exact count when there is one (the planned reply included)."""
+        exact = None if self.exact is None else self.exact + self.output_tokens
+        return self.load > self.budget or (exact is not None and exact > self.budget)
 
     def as_json(self) -> dict[str, Any]:
         m = self.model
@@ -111,6 +120,8 @@ class Plan:
             "exact_threshold_action": self.exact_action,
             "note": self.note,
             "over_budget": self.over_budget,
+            "output_tokens": self.output_tokens,
+            "cost_usd": None if self.cost is None else usd(self.cost),
         }
 
 
@@ -122,6 +133,7 @@ def plan(
     budget: int | None = None,
     model_name: str | None = None,
     full_window: bool = False,
+    output_tokens: int = 0,
     encoding: str | None = None,
     root: str | Path | None = None,
     cwd: str | Path | None = None,
@@ -138,7 +150,11 @@ def plan(
     if budget is not None:
         budget_from = "--budget"
     elif chosen is not None:
-        budget, budget_from = _model_budget(chosen, full_window)
+        budget, budget_from = _model_budget(chosen, full_window or output_tokens > 0)
+        if output_tokens and chosen.max_output is not None and output_tokens > chosen.max_output:
+            raise PlanError(
+                f"--output-tokens {output_tokens} is more than {chosen.key} writes in one reply ({chosen.max_output})"
+            )
     else:
         budget = session_budget(ledger, config) if ledger is not None else config.budget
         budget_from = "the ledger's SESSION_BUDGET_C" if ledger is not None and ledger.budget else "the configuration"
@@ -154,24 +170,54 @@ def plan(
 
     sources = _measure(paths, config, root, Path(cwd) if cwd else Path.cwd(), encoding)
     estimate = token_estimate(sum(s.chars for s in sources), config.divisor)
-    action = config.thresholds.action(utilization(estimate, budget))
+    shared = chosen is None or chosen.output_in_window is not False  # a separate output limit takes the reply
+    planned_output = output_tokens if shared else 0
+    action = config.thresholds.action(utilization(estimate + planned_output, budget))
     notes = ledger.threshold_notes if ledger is not None and ledger.threshold_notes else advice("en", config)
     _, note = note_for(notes, config.thresholds, action)
     exact = None if any(s.exact is None for s in sources) else sum(s.exact for s in sources)  # type: ignore[misc]
-    exact_action = None if exact is None else config.thresholds.action(utilization(exact, budget))
+    exact_action = None if exact is None else config.thresholds.action(utilization(exact + planned_output, budget))
+    cost = _cost(chosen or _configured(config), exact if exact is not None else estimate, output_tokens)
     label = model_label
     if encoding is not None and label is None:
         from ..tokens.names import label as encoding_label
 
         label = encoding_label(encoding)
-    return Plan(tuple(sources), config.divisor, budget, budget_from, chosen, label, action, note, exact_action)
+    return Plan(
+        tuple(sources),
+        config.divisor,
+        budget,
+        budget_from,
+        chosen,
+        label,
+        action,
+        note,
+        exact_action,
+        planned_output,
+        cost,
+    )
+
+
+def _configured(config: Config) -> Model | None:
+    """The configuration's default model, for the cost of a plan that names none."""
+    return _model(config.model, config) if config.model else None
+
+
+def _cost(model: Model | None, input_tokens: int, output_tokens: int) -> Decimal | None:
+    """USD for the planned input and output at today's prices, or None without a model or a price."""
+    if model is None:
+        return None
+    from datetime import UTC, datetime
+
+    from ..catalog import cost
+
+    return cost(model, input_tokens, output_tokens, datetime.now(UTC))
 
 
 def _model(name: str, config: Config) -> Model:
     from ..catalog.resolve import resolve_model
 
-    # Config.models (the team's own models) is added by the configuration's own change; until then, none.
-    return resolve_model(name, getattr(config, "models", ()))
+    return resolve_model(name, config.models)
 
 
 def _model_budget(chosen: Model, full_window: bool) -> tuple[int, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from ..figures.compute import Figures, LedgerFigures, compute
 from ..figures.sessions import Session, group
 from ..measuring.measure import MeasuredSource, SourceReader, parse_source
 from ..reading.parse import Ledger, Record
-from .formatting import iso, percent_number
+from .formatting import iso, percent_number, usd
 
 #: The text a MINIMAL event adds to the ledger's own note for its highest level.
 OVER_BUDGET = "over budget: split the run"
@@ -110,6 +111,11 @@ class Row:
         return self.figures.written_action
 
     @property
+    def cost(self) -> Decimal | None:
+        """The input cost of the record's load (USD), where its model is known."""
+        return self.figures.cost.amount if self.figures.cost is not None else None
+
+    @property
     def contradicted(self) -> bool:
         """True when the record wrote another action than the level its figures reached."""
         return self.written_action is not None and self.action is not None and self.written_action != self.action
@@ -132,6 +138,7 @@ def record_json(r: Row) -> dict[str, Any]:
         "utilization": percent_number(r.utilization),
         "threshold_action": r.action,
         "written_threshold_action": r.written_action,
+        "cost_usd": usd(r.cost),
     }
 
 

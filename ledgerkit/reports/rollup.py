@@ -4,6 +4,7 @@ tokens and the sources largest first."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -13,7 +14,7 @@ from ..figures.exact import source_text
 from ..figures.sessions import Session
 from ..reading.parse import Ledger, Share
 from ..schema import token_estimate, written_percent
-from .formatting import iso, number, percent_number
+from .formatting import iso, number, percent_number, usd
 from .records import Row, measured_sources, note_for, record_json, row, session_of
 
 
@@ -65,6 +66,14 @@ class Rollup:
         return self.session.utilization_peak
 
     @property
+    def cost(self) -> Decimal | None:
+        return self.session.cost_total
+
+    @property
+    def total_share(self) -> Fraction | None:
+        return self.session.budget_share
+
+    @property
     def source_tokens(self) -> int:
         return sum(s.loads * s.tokens for s in self.sources)
 
@@ -81,6 +90,8 @@ class Rollup:
             "first_ts": iso(self.rows[0].moment) if self.rows else None,
             "last_ts": iso(self.rows[-1].moment) if self.rows else None,
             "budget": self.budget,
+            "budget_share": percent_number(self.total_share),
+            "cost_usd": usd(self.cost),
             "records": [record_json(r) for r in self.rows],
             "threshold_events": [
                 {

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 from ..figures.compute import LedgerFigures
 from ..figures.sessions import Session, group
-from .formatting import iso, percent_number
+from .formatting import iso, percent_number, usd
 
 SESSION_COLUMNS = (
     "ledger",
@@ -21,6 +21,9 @@ SESSION_COLUMNS = (
     "last_threshold_action",
     "first_ts",
     "last_ts",
+    "budget",  # after the columns of version 1, so their positions stay
+    "budget_share",
+    "cost_usd",
 )
 
 
@@ -43,6 +46,9 @@ class SessionRow:
             "last_threshold_action": s.last_threshold_action,
             "first_ts": iso(self.first),
             "last_ts": iso(self.last),
+            "budget": s.budget,
+            "budget_share": percent_number(s.budget_share),
+            "cost_usd": usd(s.cost_total),
         }
 
 
@@ -54,3 +60,17 @@ def session_rows(ledgers: Sequence[LedgerFigures]) -> list[SessionRow]:
             moments = [m for m in (r.values.moment for r in s.records) if m is not None]
             out.append(SessionRow(f.ledger.display_path, s, min(moments, default=None), max(moments, default=None)))
     return out
+
+
+def within(figures: LedgerFigures, since: date | None, until: date | None) -> LedgerFigures:
+    """The ledger's records whose time falls between the two dates (UTC, both inclusive); a record without a
+    time is kept only when no date is given."""
+    if since is None and until is None:
+        return figures
+    kept = []
+    for f in figures.records:
+        moment = f.values.moment
+        day = moment.astimezone(UTC).date() if moment is not None else None
+        if day is not None and (since is None or day >= since) and (until is None or day <= until):
+            kept.append(f)
+    return replace(figures, records=tuple(kept))

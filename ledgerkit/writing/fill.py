@@ -147,6 +147,8 @@ def record_edits_for(figures: Figures) -> list[Edit]:
 def _figure(figures: Figures, name: str, f: Field) -> object:
     if name == "exact":
         return figures.exact.get((f.arg or "").strip())
+    if name == "cost":
+        return figures.cost.amount if figures.cost is not None else None
     value: object = getattr(figures, name)
     return value
 

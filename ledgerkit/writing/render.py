@@ -64,8 +64,16 @@ def _iso(value: Any) -> str:
 
 
 def dash(value: Any) -> str:
-    """A figure in a report: ``—`` where it cannot be had."""
-    return "—" if value is None else str(value)
+    """A figure in a report: whole numbers with thousands separators (``130,000``), ``—`` where it cannot be had."""
+    from ..reports.formatting import thousands
+
+    return thousands(value)
+
+
+def _money(value: Any) -> str:
+    from ..reports.formatting import money
+
+    return money(value)
 
 
 def pct(value: Fraction | None) -> str:
@@ -102,6 +110,7 @@ def environment(templates: str | Path | None = None) -> SandboxedEnvironment:
     env.filters["figure"] = figure
     env.filters["percent"] = percent
     env.filters["dash"] = dash
+    env.filters["money"] = _money
     env.filters["pct"] = pct
     env.filters["plain"] = lambda v: dash(None if v is None else plain_number(Fraction(v)))
     env.filters["md_cell"] = md_cell

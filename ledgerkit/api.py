@@ -1,0 +1,376 @@
+"""The library: every command as a function that returns values or text.
+
+The command line (``cli.py``) only parses options, calls these, prints and picks the exit code; a script
+calls the same functions and gets the same figures, diagnostics and text::
+
+    import ledgerkit
+    problems = ledgerkit.verify_file("ledger.md", base="origin/main")
+    out = ledgerkit.rollup("ledger.md", format="json")
+    print(out.text)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from .config import Config, config_for, load_config
+from .diagnostics import Diagnostic, has_errors, steer
+from .errors import LedgerkitError
+from .figures.compute import LedgerFigures
+from .reading.parse import Ledger, load
+
+#: What ``base=`` of :func:`verify_file` may be: ``"HEAD"`` or another git revision, a file, a parsed
+#: ledger, or None for no append-only comparison.
+Base = str | Path | Ledger | None
+
+
+class UsageError(LedgerkitError):
+    """Options that do not go together, or name nothing: exit code 2, like click's own."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every command may be told besides its own options."""
+
+    config_file: Path | None = None
+    templates: Path | None = None
+    root: Path | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    def config(self, path: Path | None) -> Config:
+        """The configuration for a ledger (or, without one, the current folder), with these overrides."""
+        config = load_config(self.config_file) if self.config_file else config_for(path or Path.cwd() / "-")
+        return config.with_overrides(templates=self.templates.resolve() if self.templates else None)
+
+    def steer(self, diagnostics: Sequence[Diagnostic], config: Config) -> list[Diagnostic]:
+        """Diagnostics with --select/--ignore (and the configuration's select/ignore) applied."""
+        return steer(diagnostics, self.select or config.select, (*config.ignore, *self.ignore))
+
+
+@dataclass
+class Output:
+    """A command's result: its text, the problems met making it, its value, and every file it read."""
+
+    text: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    value: Any = None
+    inputs: set[Path] = field(default_factory=set)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+
+# --- ledgers and folders -----------------------------------------------------------------------------------
+
+
+def ledger_paths(paths: Sequence[Path]) -> list[Path]:
+    """The ledgers that paths name: a file as given; a folder, every Markdown file beneath it that holds a
+    ledger (what git ignores left out inside a work tree; hidden folders, virtual environments and
+    node_modules outside one)."""
+    from .reading.parse import may_hold_ledger
+    from .reports.count import folder_files
+
+    found: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            found.append(path)
+            continue
+        for name in folder_files(path):
+            if name.endswith((".md", ".markdown")):
+                candidate = path / name
+                try:
+                    if may_hold_ledger(candidate.read_bytes()):
+                        found.append(candidate)
+                except OSError:
+                    continue
+    return found
+
+
+def figures_of(path: Path, settings: Settings) -> LedgerFigures:
+    """A ledger's figures as fill computes them, every record's sources measured once."""
+    from .reports.records import figured
+
+    return figured(load(path), settings.config(path), settings.root)
+
+
+def _inputs(figures: Sequence[LedgerFigures]) -> set[Path]:
+    files: set[Path] = set()
+    for f in figures:
+        if f.ledger.path:
+            files.add(Path(f.ledger.path))
+        for record in f.records:
+            files.update(ms.source.path for ms in record.sources or ())
+    return files
+
+
+# --- verify ----------------------------------------------------------------------------------------------
+
+
+def verify_file(
+    path: str | Path,
+    *,
+    base: Base = "HEAD",
+    config: Config | None = None,
+    require_filled: bool = False,
+) -> list[Diagnostic]:
+    """Every problem in a ledger file, against its base: by default the version committed at git's HEAD
+    (none when the file is new to git, or outside git); a revision, a file, a ledger, or None."""
+    from .checks.verify import DEFAULT_CHECKS, verify
+    from .checks.waiting import check_waiting
+
+    path = Path(path)
+    ledger = load(path)
+    config = config or config_for(path)
+    checks = (*DEFAULT_CHECKS, check_waiting) if require_filled else DEFAULT_CHECKS
+    return verify(ledger, base=base_of(path, base), config=config, checks=checks)
+
+
+def base_of(path: Path, base: Base) -> Ledger | None:
+    """The base ledger ``base`` names for the ledger at ``path``."""
+    if base is None or isinstance(base, Ledger):
+        return base
+    if isinstance(base, Path):
+        return load(base)
+    from .checks.git import base_from_git
+
+    return base_from_git(path, None if base == "HEAD" else base)
+
+
+# --- reports ------------------------------------------------------------------------------------------------
+
+
+def rollup(
+    path: str | Path,
+    session: str | None = None,
+    *,
+    format: str = "md",  # noqa: A002 - the option's name
+    encoding: str | None = None,
+    settings: Settings | None = None,
+) -> Output:
+    """One session's story (the ledger's only session when ``session`` is None)."""
+    from .reports.chart import chart
+    from .reports.rollup import rollup as make_rollup
+
+    settings = settings or Settings()
+    figures = figures_of(Path(path), settings)
+    report = make_rollup(figures, session or only_session(figures), encoding=encoding)
+    if format == "json":
+        text = _json(report.as_json())
+    else:
+        context = {"rollup": report, "chart": chart(report.rows, report.thresholds)}
+        text = _render(f"rollup.{format}.j2", context, figures.config)
+    return Output(text, settings.steer(figures.diagnostics, figures.config), report, _inputs([figures]))
+
+
+def only_session(figures: LedgerFigures) -> str:
+    """The ledger's one session; with none or several, a UsageError that lists them."""
+    from .figures.sessions import group
+
+    sessions = [s.id for s in group(figures.records)]
+    if len(sessions) == 1:
+        return sessions[0]
+    if not sessions:
+        raise UsageError("the ledger has no records, so no session to roll up", figures.ledger.display_path)
+    raise UsageError(
+        f"the ledger has {len(sessions)} sessions; name one with --session: {', '.join(sessions)}",
+        figures.ledger.display_path,
+    )
+
+
+def report(
+    paths: Sequence[str | Path],
+    *,
+    format: str = "md",  # noqa: A002
+    since: date | None = None,
+    until: date | None = None,
+    settings: Settings | None = None,
+) -> Output:
+    """One row per session across ledgers (and folders of ledgers), optionally within dates (UTC, inclusive)."""
+    from .reports.export import dumps
+    from .reports.sessions import SESSION_COLUMNS, session_rows, within
+
+    settings = settings or Settings()
+    figures = [within(figures_of(p, settings), since, until) for p in ledger_paths([Path(p) for p in paths])]
+    if not figures:
+        raise UsageError("no ledger found in the paths given")
+    rows = session_rows(figures)
+    if format == "json":
+        text = _json([r.as_json() for r in rows])
+    elif format == "csv":
+        text = dumps([r.as_json() for r in rows], "csv", SESSION_COLUMNS)
+    else:
+        ledgers = [f.ledger.display_path for f in figures]
+        text = _render("report.md.j2", {"rows": rows, "ledgers": ledgers}, figures[0].config)
+    diagnostics = [d for f in figures for d in settings.steer(f.diagnostics, f.config)]
+    return Output(text, diagnostics, rows, _inputs(figures))
+
+
+def compare(
+    paths: Sequence[str | Path],
+    sessions: Sequence[str] = (),
+    *,
+    format: str = "md",  # noqa: A002
+    settings: Settings | None = None,
+) -> Output:
+    """A baseline against an optimized session: one ledger with two sessions, or two ledgers (each whole, or
+    the first session from the first ledger and the second from the second)."""
+    from .reports.compare import compare as make_comparison
+    from .reports.compare import side
+
+    if len(paths) > 2 or not paths:
+        raise UsageError("compare takes one ledger with two --session, or two ledgers")
+    if len(paths) == 1 and len(sessions) != 2:
+        raise UsageError("with one ledger, name the two sessions: --session BASELINE --session OPTIMIZED")
+    if len(paths) == 2 and len(sessions) not in (0, 2):
+        raise UsageError("with two ledgers, give no --session (compare them whole) or two")
+    settings = settings or Settings()
+    figures = [figures_of(Path(p), settings) for p in paths]
+    sides = figures * 2 if len(figures) == 1 else figures
+    names: Sequence[str | None] = sessions or (None, None)
+    baseline, optimized = (side(f, s) for f, s in zip(sides, names, strict=True))
+    comparison = make_comparison(baseline, optimized)
+    if format == "json":
+        text = _json(comparison.as_json())
+    else:
+        text = _render("compare.md.j2", {"c": comparison}, figures[0].config)
+    diagnostics = [d for f in figures for d in settings.steer(f.diagnostics, f.config)]
+    return Output(text, diagnostics, comparison, _inputs(figures))
+
+
+def export(
+    paths: Sequence[str | Path],
+    *,
+    format: str = "json",  # noqa: A002
+    bom: bool = False,
+    settings: Settings | None = None,
+) -> Output:
+    """Every record as typed data (JSON, JSON Lines, CSV); ``bom`` starts CSV with a byte order mark for
+    spreadsheets that need one to read UTF-8."""
+    from .reports.export import dumps, records
+
+    settings = settings or Settings()
+    figures = [figures_of(p, settings) for p in ledger_paths([Path(p) for p in paths])]
+    if not figures:
+        raise UsageError("no ledger found in the paths given")
+    text = dumps([r for f in figures for r in records(f)], format)
+    if bom and format == "csv":
+        text = "\ufeff" + text
+    diagnostics = [d for f in figures for d in settings.steer(f.diagnostics, f.config)]
+    return Output(text, diagnostics, None, _inputs(figures))
+
+
+def plan(
+    sources: Sequence[str],
+    *,
+    budget: int | None = None,
+    model: str | None = None,
+    full_window: bool = False,
+    output_tokens: int = 0,
+    encoding: str | None = None,
+    ledger: str | Path | None = None,
+    format: str = "md",  # noqa: A002
+    settings: Settings | None = None,
+) -> Output:
+    """What a record with these sources would measure, and its alert, before anyone loads them."""
+    from .reports.plan import plan as make_plan
+
+    settings = settings or Settings()
+    ledger_path = Path(ledger) if ledger is not None else None
+    config = settings.config(ledger_path)
+    made = make_plan(
+        sources,
+        config=config,
+        ledger=load(ledger_path) if ledger_path else None,
+        budget=budget,
+        model_name=model,
+        full_window=full_window,
+        output_tokens=output_tokens,
+        encoding=encoding,
+        root=settings.root,
+    )
+    text = _json(made.as_json()) if format == "json" else _render("plan.md.j2", {"plan": made}, config)
+    return Output(text, [], made)
+
+
+def models(
+    pattern: str | None = None,
+    *,
+    provider: str | None = None,
+    include_all: bool = False,
+    format: str = "text",  # noqa: A002
+    settings: Settings | None = None,
+) -> Output:
+    """The models ledgerkit knows (the configuration's own ones too): limits, prices and where they are from."""
+    from .catalog import format_json, format_text
+    from .catalog import models as listed
+
+    config = (settings or Settings()).config(None)
+    found = listed(pattern, provider=provider, include_all=include_all, extra=config.models)
+    return Output(format_json(found) if format == "json" else format_text(found), [], found)
+
+
+def count(
+    paths: Sequence[str],
+    *,
+    encodings: Sequence[str] = (),
+    messages: bool = False,
+    stdin: str | None = None,
+    settings: Settings | None = None,
+    progress: Any = None,
+) -> Output:
+    """Characters, the estimate and exact tokens of files, folders, SOURCE_FILES entries or (``-``) the
+    text given as ``stdin``; with ``messages``, chat transcripts with OpenAI's per-message overhead."""
+    from .reports.count import count_messages, count_paths, count_text
+    from .tokens.names import DEFAULT
+
+    config = (settings or Settings()).config(None)
+    chosen = tuple(encodings) or (config.encoding or DEFAULT,)
+    if messages:
+        result = count_messages(paths, chosen, divisor=config.divisor, progress=progress)
+    elif list(paths) == ["-"]:
+        result = count_text(stdin or "", "-", chosen, divisor=config.divisor)
+    else:
+        result = count_paths(paths, chosen, divisor=config.divisor, progress=progress)
+    return Output("", [], result)
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+
+def _render(name: str, context: dict[str, Any], config: Config) -> str:
+    from .writing.render import render
+
+    return render(name, context, config.templates)
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """True when two paths name one file (a symlink or a second name of it too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def parse_day(text: str) -> date:
+    """A ``--since``/``--until`` date: ``2025-08-16`` (or a full ISO time, of which the UTC date counts)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        raise UsageError(f"{text!r} is not a date such as 2025-08-16") from None
