@@ -9,6 +9,7 @@ construct objects; a ``root:`` or ``templates:`` outside the configuration's own
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import stat
@@ -36,6 +37,8 @@ ACTIONS = ("NONE", "ALERT70", "ALERT85", "ALERT95", "MINIMAL")
 MAX_BYTES = 256 * 1024
 #: How deeply a configuration may nest (block indentation plus flow brackets). Real ones nest 4 levels.
 MAX_DEPTH = 48
+#: YAML merge keys (``<<: *defaults``) per file: ruamel compares each merge with every earlier one.
+MAX_MERGES = 200
 #: Reported problems per file; the rest are counted in a closing line.
 MAX_PROBLEMS = 100
 
@@ -377,7 +380,18 @@ def _read_regular(path: Path, *, missing_ok: bool = False) -> tuple[bytes, int] 
     return b"".join(chunks), info.st_uid
 
 
+_WIDE_BOMS = {
+    codecs.BOM_UTF32_LE: "UTF-32",
+    codecs.BOM_UTF32_BE: "UTF-32",
+    codecs.BOM_UTF16_LE: "UTF-16",
+    codecs.BOM_UTF16_BE: "UTF-16",
+}
+
+
 def _decode(path: Path, raw: bytes) -> str:
+    for bom, encoding in _WIDE_BOMS.items():  # UTF-32 first: its little-endian BOM begins with UTF-16's
+        if raw.startswith(bom):
+            raise _fail(path, 1, f"{encoding} text: a configuration is read as UTF-8; save it as UTF-8")
     if b"\0" in raw:
         line = raw.count(b"\n", 0, raw.index(b"\0")) + 1
         raise _fail(path, line, "holds a NUL byte: a configuration is text")
@@ -422,6 +436,10 @@ def _yaml_classes() -> tuple[type, type]:
             return bool(super().add_indent(column))
 
     class Constructor(RoundTripConstructor):
+        def construct_document(self, node: Any) -> Any:
+            _count_merges(node)
+            return super().construct_document(node)
+
         def construct_object(self, node: Any, deep: bool = False) -> Any:
             try:
                 return super().construct_object(node, deep)
@@ -437,6 +455,31 @@ def _yaml_classes() -> tuple[type, type]:
     Constructor.add_constructor("tag:yaml.org,2002:float", Constructor.construct_decimal)
     Constructor.add_constructor("tag:yaml.org,2002:bool", Constructor.construct_plain_bool)
     return Scanner, Constructor
+
+
+def _count_merges(root: Any) -> None:
+    """Refuse more than MAX_MERGES merges before ruamel builds them, in quadratic time (10,000: minutes).
+
+    Walks the composed nodes once each, without recursion: aliases share nodes, so an alias bomb is no cost."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    seen: set[int] = set()
+    stack = [root]
+    merges = 0
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                if key.tag == "tag:yaml.org,2002:merge":
+                    merges += len(value.value) if isinstance(value, SequenceNode) else 1
+                    if merges > MAX_MERGES:
+                        raise _Unreadable(key.start_mark.line + 1, f"holds more than {MAX_MERGES} merge keys (<<)")
+            stack += reversed([child for pair in node.value for child in pair])  # popped in document order
+        elif isinstance(node, SequenceNode):
+            stack += reversed(node.value)
 
 
 def _unreadable(exc: Exception) -> str:
@@ -476,6 +519,10 @@ def _read_yaml(path: Path, raw: bytes) -> tuple[Mapping[str, Any], _Where]:
         raise _fail(path, None, "nests too deeply to be read") from None
     except (ValueError, OverflowError) as exc:
         raise _fail(path, None, _unreadable(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - ruamel's own slips on hostile text (a list as a key: TypeError)
+        if "unhashable" in str(exc):
+            raise _fail(path, None, "invalid YAML: a mapping key is a list or a mapping") from None
+        raise _fail(path, None, f"invalid YAML that ruamel.yaml cannot read ({type(exc).__name__}: {exc})") from None
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
@@ -508,18 +555,23 @@ def _positions(node: Any) -> Any:
 # --- TOML --------------------------------------------------------------------------------------------------
 
 _TABLE = ("tool", "ledgerkit")
+_MANY_DOTS = 4000
 _TOML_POSITION = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
 
 
 def _read_pyproject(path: Path, raw: bytes) -> tuple[Mapping[str, Any], _Where] | None:
     """The ``[tool.ledgerkit]`` table of a pyproject.toml, or None when it holds none. The bytes are searched
     for "ledgerkit" before anything is decoded or parsed: most pyproject.toml files are passed over at that."""
-    if b"ledgerkit" not in raw:
+    if not _mentions_ledgerkit(raw):
         return None
     import tomllib
 
     text = _decode(path, raw)
     places = _TomlPlaces.lazy(text)
+    # tomllib takes quadratic time in the parts of a dotted key (20,000 parts: 10 s). Few dots bound that cost;
+    # with many, the linear scan finds a key or nesting too deep before tomllib is given it.
+    if text.count(".") > _MANY_DOTS and places().deep_line is not None:
+        raise _fail(path, places().deep_line, f"nests deeper than {MAX_DEPTH} levels")
     try:
         doc = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
@@ -541,7 +593,34 @@ def _read_pyproject(path: Path, raw: bytes) -> tuple[Mapping[str, Any], _Where] 
     data = tool["ledgerkit"]
     if not isinstance(data, dict):
         raise _fail(path, places().line(_TABLE), "tool.ledgerkit must be a table of settings")
+    for key, value in data.items():
+        if _depth(value) >= MAX_DEPTH:
+            raise _fail(path, places().line((*_TABLE, key)), f"{_text_key(key)}: nests deeper than {MAX_DEPTH} levels")
     return data, lambda keys: places().line((*_TABLE, *keys))
+
+
+def _depth(value: Any) -> int:
+    """How deeply a parsed TOML value nests tables and arrays, found without recursion (TOML has no aliases, so
+    this visits each value once)."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+_WIDE_NAMES = tuple("ledgerkit".encode(e) for e in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
+
+
+def _mentions_ledgerkit(raw: bytes) -> bool:
+    """Whether the bytes may hold the table: they say "ledgerkit", in UTF-8 or (after a BOM) in UTF-16 or UTF-32,
+    which is then an error rather than a table silently passed over."""
+    if b"ledgerkit" in raw:
+        return True
+    return raw.startswith(tuple(_WIDE_BOMS)) and any(name in raw for name in _WIDE_NAMES)
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -593,8 +672,16 @@ class _TomlPlaces:
 
     def _record(self, keys: _Keys, pos: int, known: int = 0) -> None:
         line = self._line_at(pos)
-        for end in range(known + 1, len(keys) + 1):
+        if len(keys) > MAX_DEPTH and self.deep_line is None:
+            self.deep_line = line
+        for end in range(known + 1, min(len(keys), MAX_DEPTH + 1) + 1):
             self.places.setdefault(keys[:end], line)
+
+    @staticmethod
+    def _child(parent: _Keys, *keys: Any) -> _Keys:
+        """``parent`` extended by ``keys``, no longer than MAX_DEPTH + 1: a key of 100,000 dotted parts or arrays
+        nested 5,000 deep are refused anyway, and growing their paths would cost quadratic time."""
+        return parent if len(parent) > MAX_DEPTH else (*parent, *keys)[: MAX_DEPTH + 1]
 
     def _skip(self, i: int, newlines: bool = False) -> int:
         t, n = self.text, len(self.text)
@@ -700,13 +787,13 @@ class _TomlPlaces:
                     header, i = self._key(i + len(close))
                     if not t.startswith(close, i):
                         raise _ScanError(i)
-                    table = header
+                    table = self._child((), *header)
                     self._record(table, i)
                     i += len(close)
                     continue
                 start = i
                 key, i = self._key(i)
-                keys = (*table, *key)
+                keys = self._child(table, *key)
                 self._record(keys, start, len(table))
                 state, i = "value", self._expect(i, "=")
             elif state == "value":
@@ -730,7 +817,7 @@ class _TomlPlaces:
                     continue
                 start = i
                 key, i = self._key(i)
-                keys = (*stack[-1][1], *key)
+                keys = self._child(stack[-1][1], *key)
                 self._record(keys, start, len(stack[-1][1]))
                 state, i = "value", self._expect(i, "=")
             else:  # "items": the next item of an array, or its end
@@ -739,7 +826,7 @@ class _TomlPlaces:
                     stack.pop()
                     state, i = "after", i + 1
                     continue
-                keys = (*stack[-1][1], stack[-1][2])
+                keys = self._child(stack[-1][1], stack[-1][2])
                 self._record(keys, i, len(keys) - 1)
                 state = "value"
 
