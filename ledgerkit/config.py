@@ -226,7 +226,7 @@ def _folders_to_search(start: Path) -> tuple[Iterator[Path], bool]:
     """The folders searched for a configuration, nearest first, and whether they lie in a git work tree."""
     top = find_git_top(start)
     if top is not None:
-        return (f for f in (start, *start.parents) if f.is_relative_to(top)), True
+        return iter((start, *start.parents)[: len(start.parts) - len(top.parts) + 1]), True
     return _own_folders(start), False
 
 
@@ -253,7 +253,7 @@ class _Found:
 
     path: Path
     raw: bytes
-    settings: tuple[Mapping[str, Any], Callable[[_Keys], int | None]] | None = None
+    settings: tuple[Mapping[str, Any], _Where] | None = None
 
 
 def _look_in(folder: Path, in_git: bool) -> _Found | None:
