@@ -1,15 +1,26 @@
-"""Configuration: ``ledgerkit.yaml`` beside the ledger (or in a folder above it, up to the git top level),
-or ``[tool.ledgerkit]`` in a ``pyproject.toml`` found the same way.
+"""Configuration: ``ledgerkit.yaml``, or a ``[tool.ledgerkit]`` table in ``pyproject.toml``, found from the
+ledger's folder upwards (see :func:`config_for` for where the search stops and whose files it trusts).
 
-Every key is optional; an unknown key or a bad value is a :class:`ConfigError` naming the file, line and key.
+Every key is optional. Every problem in a file (an unknown key, a bad value, a nested one) is collected and
+raised as one :class:`ConfigProblems`, one ``path:line: key: message`` line each. Reading is hardened: only
+regular files of at most :data:`MAX_BYTES`, UTF-8 without NUL, nesting and numbers bounded, YAML tags never
+construct objects; a ``root:`` or ``templates:`` outside the configuration's own tree is refused.
 """
 
 from __future__ import annotations
 
+import codecs
+import os
 import re
-from collections.abc import Callable, Mapping
+import stat
+import sys
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +28,17 @@ from .errors import ConfigError
 from .schema import ACTIONS, plain_number
 
 CONFIG_NAME = "ledgerkit.yaml"
+PYPROJECT_NAME = "pyproject.toml"
 
+#: The largest configuration file read. ruamel.yaml reads about 40 KB/s on the 2-core development machine,
+#: so this bounds a hostile file to seconds; a real configuration is a few KB.
+MAX_BYTES = 256 * 1024
+#: How deeply a configuration may nest (block indentation plus flow brackets). Real ones nest 4 levels.
+MAX_DEPTH = 48
+#: YAML merge keys (``<<: *defaults``) per file: ruamel compares each merge with every earlier one.
+MAX_MERGES = 200
+#: Reported problems per file; the rest are counted in a closing line.
+MAX_PROBLEMS = 100
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -63,6 +84,27 @@ DEFAULT_ALLOCATION: Mapping[str, Fraction] = {
 
 
 @dataclass(frozen=True)
+class ModelOverride:
+    """One entry of ``models:``: a model the configuration adds or overrides, None where it is silent.
+
+    Plain data for the model catalog, which merges it over the shipped data. Prices are USD per million
+    tokens, exact as written.
+    """
+
+    id: str
+    provider: str | None = None
+    context_window: int | None = None
+    max_output: int | None = None
+    output_in_window: bool | None = None
+    input_price: Decimal | None = None
+    output_price: Decimal | None = None
+    encoding: str | None = None
+    aliases: tuple[str, ...] | None = None
+    deprecated: bool | None = None
+    as_of: date | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """Settings for one ledger; ``source`` is the file they came from (None: all defaults)."""
 
@@ -79,181 +121,18 @@ class Config:
     # (percent of the exact count) the estimate may fall short before fill and verify warn.
     encoding: str | None = None
     undercount_margin: Fraction = Fraction(10)
-    # Models (ledgerkit/catalog): the default for records without MODEL, and the team's own models.
-    model: str | None = None
-    models: tuple[Any, ...] = ()
-    # Diagnostics people steer (codes or prefixes), and the frozen source of truth (globs under the root).
+    #: Paths or globs under the source root that no commit may touch (verify --history).
+    frozen: tuple[str, ...] = ()
+    #: Diagnostic codes or prefixes to report (empty: all) and to leave out.
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
-    frozen: tuple[str, ...] = ()
+    #: The model of records that name none (``- MODEL:``), and models added or overridden.
+    model: str | None = None
+    models: tuple[ModelOverride, ...] = ()
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with the given (non-None) settings replaced, e.g. from command-line options."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
-
-
-# --- discovery -------------------------------------------------------------------------------------------
-
-
-def find_git_top(start: Path) -> Path | None:
-    """The nearest folder at or above ``start`` holding ``.git`` (found without running git)."""
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    return None
-
-
-def find_config_file(start: Path) -> Path | None:
-    """The first ledgerkit.yaml, or pyproject.toml with [tool.ledgerkit], from ``start`` up to the git top."""
-    top = find_git_top(start)
-    for folder in (start, *start.parents):
-        candidate = folder / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
-        pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and _pyproject_has_section(pyproject):
-            return pyproject
-        if folder == top:
-            break
-    return None
-
-
-def _pyproject_has_section(path: Path) -> bool:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return re.search(r"^\s*\[tool\.ledgerkit[\].]", text, re.MULTILINE) is not None
-
-
-def config_for(ledger_path: str | Path | None) -> Config:
-    """The configuration that applies to a ledger (defaults when there is none)."""
-    if ledger_path is None:
-        return Config()
-    start = Path(ledger_path).resolve().parent
-    found = find_config_file(start)
-    return load_config(found) if found else Config()
-
-
-def load_config(path: str | Path) -> Config:
-    """Read and validate one configuration file (ledgerkit.yaml or pyproject.toml)."""
-    path = Path(path)
-    if path.name == "pyproject.toml":
-        data, where = _read_pyproject(path)
-    else:
-        data, where = _read_yaml(path)
-    return _build(data, path, where)
-
-
-def _read_yaml(path: Path) -> tuple[Mapping[str, Any], Callable[[tuple[str, ...]], int | None]]:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read configuration: {exc}", path) from None
-    try:
-        data = YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise ConfigError(f"invalid YAML: {exc.problem or exc.context}", path, line) from None
-    except YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", path) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, Mapping):
-        raise ConfigError("the configuration must be a mapping of settings", path, 1)
-
-    def where(keys: tuple[str, ...]) -> int | None:
-        node: Any = data
-        line = None
-        for key in keys:
-            if not isinstance(node, Mapping) or key not in node or not hasattr(node, "lc"):
-                break
-            line = node.lc.key(key)[0] + 1
-            node = node[key]
-        return line
-
-    return data, where
-
-
-def _read_pyproject(path: Path) -> tuple[Mapping[str, Any], Callable[[tuple[str, ...]], int | None]]:
-    import tomllib
-
-    try:
-        with path.open("rb") as f:
-            doc = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read configuration: {exc}", path) from None
-    data = doc.get("tool", {}).get("ledgerkit", {})
-    if not isinstance(data, Mapping):
-        raise ConfigError("[tool.ledgerkit] must be a table", path)
-    return data, lambda keys: None
-
-
-# --- validation ------------------------------------------------------------------------------------------
-
-_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
-
-
-def _number(value: Any) -> Fraction:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"expected a number, got {value!r}")
-    m = _NUMBER.match(str(value))
-    if not m:
-        raise ValueError(f"expected a number, got {value!r}")
-    return Fraction(m.group(1))
-
-
-def _positive_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"expected a positive whole number, got {value!r}")
-    return int(value)
-
-
-def _build(data: Mapping[str, Any], path: Path, where: Callable[[tuple[str, ...]], int | None]) -> Config:
-    base = path.parent
-
-    def fail(keys: tuple[str, ...], message: str) -> ConfigError:
-        return ConfigError(f"{'.'.join(keys)}: {message}", path, where(keys))
-
-    def folder(keys: tuple[str, ...], value: Any) -> Path:
-        if not isinstance(value, str) or not value.strip():
-            raise fail(keys, f"expected a folder path, got {value!r}")
-        return (base / value).resolve()
-
-    changes: dict[str, Any] = {}
-    for key, value in data.items():
-        keys = (str(key),)
-        try:
-            if key == "root":
-                changes["root"] = folder(keys, value)
-            elif key == "templates":
-                changes["templates"] = folder(keys, value)
-            elif key == "divisor":
-                changes["divisor"] = _positive_int(value)
-            elif key == "budget":
-                changes["budget"] = _positive_int(value)
-            elif key == "thresholds":
-                changes["thresholds"] = _thresholds(value, keys, fail)
-            elif key == "allocation":
-                changes["allocation"] = _allocation(value, keys, fail)
-            elif key == "allocation_tolerance":
-                changes["allocation_tolerance"] = _number(value)
-            elif key == "run_id_prefix":
-                if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", value):
-                    raise ValueError(f"expected letters, digits, - and _, got {value!r}")
-                changes["run_id_prefix"] = value
-            elif key == "encoding":
-                changes["encoding"] = _encoding(value)
-            elif key == "undercount_margin":
-                changes["undercount_margin"] = _margin(value)
-            else:
-                raise fail(keys, f"unknown setting (known: {', '.join(sorted(KNOWN_KEYS))})")
-        except ValueError as exc:
-            raise fail(keys, str(exc)) from None
-    return Config(source=path, **changes)
 
 
 KNOWN_KEYS = (
@@ -267,14 +146,935 @@ KNOWN_KEYS = (
     "run_id_prefix",
     "encoding",
     "undercount_margin",
+    "frozen",
+    "select",
+    "ignore",
+    "model",
+    "models",
 )
+
+
+class ConfigProblems(ConfigError):
+    """Every problem found in one configuration file; ``str()`` gives one ``path:line: message`` line each.
+
+    ``line`` and ``message`` are the first problem's, so code that expects one ConfigError still reads well.
+    """
+
+    def __init__(self, path: str | Path, problems: list[tuple[int | None, str]]) -> None:
+        problems = problems or [(None, "invalid configuration")]
+        super().__init__(problems[0][1], path, problems[0][0])
+        self.problems = problems
+
+    def lines(self) -> list[str]:
+        """One ``path:line: message`` line per problem (``path: message`` where the line is unknown)."""
+        return [f"{self.path}:{line}: {msg}" if line else f"{self.path}: {msg}" for line, msg in self.problems]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+def _fail(path: Path, line: int | None, message: str) -> ConfigProblems:
+    return ConfigProblems(path, [(line, message)])
+
+
+# --- discovery -------------------------------------------------------------------------------------------
+
+
+def _me() -> int | None:
+    """The effective user id, or None where the platform has no owners (ownership checks are then off)."""
+    return os.geteuid() if hasattr(os, "geteuid") else None
+
+
+def _owner(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_uid
+    except OSError:
+        return None
+
+
+def find_git_top(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding ``.git`` (found with stat calls, not by running git).
+
+    As git itself refuses a repository of "dubious ownership", a ``.git`` whose folder or itself belongs to
+    someone other than you (or the owner of ``start``, for CI checkouts owned by another uid) is no work tree:
+    another user could otherwise plant ``/tmp/.git`` to widen what a ledger below it trusts.
+    """
+    for folder in (start, *start.parents):
+        try:
+            git = os.lstat(folder / ".git")
+        except OSError:
+            continue
+        me = _me()
+        if me is None:
+            return folder
+        trusted = {me, _owner(start)}
+        return folder if git.st_uid in trusted and _owner(folder) in trusted else None
+    return None
+
+
+def _home() -> Path | None:
+    try:
+        return Path(os.path.realpath(Path.home()))
+    except (RuntimeError, KeyError, OSError, ValueError):
+        return None
+
+
+def _folders_to_search(start: Path) -> tuple[Iterator[Path], bool]:
+    """The folders searched for a configuration, nearest first, and whether they lie in a git work tree."""
+    top = find_git_top(start)
+    if top is not None:
+        return iter((start, *start.parents)[: len(start.parts) - len(top.parts) + 1]), True
+    return _own_folders(start), False
+
+
+def _own_folders(start: Path) -> Iterator[Path]:
+    """Outside git: upwards from ``start``, stopping after the home folder and before any folder that is not yours."""
+    me, home = _me(), _home()
+    for folder in (start, *start.parents):
+        try:
+            owner = os.stat(folder).st_uid
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # a folder not made yet holds nothing; its parent may
+        except OSError:
+            return
+        if me is not None and owner != me:
+            return
+        yield folder
+        if folder == home:
+            return
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A configuration file found by discovery: its bytes, and for a pyproject.toml its parsed settings."""
+
+    path: Path
+    raw: bytes
+    settings: tuple[Mapping[str, Any], _Where] | None = None
+
+
+def _look_in(folder: Path, in_git: bool) -> _Found | None:
+    for name in (CONFIG_NAME, PYPROJECT_NAME):
+        path = folder / name
+        read = _read_regular(path, missing_ok=True)
+        if read is None:
+            continue
+        raw, owner = read
+        found = _Found(path, raw) if name == CONFIG_NAME else _pyproject_found(path, raw)
+        if found is None:
+            continue
+        me = _me()
+        if not in_git and me is not None and owner != me:
+            raise _fail(
+                path,
+                None,
+                f"not applied: it belongs to another user (uid {owner}), and outside a git work tree only your "
+                f"own configuration applies; pass --config {path} to use it anyway",
+            )
+        return found
+    return None
+
+
+def _pyproject_found(path: Path, raw: bytes) -> _Found | None:
+    settings = _read_pyproject(path, raw)
+    return None if settings is None else _Found(path, raw, settings)
+
+
+def _discover(start: Path) -> _Found | None:
+    folders, in_git = _folders_to_search(start)
+    for folder in folders:
+        found = _look_in(folder, in_git)
+        if found is not None:
+            return found
+    return None
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The configuration file :func:`config_for` applies to a ledger in folder ``start`` (None: defaults)."""
+    found = _discover(Path(os.path.realpath(start)))
+    return found.path if found else None
+
+
+def config_for(ledger_path: str | Path | None) -> Config:
+    """The configuration that applies to a ledger (defaults when there is none).
+
+    The search starts in the ledger's folder and goes upwards; in each folder ``ledgerkit.yaml`` comes before
+    a ``pyproject.toml`` holding a ``[tool.ledgerkit]`` table (one without the table is passed over).
+
+    - Inside a git work tree (a folder above holds ``.git``, see :func:`find_git_top`) the search ends at the
+      work tree's top: the repository is the unit of trust.
+    - Outside git it ends after your home folder, and before any folder that is not yours, which is never
+      searched (another user can plant a ledgerkit.yaml in /tmp or /). A configuration file found there that
+      belongs to another user is an error, never applied.
+    """
+    if ledger_path is None:
+        return Config()
+    found = _discover(Path(os.path.realpath(ledger_path)).parent)
+    if found is None:
+        return Config()
+    data, where = found.settings or _read_yaml(found.path, found.raw)
+    return _build(data, found.path, where)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate one configuration file (ledgerkit.yaml, or pyproject.toml or another ``.toml`` file
+    read for its ``[tool.ledgerkit]`` table), e.g. one named with ``--config``."""
+    path = Path(path)
+    read = _read_regular(path)
+    assert read is not None  # missing_ok is off
+    raw = read[0]
+    if path.name == PYPROJECT_NAME or path.suffix == ".toml":
+        settings = _read_pyproject(path, raw)
+        if settings is None:
+            return Config(source=path)
+    else:
+        settings = _read_yaml(path, raw)
+    data, where = settings
+    return _build(data, path, where)
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+_Keys = tuple[Any, ...]  # a setting's place: mapping keys as written, and _At positions in lists
+
+
+class _At(int):
+    """A position in a list, told apart from a mapping key (YAML keys may be integers too)."""
+
+
+_Where = Callable[[_Keys], int | None]
+
+_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device"}
+
+
+def _read_regular(path: Path, *, missing_ok: bool = False) -> tuple[bytes, int] | None:
+    """The bytes and owner of a regular file of at most MAX_BYTES; a FIFO or device is refused, never waited on."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        if missing_ok:
+            return None
+        raise _fail(path, None, f"cannot read configuration: {exc.strerror}") from None
+    except (OSError, ValueError) as exc:
+        raise _fail(path, None, f"cannot read configuration: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
+            raise _fail(path, None, f"cannot read configuration: it is {kind}; only a regular file is read")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_BYTES and (chunk := os.read(fd, MAX_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise _fail(path, None, f"cannot read configuration: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if size > MAX_BYTES:
+        raise _fail(path, None, f"larger than {MAX_BYTES // 1024} KiB: too large to be a configuration")
+    return b"".join(chunks), info.st_uid
+
+
+_WIDE_BOMS = {
+    codecs.BOM_UTF32_LE: "UTF-32",
+    codecs.BOM_UTF32_BE: "UTF-32",
+    codecs.BOM_UTF16_LE: "UTF-16",
+    codecs.BOM_UTF16_BE: "UTF-16",
+}
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    for bom, encoding in _WIDE_BOMS.items():  # UTF-32 first: its little-endian BOM begins with UTF-16's
+        if raw.startswith(bom):
+            raise _fail(path, 1, f"{encoding} text: a configuration is read as UTF-8; save it as UTF-8")
+    if b"\0" in raw:
+        line = raw.count(b"\n", 0, raw.index(b"\0")) + 1
+        raise _fail(path, line, "holds a NUL byte: a configuration is text")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise _fail(path, line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
+
+
+# --- YAML --------------------------------------------------------------------------------------------------
+
+
+class _Unreadable(Exception):
+    """A YAML value that cannot be built (a date past the calendar, an integer past Python's digit limit)."""
+
+    def __init__(self, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@cache
+def _yaml_classes() -> tuple[type, type]:
+    """ruamel's round-trip scanner and constructor, bounded: nesting past MAX_DEPTH stops the scan (deep
+    flow nesting costs ruamel quadratic time, then a RecursionError), floats are read exactly as Decimal from
+    their written digits, booleans are plain, and a value that cannot be built names its line."""
+    from ruamel.yaml.constructor import RoundTripConstructor, SafeConstructor
+    from ruamel.yaml.scanner import RoundTripScanner
+
+    class Scanner(RoundTripScanner):
+        def _check_depth(self) -> None:
+            if len(self.indents) + len(self.flow_context) >= MAX_DEPTH:
+                raise _Unreadable(self.reader.line + 1, f"nests deeper than {MAX_DEPTH} levels")
+
+        def fetch_flow_collection_start(self, token_class: Any, to_push: str) -> None:
+            self._check_depth()
+            super().fetch_flow_collection_start(token_class, to_push)
+
+        def add_indent(self, column: int) -> bool:
+            if self.indent < column:
+                self._check_depth()
+            return bool(super().add_indent(column))
+
+    class Constructor(RoundTripConstructor):
+        def construct_document(self, node: Any) -> Any:
+            _count_merges(node)
+            return super().construct_document(node)
+
+        def construct_object(self, node: Any, deep: bool = False) -> Any:
+            try:
+                return super().construct_object(node, deep)
+            except (ValueError, OverflowError) as exc:
+                raise _Unreadable(node.start_mark.line + 1, _unreadable(exc)) from None
+
+        def construct_decimal(self, node: Any) -> Decimal:
+            return _yaml_decimal(str(self.construct_scalar(node)))
+
+        def construct_plain_bool(self, node: Any) -> bool:
+            return bool(SafeConstructor.construct_yaml_bool(self, node))
+
+    Constructor.add_constructor("tag:yaml.org,2002:float", Constructor.construct_decimal)
+    Constructor.add_constructor("tag:yaml.org,2002:bool", Constructor.construct_plain_bool)
+    return Scanner, Constructor
+
+
+def _count_merges(root: Any) -> None:
+    """Refuse more than MAX_MERGES merges before ruamel builds them, in quadratic time (10,000: minutes).
+
+    Walks the composed nodes once each, without recursion: aliases share nodes, so an alias bomb is no cost."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    seen: set[int] = set()
+    stack = [root]
+    merges = 0
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                if key.tag == "tag:yaml.org,2002:merge":
+                    merges += len(value.value) if isinstance(value, SequenceNode) else 1
+                    if merges > MAX_MERGES:
+                        raise _Unreadable(key.start_mark.line + 1, f"holds more than {MAX_MERGES} merge keys (<<)")
+            stack += reversed([child for pair in node.value for child in pair])  # popped in document order
+        elif isinstance(node, SequenceNode):
+            stack += reversed(node.value)
+
+
+def _unreadable(exc: Exception) -> str:
+    """What a ValueError or OverflowError raised while building a value means to the person who wrote it."""
+    if "integer string conversion" in str(exc):
+        return f"holds a number of more than {sys.get_int_max_str_digits():,} digits: too large to read"
+    return f"cannot read a value: {exc}"
+
+
+def _yaml_decimal(written: str) -> Decimal:
+    text = written.strip().lower()
+    if text.lstrip("+-") in (".inf", ".nan"):
+        return Decimal(text.replace(".", ""))  # Decimal('-inf') and Decimal('nan'): refused as non-finite later
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"not a number: {written!r}") from None
+
+
+def _read_yaml(path: Path, raw: bytes) -> tuple[Mapping[str, Any], _Where]:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    text = _decode(path, raw).removeprefix("\ufeff")
+    yaml = YAML(typ="rt")
+    yaml.Scanner, yaml.Constructor = _yaml_classes()
+    try:
+        data = yaml.load(text)
+    except _Unreadable as exc:
+        raise _fail(path, exc.line, str(exc)) from None
+    except MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise _fail(path, line, f"invalid YAML: {exc.problem or exc.context}") from None
+    except YAMLError as exc:
+        raise _fail(path, None, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise _fail(path, None, "nests too deeply to be read") from None
+    except (ValueError, OverflowError) as exc:
+        raise _fail(path, None, _unreadable(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - ruamel's own slips on hostile text (a list as a key: TypeError)
+        if "unhashable" in str(exc):
+            raise _fail(path, None, "invalid YAML: a mapping key is a list or a mapping") from None
+        raise _fail(path, None, f"invalid YAML that ruamel.yaml cannot read ({type(exc).__name__}: {exc})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise _fail(path, 1, "the configuration must be a mapping of settings")
+
+    def where(keys: _Keys) -> int | None:
+        node: Any = data
+        line = None
+        for key in keys:
+            try:
+                if isinstance(key, _At) and isinstance(node, list):
+                    line = _positions(node).item(key)[0] + 1
+                elif not isinstance(key, _At) and isinstance(node, Mapping) and key in node:
+                    line = _positions(node).key(key)[0] + 1
+                else:
+                    break
+            except (AttributeError, KeyError, IndexError, TypeError):
+                break
+            node = node[key]
+        return line
+
+    return data, where
+
+
+def _positions(node: Any) -> Any:
+    """ruamel's record of where a round-trip mapping's keys and a list's items are written."""
+    return node.lc
+
+
+# --- TOML --------------------------------------------------------------------------------------------------
+
+_TABLE = ("tool", "ledgerkit")
+_MANY_DOTS = 4000
+_TOML_POSITION = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
+
+
+def _read_pyproject(path: Path, raw: bytes) -> tuple[Mapping[str, Any], _Where] | None:
+    """The ``[tool.ledgerkit]`` table of a pyproject.toml, or None when it holds none. The bytes are searched
+    for "ledgerkit" before anything is decoded or parsed: most pyproject.toml files are passed over at that."""
+    if not _mentions_ledgerkit(raw):
+        return None
+    import tomllib
+
+    text = _decode(path, raw)
+    places = _TomlPlaces.lazy(text)
+    # tomllib takes quadratic time in the parts of a dotted key (20,000 parts: 10 s). Few dots bound that cost;
+    # with many, the linear scan finds a key or nesting too deep before tomllib is given it.
+    if text.count(".") > _MANY_DOTS and places().deep_line is not None:
+        raise _fail(path, places().deep_line, f"nests deeper than {MAX_DEPTH} levels")
+    try:
+        doc = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        m = _TOML_POSITION.search(message)
+        line = (int(m.group(1)) if m.group(1) else text.count("\n") + 1) if m else None
+        raise _fail(path, line, f"invalid TOML: {message[: m.start()] if m else message}") from None
+    except RecursionError:
+        raise _fail(path, places().deep_line, "nests too deeply to be read") from None
+    except (ValueError, OverflowError) as exc:  # an integer past Python's digit limit
+        raise _fail(path, places().huge_line, _unreadable(exc)) from None
+    tool = doc.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, dict):
+        raise _fail(path, places().line(("tool",)), "tool must be a table: [tool.ledgerkit] holds ledgerkit's settings")
+    if "ledgerkit" not in tool:
+        return None
+    data = tool["ledgerkit"]
+    if not isinstance(data, dict):
+        raise _fail(path, places().line(_TABLE), "tool.ledgerkit must be a table of settings")
+    for key, value in data.items():
+        if _depth(value) >= MAX_DEPTH:
+            raise _fail(path, places().line((*_TABLE, key)), f"{_text_key(key)}: nests deeper than {MAX_DEPTH} levels")
+    return data, lambda keys: places().line((*_TABLE, *keys))
+
+
+def _depth(value: Any) -> int:
+    """How deeply a parsed TOML value nests tables and arrays, found without recursion (TOML has no aliases, so
+    this visits each value once)."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+_WIDE_NAMES = tuple("ledgerkit".encode(e) for e in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
+
+
+def _mentions_ledgerkit(raw: bytes) -> bool:
+    """Whether the bytes may hold the table: they say "ledgerkit", in UTF-8 or (after a BOM) in UTF-16 or UTF-32,
+    which is then an error rather than a table silently passed over."""
+    if b"ledgerkit" in raw:
+        return True
+    return raw.startswith(tuple(_WIDE_BOMS)) and any(name in raw for name in _WIDE_NAMES)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_BARE_VALUE = re.compile(r"[^,\]}#\r\n]*")
+_DECIMAL_INT = re.compile(r"[+-]?[0-9_]+")
+_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "e": "\x1b", '"': '"', "\\": "\\"}
+
+
+class _ScanError(Exception):
+    """The text is not TOML as the scanner reads it; the lines found so far still stand."""
+
+
+class _TomlPlaces:
+    """Where each key of a TOML document is written: tomllib keeps no positions, so the text is scanned for
+    them, iteratively (no recursion), the same way TOML defines tables, dotted keys, inline tables and arrays.
+    Keys are recorded at their first line; list items by position. Run only when a line is asked for."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.places: dict[_Keys, int] = {}
+        self.deep_line: int | None = None  # where nesting first passes MAX_DEPTH
+        self.huge_line: int | None = None  # the first integer past Python's digit limit
+        self._starts = [0, *(m.end() for m in re.finditer("\n", text))]
+        try:
+            self._scan()
+        except (_ScanError, IndexError, ValueError):
+            pass
+
+    @staticmethod
+    def lazy(text: str) -> Callable[[], _TomlPlaces]:
+        scanned: list[_TomlPlaces] = []
+
+        def places() -> _TomlPlaces:
+            if not scanned:
+                scanned.append(_TomlPlaces(text))
+            return scanned[0]
+
+        return places
+
+    def line(self, keys: _Keys) -> int | None:
+        """The line of ``keys``, else of the nearest enclosing key that is written."""
+        for end in range(len(keys), 0, -1):
+            if keys[:end] in self.places:
+                return self.places[keys[:end]]
+        return None
+
+    def _line_at(self, pos: int) -> int:
+        return bisect_right(self._starts, pos)
+
+    def _record(self, keys: _Keys, pos: int, known: int = 0) -> None:
+        line = self._line_at(pos)
+        if len(keys) > MAX_DEPTH and self.deep_line is None:
+            self.deep_line = line
+        for end in range(known + 1, min(len(keys), MAX_DEPTH + 1) + 1):
+            self.places.setdefault(keys[:end], line)
+
+    @staticmethod
+    def _child(parent: _Keys, *keys: Any) -> _Keys:
+        """``parent`` extended by ``keys``, no longer than MAX_DEPTH + 1: a key of 100,000 dotted parts or arrays
+        nested 5,000 deep are refused anyway, and growing their paths would cost quadratic time."""
+        return parent if len(parent) > MAX_DEPTH else (*parent, *keys)[: MAX_DEPTH + 1]
+
+    def _skip(self, i: int, newlines: bool = False) -> int:
+        t, n = self.text, len(self.text)
+        while i < n:
+            c = t[i]
+            if c in " \t" or (newlines and c in "\r\n"):
+                i += 1
+            elif c == "#":
+                end = t.find("\n", i)
+                i = n if end < 0 else end
+            else:
+                break
+        return i
+
+    def _key(self, i: int) -> tuple[tuple[str, ...], int]:
+        t = self.text
+        keys: list[str] = []
+        while True:
+            i = self._skip(i)
+            if t[i] == '"':
+                key, i = self._basic(i)
+            elif t[i] == "'":
+                end = t.index("'", i + 1)
+                key, i = t[i + 1 : end], end + 1
+            else:
+                m = _BARE_KEY.match(t, i)
+                if not m:
+                    raise _ScanError(i)
+                key, i = m.group(), m.end()
+            keys.append(key)
+            i = self._skip(i)
+            if t[i : i + 1] != ".":
+                return tuple(keys), i
+            i += 1
+
+    def _basic(self, i: int) -> tuple[str, int]:
+        """A one-line basic string at ``i``, decoded, and the position after it."""
+        t = self.text
+        out: list[str] = []
+        i += 1
+        while t[i] != '"':
+            if t[i] == "\n":
+                raise _ScanError(i)
+            if t[i] != "\\":
+                out.append(t[i])
+                i += 1
+            elif t[i + 1] in _ESCAPES:
+                out.append(_ESCAPES[t[i + 1]])
+                i += 2
+            else:
+                width = {"u": 4, "U": 8, "x": 2}.get(t[i + 1])
+                if width is None:
+                    raise _ScanError(i)
+                out.append(chr(int(t[i + 2 : i + 2 + width], 16)))
+                i += 2 + width
+        return "".join(out), i + 1
+
+    def _string(self, i: int) -> int:
+        """The position after the string value at ``i`` (basic, literal, or either multi-line)."""
+        t = self.text
+        quote = t[i]
+        if t.startswith(quote * 3, i):
+            j = i + 3
+            while not t.startswith(quote * 3, j):
+                j += 2 if quote == '"' and t[j] == "\\" else 1
+                if j >= len(t):
+                    raise _ScanError(i)
+            end = j + 3
+            while end < len(t) and t[end] == quote and end - j < 5:  # up to two quotes end the content
+                end += 1
+            return end
+        if quote == '"':
+            return self._basic(i)[1]
+        return t.index("'", i + 1) + 1
+
+    def _scalar(self, i: int) -> int:
+        t = self.text
+        if t[i] in "\"'":
+            return self._string(i)
+        m = _BARE_VALUE.match(t, i)
+        assert m is not None  # the pattern matches the empty string
+        token = m.group().strip()
+        limit = sys.get_int_max_str_digits()
+        if self.huge_line is None and limit and _DECIMAL_INT.fullmatch(token):
+            if len(token.lstrip("+-").replace("_", "")) > limit:
+                self.huge_line = self._line_at(i)
+        if not token:
+            raise _ScanError(i)
+        return m.end()
+
+    def _scan(self) -> None:
+        t, n = self.text, len(self.text)
+        table: _Keys = ()
+        stack: list[list[Any]] = []  # open inline tables and arrays: [bracket, keys, items so far]
+        state, keys, i = "statement", table, 0
+        while True:
+            if state == "statement":
+                i = self._skip(i, newlines=True)
+                if i >= n:
+                    return
+                if t[i] == "[":
+                    close = "]]" if t.startswith("[[", i) else "]"
+                    header, i = self._key(i + len(close))
+                    if not t.startswith(close, i):
+                        raise _ScanError(i)
+                    table = self._child((), *header)
+                    self._record(table, i)
+                    i += len(close)
+                    continue
+                start = i
+                key, i = self._key(i)
+                keys = self._child(table, *key)
+                self._record(keys, start, len(table))
+                state, i = "value", self._expect(i, "=")
+            elif state == "value":
+                i = self._skip(i)
+                if t[i] in "[{":
+                    stack.append([t[i], keys, 0])
+                    if len(stack) > MAX_DEPTH and self.deep_line is None:
+                        self.deep_line = self._line_at(i)
+                    state = "items" if t[i] == "[" else "inline"
+                    i += 1
+                else:
+                    i = self._scalar(i)
+                    state = "after"
+            elif state == "after":
+                state, i = self._after(stack, i)
+            elif state == "inline":
+                i = self._skip(i, newlines=True)
+                if t[i] == "}":
+                    stack.pop()
+                    state, i = "after", i + 1
+                    continue
+                start = i
+                key, i = self._key(i)
+                keys = self._child(stack[-1][1], *key)
+                self._record(keys, start, len(stack[-1][1]))
+                state, i = "value", self._expect(i, "=")
+            else:  # "items": the next item of an array, or its end
+                i = self._skip(i, newlines=True)
+                if t[i] == "]":
+                    stack.pop()
+                    state, i = "after", i + 1
+                    continue
+                keys = self._child(stack[-1][1], stack[-1][2])
+                self._record(keys, i, len(keys) - 1)
+                state = "value"
+
+    def _expect(self, i: int, char: str) -> int:
+        i = self._skip(i)
+        if self.text[i] != char:
+            raise _ScanError(i)
+        return i + 1
+
+    def _after(self, stack: list[list[Any]], i: int) -> tuple[str, int]:
+        """After a value: the next statement, the next key of an inline table, or the next array item."""
+        if not stack:
+            return "statement", i
+        t = self.text
+        i = self._skip(i, newlines=True)
+        if t[i] == ",":
+            if stack[-1][0] == "[":
+                stack[-1][2] += 1
+                return "items", i + 1
+            return "inline", i + 1
+        if t[i] == ("]" if stack[-1][0] == "[" else "}"):
+            stack.pop()
+            return "after", i + 1
+        raise _ScanError(i)
+
+
+# --- validation ------------------------------------------------------------------------------------------
+
+
+class _Problems:
+    """The problems found while validating one file, each at the keys it concerns."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[_Keys, str]] = []
+
+    def add(self, keys: _Keys, message: str) -> None:
+        self.found.append((keys, message))
+
+    def read(self, keys: _Keys, reader: Callable[[Any], Any], value: Any) -> Any:
+        """``reader(value)``, or None after recording the ValueError it raised as a problem at ``keys``."""
+        try:
+            return reader(value)
+        except ValueError as exc:
+            self.add(keys, str(exc))
+            return None
+
+    def since(self, count: int) -> bool:
+        """Whether a problem was recorded after the first ``count``."""
+        return len(self.found) > count
+
+    def error(self, path: Path, where: _Where) -> ConfigProblems:
+        located = [(where(keys), f"{_label(keys)}: {message}" if keys else message) for keys, message in self.found]
+        located.sort(key=lambda item: item[0] if item[0] is not None else sys.maxsize)
+        if len(located) > MAX_PROBLEMS:
+            rest = len(located) - MAX_PROBLEMS
+            located = [*located[:MAX_PROBLEMS], (None, f"and {rest} more problem{'s' if rest > 1 else ''}")]
+        return ConfigProblems(path, located)
+
+
+def _label(keys: _Keys) -> str:
+    return ".".join(_text_key(k) for k in keys if not isinstance(k, _At))
+
+
+def _text_key(key: Any) -> str:
+    return key if isinstance(key, str) and len(key) <= 60 else _shown(key)
+
+
+def _shown(value: Any) -> str:
+    """A value as a message shows it: bounded, and never by walking a container (YAML aliases can make one
+    exponentially large, or recursive)."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return str(int(value)) if value.bit_length() <= 128 else "a number too large to read"
+    if isinstance(value, Decimal):
+        shown = str(value)
+        return shown if len(shown) <= 40 else "a number too long to read"
+    if isinstance(value, str):
+        shown = repr(str(value))
+        return shown if len(shown) <= 62 else shown[:58] + "...'"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple, set)):
+        return "a list"
+    if isinstance(value, date):
+        return value.isoformat()
+    return f"a value of type {type(value).__name__}"
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a configuration lies: its folder (relative paths start there) and the tree it may point into."""
+
+    folder: Path
+    tree: Path
+    in_git: bool
+
+
+def _origin(path: Path) -> _Origin:
+    folder = Path(os.path.realpath(path)).parent
+    top = find_git_top(folder)
+    return _Origin(folder, top or folder, top is not None)
+
+
+def _build(data: Mapping[str, Any], path: Path, where: _Where) -> Config:
+    origin = _origin(path)
+    problems = _Problems()
+    changes: dict[str, Any] = {}
+    for key, value in data.items():
+        keys: _Keys = (key,)
+        reader = _SETTINGS.get(key) if isinstance(key, str) else None
+        if reader is None:
+            problems.add(keys, f"unknown setting (known: {', '.join(sorted(KNOWN_KEYS))})")
+            continue
+        count = len(problems.found)
+        result = reader(value, keys, problems, origin)
+        if not problems.since(count) and result is not None:
+            changes[key] = result
+    if problems.found:
+        raise problems.error(path, where)
+    return Config(source=path, **changes)
+
+
+_Reader = Callable[[Any, _Keys, _Problems, _Origin], Any]
+
+
+def _simple(reader: Callable[[Any], Any]) -> _Reader:
+    """A setting read by a function of its value alone, which raises ValueError for one problem."""
+    return lambda value, keys, problems, origin: problems.read(keys, reader, value)
+
+
+# --- values ------------------------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
+#: Bounds that keep exact arithmetic on figures cheap and every figure printable.
+_MAX_PERCENT = 1_000_000
+_MAX_COUNT = 10**15
+_MAX_PRICE = 1_000_000
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _decimal(value: Any, places: int) -> Decimal | None:
+    """An int, a Decimal (a written float) or a plain decimal string, exactly; None when it is none of those.
+
+    Exponents are bounded before anything is computed: Fraction(Decimal('1e999999999')) would not finish."""
+    if _is_int(value):
+        return Decimal(int(value)) if value.bit_length() <= 128 else None
+    if isinstance(value, str):
+        m = _NUMBER.match(value) if len(value) <= 60 else None
+        return Decimal(m.group(1)) if m else None
+    if isinstance(value, Decimal) and value.is_finite():
+        exponent = value.as_tuple().exponent
+        assert isinstance(exponent, int)  # finite
+        return value if -places <= exponent and value.adjusted() <= 30 else None
+    return None
+
+
+def _number(value: Any) -> Fraction:
+    """A non-negative percentage or count of points, exactly, as written (70, 80.5, "12.5%")."""
+    number = _decimal(value, 30)
+    if number is None or number < 0:
+        raise ValueError(f"expected a number, got {_shown(value)}")
+    if number > _MAX_PERCENT:
+        raise ValueError(f"expected a number up to {_MAX_PERCENT:,}, got {_shown(value)}")
+    return Fraction(number)
+
+
+def _positive_int(value: Any) -> int:
+    if not _is_int(value) or value <= 0:
+        raise ValueError(f"expected a positive whole number, got {_shown(value)}")
+    if value > _MAX_COUNT:
+        raise ValueError(f"expected a positive whole number up to 10**15, got {_shown(value)}")
+    return int(value)
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {_shown(value)}")
+    return value
+
+
+def _price(value: Any) -> Decimal:
+    """USD per million tokens, exactly as written: 2.5, "2.50", 0 (never through a float)."""
+    price = _decimal(value, 12)
+    if price is None or price < 0:
+        raise ValueError(f"expected a price in USD per million tokens such as 2.5 or '2.50', got {_shown(value)}")
+    if price >= _MAX_PRICE:
+        raise ValueError(f"expected a price below {_MAX_PRICE:,} USD per million tokens, got {_shown(value)}")
+    return price
+
+
+def _name(value: Any, what: str = "a name") -> str:
+    """Non-empty text without spaces or control characters (a model id, provider or alias)."""
+    if not isinstance(value, str) or not re.fullmatch(r"[^\s\x00-\x1f\x7f]+", value.strip()):
+        raise ValueError(f"expected {what} (text without spaces), got {_shown(value)}")
+    return value.strip()
+
+
+def _day(value: Any) -> date:
+    if type(value) is date:
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    if isinstance(value, datetime):
+        raise ValueError(f"expected a date YYYY-MM-DD without a time, got {_shown(value)}")
+    raise ValueError(f"expected a date YYYY-MM-DD, got {_shown(value)}")
+
+
+def _folder(key: str) -> _Reader:
+    purpose = "measure from there" if key == "root" else "use it"
+
+    def read(value: Any, keys: _Keys, problems: _Problems, origin: _Origin) -> Path | None:
+        if not isinstance(value, str) or not value.strip():
+            problems.add(keys, f"expected a folder path, got {_shown(value)}")
+            return None
+        try:
+            resolved = Path(os.path.realpath(origin.folder / value))
+        except (OSError, ValueError) as exc:  # a NUL byte, a path too long
+            problems.add(keys, f"cannot resolve {_shown(value)}: {exc}")
+            return None
+        if resolved.is_relative_to(origin.tree):
+            return resolved
+        written = value if str(resolved) == value else f"{value} ({resolved})"
+        tree = "the git work tree of this configuration" if origin.in_git else "the folder of this configuration"
+        problems.add(
+            keys,
+            f"{written} is outside {origin.tree}, {tree}; a configuration may only point inside its own tree; "
+            f"pass --{key} {resolved} on the command line to {purpose}",
+        )
+        return None
+
+    return read
+
+
+def _run_id_prefix(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", value):
+        raise ValueError(f"expected letters, digits, - and _, got {_shown(value)}")
+    return value
 
 
 def _encoding(value: Any) -> str:
     from .tokens.names import exact_problem  # loads no encoding
 
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected an encoding name such as o200k_base, got {value!r}")
+        raise ValueError(f"expected an encoding name such as o200k_base, got {_shown(value)}")
     problem = exact_problem(value.strip())
     if problem is not None:
         raise ValueError(problem)
@@ -284,39 +1084,158 @@ def _encoding(value: Any) -> str:
 def _margin(value: Any) -> Fraction:
     margin = _number(value)
     if margin >= 100:
-        raise ValueError(f"expected a percentage below 100, got {value!r}")
+        raise ValueError(f"expected a percentage below 100, got {_shown(value)}")
     return margin
 
 
-def _thresholds(value: Any, keys: tuple[str, ...], fail: Callable[..., ConfigError]) -> Thresholds:
+def _thresholds(value: Any, keys: _Keys, problems: _Problems, origin: _Origin) -> Thresholds | None:
     if not isinstance(value, Mapping):
-        raise fail(keys, "expected a mapping such as {ALERT70: 70, ALERT85: 85, ALERT95: 95, MINIMAL: 100}")
+        problems.add(keys, "expected a mapping such as {ALERT70: 70, ALERT85: 85, ALERT95: 95, MINIMAL: 100}")
+        return None
+    count = len(problems.found)
     levels = {}
     for name, level in value.items():
-        sub = (*keys, str(name))
         if name not in ACTIONS[1:]:
-            raise fail(sub, f"unknown threshold (known: {', '.join(ACTIONS[1:])})")
-        try:
-            levels[name.lower()] = _number(level)
-        except ValueError as exc:
-            raise fail(sub, str(exc)) from None
+            problems.add((*keys, name), f"unknown threshold (known: {', '.join(ACTIONS[1:])})")
+            continue
+        levels[name.lower()] = problems.read((*keys, name), _number, level)
+    if problems.since(count):
+        return None
     result = Thresholds(**levels)
     ordered = [result.alert70, result.alert85, result.alert95, result.minimal]
     if ordered != sorted(ordered):
-        raise fail(keys, "thresholds must rise: ALERT70 <= ALERT85 <= ALERT95 <= MINIMAL")
+        problems.add(keys, "thresholds must rise: ALERT70 <= ALERT85 <= ALERT95 <= MINIMAL")
+        return None
     return result
 
 
-def _allocation(value: Any, keys: tuple[str, ...], fail: Callable[..., ConfigError]) -> dict[str, Fraction]:
+def _allocation(value: Any, keys: _Keys, problems: _Problems, origin: _Origin) -> dict[str, Fraction] | None:
     if not isinstance(value, Mapping) or not value:
-        raise fail(keys, "expected a mapping of share name to percent, e.g. {system: 10, margin: 10, ...}")
+        problems.add(keys, "expected a mapping of share name to percent, e.g. {system: 10, margin: 10, ...}")
+        return None
+    count = len(problems.found)
     shares = {}
     for name, share in value.items():
-        try:
-            shares[str(name)] = _number(share)
-        except ValueError as exc:
-            raise fail((*keys, str(name)), str(exc)) from None
+        if not isinstance(name, str) or not name.strip():
+            problems.add(keys, f"expected a share name, got {_shown(name)}")
+            continue
+        shares[name] = problems.read((*keys, name), _number, share)
+    if problems.since(count):
+        return None
     total = sum(shares.values())
     if total != 100:
-        raise fail(keys, f"shares must sum to 100%, they sum to {plain_number(total)}%")
+        problems.add(keys, f"shares must sum to 100%, they sum to {plain_number(total)}%")
+        return None
     return shares
+
+
+def _items(
+    value: Any, keys: _Keys, problems: _Problems, what: str, read: Callable[[Any], str]
+) -> tuple[str, ...] | None:
+    """A list of text items, each read by ``read`` (which raises ValueError); every bad item is a problem."""
+    if not isinstance(value, list):
+        problems.add(keys, f"expected a list of {what}, got {_shown(value)}")
+        return None
+    count = len(problems.found)
+    items = tuple(problems.read((*keys, _At(index)), read, item) for index, item in enumerate(value))
+    return None if problems.since(count) else items
+
+
+def _frozen_path(value: Any) -> str:
+    """A path or glob under the source root, normalised: no leading / or ./, no empty or . segments."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a path or glob under the source root, got {_shown(value)}")
+    if "\0" in value:
+        raise ValueError(f"a path may not hold a NUL byte, got {_shown(value)}")
+    parts = [part for part in value.strip().split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise ValueError(f"{_shown(value)} leaves the source root: frozen paths may not hold '..'")
+    if not parts:
+        raise ValueError(f"{_shown(value)} names the whole source root; name the frozen folder, e.g. ssot/**")
+    return "/".join(parts)
+
+
+def _frozen(value: Any, keys: _Keys, problems: _Problems, origin: _Origin) -> tuple[str, ...] | None:
+    return _items(value, keys, problems, "paths or globs under the source root, e.g. [ssot/**]", _frozen_path)
+
+
+def _code(value: Any) -> str:
+    from .diagnostics import CODES
+
+    if not isinstance(value, str) or not re.fullmatch(r"LK\d{0,3}", value):
+        raise ValueError(f"expected a code or prefix such as LK512, LK5 or LK, got {_shown(value)}")
+    if not any(code.startswith(value) for code in CODES):
+        raise ValueError(f"no diagnostic code starts with {value} (see docs/codes.md)")
+    return value
+
+
+def _codes(value: Any, keys: _Keys, problems: _Problems, origin: _Origin) -> tuple[str, ...] | None:
+    return _items(value, keys, problems, "codes or prefixes such as [LK5, LK601]", _code)
+
+
+def _aliases(value: Any, keys: _Keys, problems: _Problems, origin: _Origin) -> tuple[str, ...] | None:
+    return _items(value, keys, problems, "alias ids", lambda v: _name(v, "an alias"))
+
+
+#: The settings of one model under ``models:``, each read like a top-level setting.
+_MODEL_FIELDS: dict[str, _Reader] = {
+    "provider": _simple(lambda v: _name(v, "a provider name")),
+    "context_window": _simple(_positive_int),
+    "max_output": _simple(_positive_int),
+    "output_in_window": _simple(_boolean),
+    "input_price": _simple(_price),
+    "output_price": _simple(_price),
+    "encoding": _simple(lambda v: _name(v, "an encoding name")),
+    "aliases": _aliases,
+    "deprecated": _simple(_boolean),
+    "as_of": _simple(_day),
+}
+
+
+def _models(value: Any, keys: _Keys, problems: _Problems, origin: _Origin) -> tuple[ModelOverride, ...] | None:
+    if not isinstance(value, Mapping):
+        problems.add(keys, "expected a mapping of model id to its settings, e.g. {my-model: {context_window: 8192}}")
+        return None
+    count = len(problems.found)
+    models = []
+    for model_id, settings in value.items():
+        name = problems.read((*keys, model_id), lambda v: _name(v, "a model id"), model_id)
+        model = _model(name, settings, (*keys, model_id), problems, origin)
+        if name is not None and model is not None:
+            models.append(model)
+    return None if problems.since(count) else tuple(models)
+
+
+def _model(model_id: str, settings: Any, keys: _Keys, problems: _Problems, origin: _Origin) -> ModelOverride | None:
+    if not isinstance(settings, Mapping):
+        problems.add(keys, "expected a mapping of model settings, e.g. {provider: openai, context_window: 8192}")
+        return None
+    count = len(problems.found)
+    fields: dict[str, Any] = {}
+    for name, setting in settings.items():
+        reader = _MODEL_FIELDS.get(name) if isinstance(name, str) else None
+        if reader is None:
+            problems.add((*keys, name), f"unknown model setting (known: {', '.join(sorted(_MODEL_FIELDS))})")
+        else:
+            fields[name] = reader(setting, (*keys, name), problems, origin)
+    return None if problems.since(count) else ModelOverride(model_id, **fields)
+
+
+_SETTINGS: dict[str, _Reader] = {
+    "root": _folder("root"),
+    "templates": _folder("templates"),
+    "divisor": _simple(_positive_int),
+    "budget": _simple(_positive_int),
+    "thresholds": _thresholds,
+    "allocation": _allocation,
+    "allocation_tolerance": _simple(_number),
+    "run_id_prefix": _simple(_run_id_prefix),
+    "encoding": _simple(_encoding),
+    "undercount_margin": _simple(_margin),
+    "frozen": _frozen,
+    "select": _codes,
+    "ignore": _codes,
+    "model": _simple(lambda v: _name(v, "a model id")),
+    "models": _models,
+}
+assert set(_SETTINGS) == set(KNOWN_KEYS)

@@ -1,13 +1,29 @@
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from ledgerkit.config import Config, config_for, find_config_file, load_config
+from ledgerkit.config import (
+    KNOWN_KEYS,
+    Config,
+    ConfigProblems,
+    ModelOverride,
+    config_for,
+    find_config_file,
+    load_config,
+)
 from ledgerkit.errors import ConfigError
 
-from .conftest import dedent, make_files
+from .conftest import REPO, dedent, make_files
 
 
 def test_defaults_without_a_file(tmp_path):
@@ -69,7 +85,8 @@ def test_discovery_nearest_first_yaml_before_pyproject_and_stops_at_git_top(tmp_
         (
             "root: .\nbudgte: 5\n",
             "ledgerkit.yaml:2: budgte: unknown setting (known: allocation, allocation_tolerance, "
-            "budget, divisor, encoding, root, run_id_prefix, templates, thresholds, undercount_margin)",
+            "budget, divisor, encoding, frozen, ignore, model, models, root, run_id_prefix, select, templates, "
+            "thresholds, undercount_margin)",
         ),
         (
             "thresholds:\n  ALERT70: 70\n  ALERT80: 80\n",
@@ -104,13 +121,409 @@ def test_bad_configuration_is_one_line_naming_file_line_and_key(tmp_path, text, 
 
 def test_bad_pyproject(tmp_path):
     make_files(tmp_path, {"pyproject.toml": "[tool.ledgerkit]\ndivisor = -1\n"})
-    with pytest.raises(ConfigError, match=r"pyproject.toml: divisor: expected a positive whole number, got -1"):
+    with pytest.raises(ConfigError, match=r"pyproject.toml:2: divisor: expected a positive whole number, got -1"):
         config_for(tmp_path / "l.md")
     make_files(tmp_path, {"pyproject.toml": "[tool.ledgerkit]\ndivisor = \n"})
-    with pytest.raises(ConfigError, match=r"pyproject.toml: cannot read configuration"):
+    with pytest.raises(ConfigError, match=r"pyproject.toml:2: invalid TOML: Invalid value"):
         config_for(tmp_path / "l.md")
 
 
 def test_overrides_ignore_none():
     config = Config(divisor=3).with_overrides(divisor=None, budget=10)
     assert (config.divisor, config.budget) == (3, 10)
+
+
+# --- every problem, with its line, in one run ------------------------------------------------------------
+
+
+def test_every_problem_is_reported_at_once_each_on_its_line(tmp_path):
+    text = dedent(
+        """
+        divisor: 0
+        budgte: 5
+        thresholds:
+          ALERT70: high
+          ALERT80: 80
+        allocation: {a: x, b: 40}
+        frozen: [ok/**, ../out, 7]
+        """
+    )
+    make_files(tmp_path, {"ledgerkit.yaml": text})
+    with pytest.raises(ConfigProblems) as exc:
+        load_config(tmp_path / "ledgerkit.yaml")
+    where = str(tmp_path / "ledgerkit.yaml")
+    assert [line for line, _ in exc.value.problems] == [1, 2, 4, 5, 6, 7, 7]
+    assert str(exc.value).splitlines() == [
+        f"{where}:1: divisor: expected a positive whole number, got 0",
+        f"{where}:2: budgte: unknown setting (known: {', '.join(sorted(KNOWN_KEYS))})",
+        f"{where}:4: thresholds.ALERT70: expected a number, got 'high'",
+        f"{where}:5: thresholds.ALERT80: unknown threshold (known: ALERT70, ALERT85, ALERT95, MINIMAL)",
+        f"{where}:6: allocation.a: expected a number, got 'x'",
+        f"{where}:7: frozen: '../out' leaves the source root: frozen paths may not hold '..'",
+        f"{where}:7: frozen: expected a path or glob under the source root, got 7",
+    ]
+    assert isinstance(exc.value, ConfigError) and exc.value.line == 1  # the first problem, for one-line readers
+
+
+def test_a_list_item_is_reported_on_its_own_line(tmp_path):
+    make_files(tmp_path, {"ledgerkit.yaml": "select:\n  - LK5\n  - LK9\nignore:\n  - LK512\n  - LK51x\n"})
+    with pytest.raises(ConfigProblems) as exc:
+        load_config(tmp_path / "ledgerkit.yaml")
+    assert exc.value.problems == [
+        (3, "select: no diagnostic code starts with LK9 (see docs/codes.md)"),
+        (6, "ignore: expected a code or prefix such as LK512, LK5 or LK, got 'LK51x'"),
+    ]
+
+
+# --- pyproject.toml --------------------------------------------------------------------------------------
+
+PYPROJECT_FORMS = {
+    "table": "[project]\nname = 'x'\n\n[tool.ledgerkit]\ndivisor = 5\n",
+    "dotted": "tool.ledgerkit.divisor = 5\n[project]\nname = 'x'\n",
+    "dotted under [tool]": "[tool]\nledgerkit.divisor = 5\n",
+    "inline": "tool = { ledgerkit = { divisor = 5 } }\n",
+    "quoted": '[tool."ledgerkit"]\n"divisor" = 5\n',
+    "literal-quoted": "[ 'tool' . 'ledgerkit' ]\ndivisor = 5\n",
+}
+
+
+@pytest.mark.parametrize("form", PYPROJECT_FORMS)
+def test_every_toml_form_of_the_table_is_found(tmp_path, form):
+    make_files(tmp_path, {"pyproject.toml": PYPROJECT_FORMS[form]})
+    assert config_for(tmp_path / "l.md").divisor == 5
+    assert find_config_file(tmp_path) == tmp_path / "pyproject.toml"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[project]\nname = 'x'\n",  # no mention of ledgerkit: not even parsed
+        "[project]\ndependencies = ['ledgerkit>=0.1']\n",  # mentions it, holds no table
+        "[tool.black]\nline-length = 100\n# ledgerkit: not configured here\n",
+        b"[project]\nname = '\xff'\n",  # a bad byte, but no mention of ledgerkit: not a configuration
+        "[project\n",  # invalid TOML that cannot hold the table
+    ],
+)
+def test_a_pyproject_without_the_table_is_passed_over(tmp_path, text):
+    repo = tmp_path / "repo"
+    make_files(repo, {".git/HEAD": "", "ledgerkit.yaml": "divisor: 6\n", "sub/pyproject.toml": text})
+    assert config_for(repo / "sub" / "l.md").divisor == 6
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[project]\nname = 'ledgerkit'\nversion = \n", "pyproject.toml:3: invalid TOML: Invalid value"),
+        (
+            b"[tool.ledgerkit]\ndivisor = 5\nname = '\xff'\n",
+            "pyproject.toml:3: not UTF-8 text (byte 0xff at offset 37)",
+        ),
+        ("tool = 'ledgerkit'\n", "pyproject.toml:1: tool must be a table"),
+        ("[tool]\nx = 1\nledgerkit = [1]\n", "pyproject.toml:3: tool.ledgerkit must be a table of settings"),
+        ("[tool.ledgerkit]\ndivisor = 5\n[tool.ledgerkit]\n", "pyproject.toml:3: invalid TOML: Cannot declare"),
+    ],
+)
+def test_a_pyproject_that_may_hold_the_table_but_cannot_be_read_is_an_error(tmp_path, text, message):
+    make_files(tmp_path, {"pyproject.toml": text})
+    with pytest.raises(ConfigError) as exc:
+        config_for(tmp_path / "l.md")
+    assert str(exc.value).startswith(str(tmp_path / message))
+
+
+def test_toml_problems_carry_the_line_of_their_key_in_table_and_dotted_forms(tmp_path):
+    # A dotted key under [project] belongs to project.tool, not tool: that file holds no configuration at all.
+    text = "[project]\nname = 'x'\ntool.ledgerkit.budget = 0\n"
+    make_files(tmp_path, {"pyproject.toml": text})
+    assert load_config(tmp_path / "pyproject.toml") == Config(source=tmp_path / "pyproject.toml")
+
+    text = dedent(
+        '''
+        tool.ledgerkit.budget = 0
+        tool.ledgerkit.thresholds.ALERT70 = "high"
+
+        [project]
+        description = """
+        [tool.ledgerkit]
+        divisor = 1
+        """
+
+        [tool.ledgerkit.allocation]
+        a = 50
+        "b" = 'x'  # quoted names
+
+        [tool.ledgerkit.models.m]
+        input_price = -1
+        aliases = [
+          "ok",
+          "not ok",
+        ]
+        '''
+    )
+    make_files(tmp_path, {"pyproject.toml": text})
+    with pytest.raises(ConfigProblems) as exc:
+        load_config(tmp_path / "pyproject.toml")
+    lines = text.splitlines()
+    # Each expected line is found in the test's own text, where the offending key is written.
+    expected = [
+        (lines.index("tool.ledgerkit.budget = 0") + 1, "budget:"),
+        (lines.index('tool.ledgerkit.thresholds.ALERT70 = "high"') + 1, "thresholds.ALERT70:"),
+        (lines.index("\"b\" = 'x'  # quoted names") + 1, "allocation.b:"),
+        (lines.index("input_price = -1") + 1, "models.m.input_price:"),
+        (lines.index('  "not ok",') + 1, "models.m.aliases:"),
+    ]
+    assert [(line, message.split(" ", 1)[0]) for line, message in exc.value.problems] == expected
+
+
+def test_toml_lines_in_inline_tables_and_arrays(tmp_path):
+    text = (
+        "[tool.ledgerkit]\n"
+        "thresholds = { ALERT70 = 70, ALERT85 = 'x' }\n"
+        "frozen = ['a', # a comment with a quote '\n"
+        "  '../b']\n"
+        "models = { m = { context_window = 0 } }\n"
+    )
+    make_files(tmp_path, {"pyproject.toml": text})
+    with pytest.raises(ConfigProblems) as exc:
+        load_config(tmp_path / "pyproject.toml")
+    assert [(line, message.split(":", 1)[0]) for line, message in exc.value.problems] == [
+        (2, "thresholds.ALERT85"),
+        (4, "frozen"),
+        (5, "models.m.context_window"),
+    ]
+
+
+_BAD_VALUES = {
+    "divisor": "0",
+    "budget": "-5",
+    "run_id_prefix": '"A B"',
+    "allocation_tolerance": "'lots'",
+    "undercount_margin": "100",
+    "model": '""',
+    "frozen": '[\n  "ok",\n  "../x",\n]',
+    "thresholds": "{ ALERT85 = 85, ALERT70 = 'x' }",
+}
+_PREFIX = {"table": "", "dotted": "tool.ledgerkit.", "tool": "ledgerkit."}
+_HEADER = {"table": ["[tool.ledgerkit]"], "dotted": [], "tool": ["[tool]"]}
+_PROJECT = ["[project]", 'name = "x"', 'description = """', "[tool.ledgerkit]", "divisor = 0", '"""', ""]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    layout=st.sampled_from(sorted(_PREFIX)),
+    keys=st.permutations(sorted(_BAD_VALUES)),
+    count=st.integers(1, len(_BAD_VALUES)),
+    padding=st.lists(st.sampled_from(["", "# a comment = 1", "pad", "string"]), min_size=8, max_size=8),
+    project_first=st.booleans(),
+)
+def test_toml_lines_are_those_of_the_keys_whatever_the_layout(tmp_path, layout, keys, count, padding, project_first):
+    # Build a pyproject.toml in one of TOML's spellings of the table, noting the line where each key is written:
+    # that line, from the test's own bookkeeping, is the one each problem must name.
+    prefix = _PREFIX[layout]
+    project_first = project_first and layout != "dotted"  # dotted keys of the root table come before any header
+    lines = [*_PROJECT] if project_first else []
+    lines += _HEADER[layout]
+    written: dict[str, int] = {}
+    for index, (key, pad) in enumerate(zip(keys[:count], padding, strict=False)):
+        if pad == "pad":
+            written[f"x_pad{index}"] = len(lines) + 1
+            lines.append(f"{prefix}x_pad{index} = 1")
+        elif pad == "string":
+            written[f"x_str{index}"] = len(lines) + 1
+            lines += [f"{prefix}x_str{index} = '''", "budget = 0", "'''"]
+        elif pad:
+            lines.append(pad)
+        if key == "thresholds" and index % 2:  # the dotted spelling of a nested key
+            written["thresholds.ALERT70"] = len(lines) + 1
+            lines.append(f"{prefix}thresholds.ALERT70 = 'x'")
+            continue
+        # frozen's problem is its item "../x", two lines below the key
+        written["thresholds.ALERT70" if key == "thresholds" else key] = len(lines) + 1 + 2 * (key == "frozen")
+        lines += f"{prefix}{key} = {_BAD_VALUES[key]}".splitlines()
+    if not project_first:
+        lines += ["", *_PROJECT]
+    text = "".join(line + "\n" for line in lines)
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigProblems) as exc:
+        load_config(tmp_path / "pyproject.toml")
+    found = {message.split(":", 1)[0]: line for line, message in exc.value.problems}
+    assert found == written, text
+
+
+# --- the new keys ------------------------------------------------------------------------------------------
+
+
+def test_frozen_select_ignore_model_and_models_are_read(tmp_path):
+    text = dedent(
+        """
+        frozen: [/ssot/**, ./docs//brief.md, "*.lock"]
+        select: [LK, LK6, LK512]
+        ignore: [LK703]
+        model: claude-opus-4-5
+        models:
+          acme-large:
+            provider: acme
+            context_window: 200000
+            max_output: 32000
+            output_in_window: true
+            input_price: 0.1
+            output_price: "2.50"
+            encoding: o200k_base
+            aliases: [acme-l, acme/large]
+            deprecated: false
+            as_of: 2026-11-01
+          bare: {}
+        """
+    )
+    make_files(tmp_path, {"ledgerkit.yaml": text})
+    config = load_config(tmp_path / "ledgerkit.yaml")
+    assert config.frozen == ("ssot/**", "docs/brief.md", "*.lock")
+    assert (config.select, config.ignore, config.model) == (("LK", "LK6", "LK512"), ("LK703",), "claude-opus-4-5")
+    large, bare = config.models
+    assert large == ModelOverride(
+        id="acme-large",
+        provider="acme",
+        context_window=200000,
+        max_output=32000,
+        output_in_window=True,
+        input_price=Decimal("0.1"),
+        output_price=Decimal("2.50"),
+        encoding="o200k_base",
+        aliases=("acme-l", "acme/large"),
+        deprecated=False,
+        as_of=date(2026, 11, 1),
+    )
+    # Exact as written: a float would make 0.1 into 0.1000000000000000055511151231257827...
+    assert str(large.input_price) == "0.1" and large.input_price * 3 == Decimal("0.3")
+    assert bare == ModelOverride("bare") and bare.input_price is None and bare.aliases is None
+
+
+def test_prices_are_exact_in_toml_too(tmp_path):
+    make_files(
+        tmp_path,
+        {"pyproject.toml": "[tool.ledgerkit.models.m]\ninput_price = 0.1\noutput_price = 3\nas_of = 2026-01-31\n"},
+    )
+    (model,) = load_config(tmp_path / "pyproject.toml").models
+    assert (model.input_price, model.output_price, model.as_of) == (Decimal("0.1"), Decimal(3), date(2026, 1, 31))
+    assert str(model.input_price) == "0.1"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "frozen: ssot/**\n",
+            "frozen: expected a list of paths or globs under the source root, e.g. [ssot/**], got 'ssot/**'",
+        ),
+        ("frozen: ['']\n", "frozen: expected a path or glob under the source root, got ''"),
+        ("frozen: [a/../../b]\n", "frozen: 'a/../../b' leaves the source root: frozen paths may not hold '..'"),
+        ('frozen: ["a\\0b"]\n', "frozen: a path may not hold a NUL byte, got 'a\\x00b'"),
+        ("frozen: [/]\n", "frozen: '/' names the whole source root; name the frozen folder, e.g. ssot/**"),
+        ("select: LK5\n", "select: expected a list of codes or prefixes such as [LK5, LK601], got 'LK5'"),
+        ("select: [LK5121]\n", "select: expected a code or prefix such as LK512, LK5 or LK, got 'LK5121'"),
+        ("ignore: [lk512]\n", "ignore: expected a code or prefix such as LK512, LK5 or LK, got 'lk512'"),
+        ("ignore: [LK8]\n", "ignore: no diagnostic code starts with LK8 (see docs/codes.md)"),
+        ("model: ''\n", "model: expected a model id (text without spaces), got ''"),
+        ("model: [gpt-5]\n", "model: expected a model id (text without spaces), got a list"),
+        (
+            "models: [a]\n",
+            "models: expected a mapping of model id to its settings, e.g. {my-model: {context_window: 8192}}",
+        ),
+        (
+            "models: {m: 5}\n",
+            "models.m: expected a mapping of model settings, e.g. {provider: openai, context_window: 8192}",
+        ),
+        (
+            "models: {m: {window: 5}}\n",
+            "models.m.window: unknown model setting (known: aliases, as_of, context_window, "
+            "deprecated, encoding, input_price, max_output, output_in_window, output_price, provider)",
+        ),
+        ("models: {m: {context_window: 0}}\n", "models.m.context_window: expected a positive whole number, got 0"),
+        ("models: {m: {max_output: 1.5}}\n", "models.m.max_output: expected a positive whole number, got 1.5"),
+        ("models: {m: {output_in_window: 'yes'}}\n", "models.m.output_in_window: expected true or false, got 'yes'"),
+        (
+            "models: {m: {input_price: -1}}\n",
+            "models.m.input_price: expected a price in USD per million tokens such as 2.5 or '2.50', got -1",
+        ),
+        (
+            "models: {m: {input_price: '2,50'}}\n",
+            "models.m.input_price: expected a price in USD per million tokens such as 2.5 or '2.50', got '2,50'",
+        ),
+        (
+            "models: {m: {input_price: .inf}}\n",
+            "models.m.input_price: expected a price in USD per million tokens such as 2.5 or '2.50', got Infinity",
+        ),
+        (
+            "models: {m: {input_price: 1e9}}\n",
+            "models.m.input_price: expected a price below 1,000,000 USD per million tokens, got 1E+9",
+        ),
+        ("models: {m: {as_of: 2026-02-30}}\n", "cannot read a value: day is out of range for month"),
+        ("models: {m: {as_of: '2026-2-3'}}\n", "models.m.as_of: expected a date YYYY-MM-DD, got '2026-2-3'"),
+        (
+            "models: {m: {as_of: 2026-01-01 10:00:00}}\n",
+            "models.m.as_of: expected a date YYYY-MM-DD without a time, got 2026-01-01T10:00:00",
+        ),
+        ("models: {m: {aliases: a}}\n", "models.m.aliases: expected a list of alias ids, got 'a'"),
+        ("models: {m: {aliases: [a b]}}\n", "models.m.aliases: expected an alias (text without spaces), got 'a b'"),
+        ("models: {'my model': {}}\n", "models.my model: expected a model id (text without spaces), got 'my model'"),
+        ("models: {m: {provider: 5}}\n", "models.m.provider: expected a provider name (text without spaces), got 5"),
+    ],
+)
+def test_bad_new_keys_are_errors_naming_key_and_line(tmp_path, text, message):
+    make_files(tmp_path, {"ledgerkit.yaml": text})
+    with pytest.raises(ConfigProblems) as exc:
+        load_config(tmp_path / "ledgerkit.yaml")
+    assert exc.value.problems == [(1, message)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"LK\d{0,4}", fullmatch=True) | st.text(max_size=6))
+def test_a_code_or_prefix_is_accepted_exactly_when_it_starts_some_code(tmp_path_factory, code):
+    from ledgerkit.diagnostics import CODES
+
+    folder = tmp_path_factory.mktemp("codes")
+    (folder / "ledgerkit.yaml").write_text(f"select: [{json.dumps(code)}]\n", encoding="utf-8")
+    accepted = re.fullmatch(r"LK\d{0,3}", code) is not None and any(c.startswith(code) for c in CODES)
+    try:
+        config = load_config(folder / "ledgerkit.yaml")
+    except ConfigProblems:
+        assert not accepted
+    else:
+        assert accepted and config.select == (code,)
+
+
+def test_every_documented_example_is_a_valid_configuration(tmp_path):
+    readme = (REPO / "README.md").read_text(encoding="utf-8").split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    guide = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", readme + guide, re.S)
+    assert len(blocks) >= 2
+    for number, block in enumerate(blocks):
+        make_files(tmp_path / str(number), {"ledgerkit.yaml": block, "my_templates/.keep": ""})
+        load_config(tmp_path / str(number) / "ledgerkit.yaml")  # raises on any problem
+
+
+def test_overrides_keep_the_new_fields():
+    config = Config(select=("LK5",), model="m").with_overrides(select=None, ignore=("LK512",), frozen=("a/**",))
+    assert (config.select, config.ignore, config.frozen, config.model) == (("LK5",), ("LK512",), ("a/**",), "m")
+
+
+# --- start-up stays cheap ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"pyproject.toml": "[project]\nname = 'x'\n"}, {"tomllib": False, "ruamel.yaml": False}),
+        ({"pyproject.toml": "[project]\ndependencies = ['ledgerkit']\n"}, {"tomllib": True, "ruamel.yaml": False}),
+        ({"pyproject.toml": "[tool.ledgerkit]\ndivisor = 3\n"}, {"tomllib": True, "ruamel.yaml": False}),
+        ({"ledgerkit.yaml": "divisor: 3\n"}, {"tomllib": False, "ruamel.yaml": True}),
+    ],
+)
+def test_discovery_imports_a_parser_only_for_a_file_that_needs_it(tmp_path, files, expected):
+    make_files(tmp_path / "repo", {".git/HEAD": "", **files})
+    probe = (
+        "import sys, json\nfrom ledgerkit.config import config_for\n"
+        f"config_for({str(tmp_path / 'repo' / 'l.md')!r})\n"
+        "print(json.dumps({m: m in sys.modules for m in ('tomllib', 'ruamel.yaml')}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert json.loads(result.stdout) == expected
