@@ -423,7 +423,7 @@ class StreamedText:
         fd = self._open()
         try:
             decoder = codecs.getincrementaldecoder("utf-8")()
-            head = os.read(fd, CHUNK)
+            head = os.read(fd, max(CHUNK, _SAMPLE))  # the BOM and the sample, whatever the chunk
             self._bom = 3 if head.startswith(_BOM) else 0
             at = _Pass(0, 0)
             points = crlf = 0
