@@ -235,7 +235,11 @@ def test_sources_are_shown_as_written(tmp_path):
     make_files(tmp_path, {"big.md": "x", "docs/a.md": "a", "docs/sub/b.md": "b", "ledgers/l.md": ""})
     r = Resolver(tmp_path, tmp_path / "ledgers")
     shown = {w: [s.shown for s in r.resolve(parse_source(w)).sources] for w in ["../big.md", "/big.md", "../docs"]}
-    assert shown == {"../big.md": ["../big.md"], "/big.md": ["/big.md"], "../docs": ["../docs/a.md", "../docs/sub/b.md"]}
+    assert shown == {
+        "../big.md": ["../big.md"],
+        "/big.md": ["/big.md"],
+        "../docs": ["../docs/a.md", "../docs/sub/b.md"],
+    }
     top = Resolver(tmp_path, tmp_path)
     assert [s.shown for s in top.resolve(parse_source("big.md")).sources] == ["big.md"]  # not /big.md
     assert [s.shown for s in top.resolve(parse_source("docs/**/*.md")).sources] == ["docs/a.md", "docs/sub/b.md"]
