@@ -84,6 +84,14 @@ def observe(root: Path) -> list[object]:
     return seen
 
 
+def recording(opened: list[str], real_open):  # type: ignore[no-untyped-def]
+    def open_(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(os.fspath(path))
+        return real_open(path, *args, **kwargs)
+
+    return open_
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(first=outsides, second=outsides)
 def test_nothing_returned_or_said_depends_on_what_is_outside(first, second):
@@ -91,8 +99,7 @@ def test_nothing_returned_or_said_depends_on_what_is_outside(first, second):
     for outside in (first, second):
         with tempfile.TemporaryDirectory() as base, pytest.MonkeyPatch.context() as patch:
             opened: list[str] = []
-            real_open = os.open
-            patch.setattr(os, "open", lambda p, *a, **k: opened.append(os.fspath(p)) or real_open(p, *a, **k))
+            patch.setattr(os, "open", recording(opened, os.open))
             root = build(Path(base).resolve(), outside)
             view = repr(observe(root)).replace(base, "BASE").replace(os.path.realpath(base), "BASE")
             assert [p for p in opened if "outside" in p] == []  # nothing outside is even opened
