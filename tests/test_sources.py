@@ -19,7 +19,7 @@ from ledgerkit.measuring.files import FileText, SourceError, SourceReader, Strea
 from ledgerkit.measuring.folders import folder_entries
 from ledgerkit.measuring.measure import Measurer
 from ledgerkit.measuring.resolve import Resolver
-from ledgerkit.measuring.specs import MAX_LINE_DIGITS, parse_source
+from ledgerkit.measuring.specs import MAX_LINE_DIGITS, Problem, parse_source
 from ledgerkit.reading.parse import parse
 from ledgerkit.reports.count import count_paths
 
@@ -398,3 +398,46 @@ def test_folder_entries_name_what_each_is(tmp_path):
     os.symlink("a.md", tmp_path / "link.md")
     os.mkfifo(tmp_path / "pipe")
     assert folder_entries(str(tmp_path)) == [("a.md", "file"), ("link.md", "link"), ("pipe", "other")]
+
+
+def test_many_files_of_one_folder_cost_one_listing_not_one_lstat_each(tmp_path, monkeypatch):
+    def lstats(n: int) -> int:
+        folder = tmp_path / f"n{n}"
+        make_files(folder, {f"docs/f{i}.md": "x" for i in range(n)})
+        calls = []
+        real = os.lstat
+        monkeypatch.setattr(os, "lstat", lambda p, **kw: calls.append(p) or real(p, **kw))
+        r = Resolver(folder, folder)
+        for i in range(n):
+            assert len(r.resolve(parse_source(f"docs/f{i}.md")).sources) == 1
+        monkeypatch.setattr(os, "lstat", real)
+        return len(calls)
+
+    assert lstats(30) == lstats(300)
+
+
+def test_a_listed_folder_resolves_as_lstat_does(tmp_path, monkeypatch):
+    outside = tmp_path / "outside"
+    make_files(outside, {"s.md": "secret"})
+    root = tmp_path / "root"
+    make_files(root, {**{f"d/f{i}.md": "x" for i in range(12)}, "d/sub/x.md": "x"})
+    os.symlink("f0.md", root / "d" / "in-link.md")
+    os.symlink(outside / "s.md", root / "d" / "out-link.md")
+    os.mkfifo(root / "d" / "pipe")
+    names = ["in-link.md", "out-link.md", "pipe", "sub", "missing.md", "f3.md"]
+
+    def outcomes(list_after: int) -> list[object]:
+        monkeypatch.setattr("ledgerkit.measuring.resolve.LIST_AFTER", list_after)
+        r = Resolver(root, root)
+        for i in range(12):  # enough lookups for the folder to be listed
+            r.resolve(parse_source(f"d/f{i}.md"))
+        found = [r.resolve(parse_source(f"d/{name}")) for name in names]
+        return [([(s.real, s.shown) for s in f.sources], f.problems, f.skipped) for f in found]
+
+    listed, looked_up = outcomes(1), outcomes(10**9)
+    assert listed == looked_up
+    assert [problems for _, problems, _ in listed][:3] == [
+        [],
+        [Problem("LK205", f"leaves the source root {root}")],
+        [Problem("LK209", "is not a regular file")],
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..config import Config, find_git_top
 from ..diagnostics import Diagnostic
@@ -75,8 +76,9 @@ def problem_message(spec: SourceSpec, problem: Problem) -> str:
     return f"source {spec.written} {problem.message}"
 
 
-@dataclass(frozen=True)
-class MeasuredSource:
+class MeasuredSource(NamedTuple):
+    """One file and range measured: its characters, and its text for whoever counts tokens next."""
+
     source: Source
     chars: int
     text: SourceText
@@ -124,7 +126,7 @@ class Measurer:
 
     def measure_source(self, source: Source) -> MeasuredSource:
         """Raises SourceError when the file cannot be measured."""
-        text = self.reader.read(source.path)
+        text = self.reader.read(source.real, checked=True)  # the resolver saw a regular file there
         return MeasuredSource(source, text.count(source.start, source.end), text)
 
     def measure(self, record: Record) -> tuple[Measurement | None, list[Diagnostic]]:
@@ -155,18 +157,20 @@ class Measurer:
     def _measure_all(self, specs_: list[SourceSpec]) -> tuple[list[MeasuredSource], list[Skipped], list[Diagnostic]]:
         diagnostics: list[Diagnostic] = []
         skipped: list[Skipped] = []
-        measured: dict[tuple[Path, int | None, int | None], MeasuredSource] = {}
+        measured: dict[tuple[str, int | None, int | None], MeasuredSource] = {}
         for spec in specs_:
             found = self.resolver.resolve(spec)
-            diagnostics.extend(self._diag(spec, p.code, problem_message(spec, p)) for p in found.problems)
-            left_out = list(found.skipped)
+            if found.problems:
+                diagnostics.extend(self._diag(spec, p.code, problem_message(spec, p)) for p in found.problems)
+            left_out = found.skipped
             texts = 0
             for source in found.sources:
-                if source.key in measured:
+                key = source.key
+                if key in measured:
                     texts += 1
                     continue
                 try:
-                    measured[source.key] = self.measure_source(source)
+                    measured[key] = self.measure_source(source)
                     texts += 1
                 except SourceError as exc:
                     if not source.named and exc.code in NOT_TEXT:

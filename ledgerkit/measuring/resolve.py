@@ -17,25 +17,29 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .folders import FILE, GIT_TIMEOUT, LINK, OTHER, ListingError, folder_entries
 from .specs import Problem, SourceSpec, range_suffix
 
 DIR = "dir"
+#: After this many entries name files in one folder, the folder is listed once instead of each file looked up.
+LIST_AFTER = 8
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     """A file an entry names, inside the root, maybe a line range of it.
 
-    ``path`` is the real path; ``shown`` the path as the person wrote it (a glob's or folder's member: the
-    written prefix joined with the member's own path); ``display`` the one root-relative name of the file
-    (``/docs/a.md``), whatever the spelling; ``named`` whether the entry names this file itself, rather than
-    a glob or folder that holds it (a member that is not text is skipped, a named file is a problem).
+    ``real`` is the real path (``path``: the same as a Path, made when asked); ``shown`` the path as the
+    person wrote it (a glob's or folder's member: the written prefix joined with the member's own path);
+    ``display`` the one root-relative name of the file (``/docs/a.md``), whatever the spelling; ``named``
+    whether the entry names this file itself, rather than a glob or folder that holds it (a member that
+    is not text is skipped, a named file is a problem). A named tuple: one is made for every file of
+    every entry, so it must be cheap to make.
     """
 
     spec: SourceSpec
-    path: Path
+    real: str
     shown: str
     display: str
     start: int | None
@@ -43,8 +47,13 @@ class Source:
     named: bool = True
 
     @property
-    def key(self) -> tuple[Path, int | None, int | None]:
-        return (self.path, self.start, self.end)
+    def path(self) -> Path:
+        return Path(self.real)
+
+    @property
+    def key(self) -> tuple[str, int | None, int | None]:
+        """One file and range, however the entry spelled it."""
+        return (self.real, self.start, self.end)
 
     @property
     def label(self) -> str:
@@ -78,7 +87,7 @@ class Resolution:
 class _Found:
     """An entry's path resolved, before its line range is applied: cached per written path."""
 
-    members: list[tuple[Path, str, str]] = field(default_factory=list)  # (real path, shown, display)
+    members: list[tuple[str, str, str]] = field(default_factory=list)  # (real path, shown, display)
     problems: list[Problem] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     named: bool = True  # the path names a file, not a glob or a folder
@@ -97,6 +106,8 @@ class Resolver:
         self._prefix = self._root_real.rstrip("/") + "/"
         self._found: dict[str, _Found] = {}
         self._dirs: dict[tuple[str, str], str] = {}  # (base, written folder) -> real path
+        self._looked: dict[str, int] = {}  # real folder -> names looked up in it
+        self._listed: dict[str, dict[str, int]] = {}  # real folder -> name -> file type, from one listing
 
     def inside(self, real: str) -> bool:
         """Whether a real path lies inside the root (or is the root)."""
@@ -123,10 +134,11 @@ class Resolver:
     def _resolve(self, written: str) -> _Found:
         if "\0" in written:
             return _Found(problems=[Problem("LK208", "cannot be read (its path holds a NUL character)")])
-        try:
-            os.fsencode(written)
-        except UnicodeError:
-            return _Found(problems=[Problem("LK208", "cannot be read (its path is not valid text)")])
+        if not written.isascii():
+            try:
+                os.fsencode(written)
+            except UnicodeError:
+                return _Found(problems=[Problem("LK208", "cannot be read (its path is not valid text)")])
         absolute = written.startswith("/")
         base = self._root_real if absolute else self._folder_real
         rel = written.lstrip("/") if absolute else written
@@ -143,41 +155,65 @@ class Resolver:
 
     def _path(self, base: str, rel: str, written: str) -> _Found:
         real = self._real(base, rel)
-        if real is None or not self.inside(real):
+        if real is None or not self.inside(real[0]):
             return _Found(problems=[self._leaves()])
-        try:
-            mode = os.lstat(real).st_mode
-        except FileNotFoundError:
-            return _Found(problems=[Problem("LK201", "not found")])
-        except OSError as exc:
-            return _Found(problems=[_unreadable(exc)])
+        path, mode = real
+        if mode is None:
+            try:
+                mode = os.lstat(path).st_mode
+            except FileNotFoundError:
+                return _Found(problems=[Problem("LK201", "not found")])
+            except OSError as exc:
+                return _Found(problems=[_unreadable(exc)])
         if stat.S_ISREG(mode):
-            return _Found(members=[(Path(real), written, self._display(real))])
+            return _Found(members=[(path, written, self._display(path))])
         if stat.S_ISDIR(mode):
-            return self._folder(real, written)
+            return self._folder(path, written)
         if stat.S_ISLNK(mode):  # realpath gives a link back when links loop
             return _Found(problems=[Problem("LK208", "cannot be read (its symbolic links loop)")])
         return _Found(problems=[Problem("LK209", "is not a regular file")])
 
-    def _real(self, base: str, rel: str) -> str | None:
-        """The real path of ``base/rel``, with one realpath per folder rather than per file: a name that
-        lstat shows is no symbolic link needs none. None when the folder already leaves the root."""
+    def _real(self, base: str, rel: str) -> tuple[str, int | None] | None:
+        """The real path of ``base/rel`` and, when it took one, its lstat mode. One realpath per folder
+        rather than per file: a name lstat shows is no symbolic link needs none. None when the folder
+        already leaves the root: nothing outside the root is even looked at."""
         parent, _, name = rel.rpartition("/")
         if name in ("", ".", ".."):
-            return os.path.realpath(os.path.join(base, rel))
+            return os.path.realpath(os.path.join(base, rel)), None
         key = (base, parent)
         folder = self._dirs.get(key)
         if folder is None:
-            folder = self._dirs[key] = os.path.realpath(os.path.join(base, parent))
+            folder = self._dirs[key] = os.path.realpath(os.path.join(base, parent)) if parent else base
         if not self.inside(folder):
-            return None  # nothing outside the root is even looked at
-        candidate = os.path.join(folder, name)
-        try:
-            if not stat.S_ISLNK(os.lstat(candidate).st_mode):
-                return candidate
-        except OSError:
-            return candidate  # missing or unreadable: the caller's lstat says which
-        return os.path.realpath(candidate)
+            return None
+        candidate = folder + name if folder.endswith("/") else folder + "/" + name
+        mode = self._listed_mode(folder, name)
+        if mode is None:
+            try:
+                mode = os.lstat(candidate).st_mode
+            except OSError:
+                return candidate, None  # missing or unreadable: the caller's lstat says which
+        if stat.S_ISLNK(mode):
+            return os.path.realpath(candidate), None
+        return candidate, mode
+
+    def _listed_mode(self, folder: str, name: str) -> int | None:
+        """The file type of ``folder/name`` from one listing of the folder, taken once many entries name
+        files in it: one system call for the folder instead of one per file. None: ask lstat."""
+        listed = self._listed.get(folder)
+        if listed is None:
+            looked = self._looked[folder] = self._looked.get(folder, 0) + 1
+            if looked < LIST_AFTER:
+                return None
+            listed = self._listed[folder] = {}
+            try:
+                with os.scandir(folder) as listing:
+                    for e in listing:
+                        listed[e.name] = _ENTRY_MODES[_kind(e)]
+            except OSError:
+                pass
+        return listed.get(name) or None
+
 
     def _leaves(self) -> Problem:
         return Problem("LK205", f"leaves the source root {self.root}")
@@ -208,7 +244,7 @@ class Resolver:
                 return
             path, kind = real, FILE if stat.S_ISREG(mode) else OTHER
         if kind == FILE:
-            found.members.append((Path(path), shown, self._display(path)))
+            found.members.append((path, shown, self._display(path)))
         else:
             found.skipped.append(Skipped(shown, Problem("LK209", "is not a regular file")))
 
@@ -340,6 +376,10 @@ def _kind(entry: os.DirEntry[str]) -> str:
     return FILE if entry.is_file(follow_symlinks=False) else OTHER
 
 
+# A listed kind as the file type lstat would give; 0 (not known: ask lstat) for anything else.
+_ENTRY_MODES = {LINK: stat.S_IFLNK, DIR: stat.S_IFDIR, FILE: stat.S_IFREG, OTHER: 0}
+
+
 def _mode_kind(mode: int) -> str:
     if stat.S_ISLNK(mode):
         return LINK
@@ -352,9 +392,9 @@ def _join(shown: str, name: str) -> str:
     return shown + name if not shown or shown.endswith("/") else shown + "/" + name
 
 
-def _unique_sorted(members: list[tuple[Path, str, str]]) -> list[tuple[Path, str, str]]:
+def _unique_sorted(members: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
     """Sorted by the name shown; a file reached by several names is kept once, by the first."""
-    seen: set[Path] = set()
+    seen: set[str] = set()
     out = []
     for member in sorted(members, key=lambda m: m[1]):
         if member[0] not in seen:

@@ -59,13 +59,13 @@ def range_suffix(start: int | None, end: int | None) -> str:
 
 def parse_source(text: str, line: int = 0, column: int = 1) -> SourceSpec | None:
     """Read an entry written at ``line``/``column`` (1-based); None when it is empty or only a comment."""
-    body = _COMMENT.split(text, maxsplit=1)[0].strip()
+    body = (_COMMENT.split(text, maxsplit=1)[0] if "#" in text else text).strip()
     column += len(text) - len(text.lstrip())
     if len(body) >= 2 and body[0] == body[-1] == "`":
         body, column = body[1:-1].strip(), column + 1
     if not body:
         return None
-    m = _RANGE.match(body)
+    m = _RANGE.match(body) if ":" in body or "#L" in body else None
     if not m:
         return SourceSpec(body, None, None, line, column, body)
     first, last = (m.group("s1"), m.group("e1")) if m.group("s1") else (m.group("s2"), m.group("e2"))

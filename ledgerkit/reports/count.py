@@ -172,7 +172,7 @@ def gather(paths: Sequence[str], cwd: Path | None = None) -> tuple[list[Target],
     resolver = Resolver(Path(os.sep), cwd)
     targets: list[Target] = []
     problems: list[Problem] = []
-    seen: set[tuple[Path, int | None, int | None]] = set()
+    seen: set[tuple[str, int | None, int | None]] = set()
     for arg in paths:
         spec = parse_source(arg)
         if spec is None:
@@ -234,7 +234,7 @@ def count_paths(
             failed = t.problem
             if failed is None:
                 try:
-                    text = reader.read(t.path)
+                    text = reader.read(t.path, checked=True)  # the resolver saw a regular file
                     chars = text.count(t.start, t.end)
                 except SourceError as exc:
                     failed = exc.problem
