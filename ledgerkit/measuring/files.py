@@ -348,6 +348,42 @@ class _Pass:
     end: int | None = None  # byte offset just past the last line asked for
 
 
+class _Checker:
+    """Every byte of a file checked a chunk at a time, as :meth:`FileText.from_bytes` checks them at once:
+    a NUL anywhere, the first byte that is not UTF-8, and the code points and CRLF pairs counted."""
+
+    def __init__(self) -> None:
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.nul = False
+        self.bad: tuple[int, int] | None = None  # (byte, offset) of the first byte that is not UTF-8
+        self.points = self.crlf = 0
+        self.cr_before = False
+
+    def feed(self, chunk: bytes, offset: int) -> None:
+        self.nul = self.nul or b"\0" in chunk
+        if self.bad is None and not self.nul:
+            pending = self.decoder.getstate()[0]
+            if pending or not chunk.isascii():  # ASCII needs no decoding, unless it ends a cut sequence
+                try:
+                    self.points += len(self.decoder.decode(chunk))
+                except UnicodeDecodeError as exc:
+                    self.bad = ((pending + chunk)[exc.start], offset - len(pending) + exc.start)
+            else:
+                self.points += len(chunk)
+        if b"\r" in chunk:
+            self.crlf += chunk.count(b"\r\n")
+        self.crlf += self.cr_before and chunk[0] == 10
+        self.cr_before = chunk[-1] == 13
+
+    def finish(self, offset: int) -> None:
+        if self.bad is None and not self.nul:
+            try:
+                self.decoder.decode(b"", final=True)
+            except UnicodeDecodeError as exc:
+                pending = self.decoder.getstate()[0]
+                self.bad = (pending[exc.start], offset - len(pending) + exc.start)
+
+
 class StreamedText:
     """A file too large to hold whole, measured by streaming it: memory stays bounded by a chunk (and by the
     range asked for, for :meth:`slice`). The first question reads the whole file once, checking every byte
@@ -439,51 +475,28 @@ class StreamedText:
     def _check_pass(self, want: tuple[int, int] | None) -> None:
         fd = self._open()
         try:
-            decoder = codecs.getincrementaldecoder("utf-8")()
             head = os.read(fd, max(CHUNK, _SAMPLE))  # the BOM and the sample, whatever the chunk
             self._bom = 3 if head.startswith(_BOM) else 0
             at = _Pass(0, 0)
-            points = crlf = 0
-            nul = False
-            bad: tuple[int, int] | None = None  # (byte, offset) of the first byte that is not UTF-8
-            cr_before = False
+            check = _Checker()
             chunk = head
             while chunk:
-                nul = nul or b"\0" in chunk
-                if bad is None and not nul:
-                    pending = decoder.getstate()[0]
-                    if pending or not chunk.isascii():
-                        try:
-                            points += len(decoder.decode(chunk))
-                        except UnicodeDecodeError as exc:
-                            both = pending + chunk
-                            bad = (both[exc.start], at.offset - len(pending) + exc.start)
-                    else:
-                        points += len(chunk)
-                if b"\r" in chunk:
-                    crlf += chunk.count(b"\r\n")
-                crlf += cr_before and chunk[0] == 10
-                cr_before = chunk[-1] == 13
+                check.feed(chunk, at.offset)
                 if want is not None and at.end is None:
                     self._lines_in(chunk, at, want)
                 else:
                     at.offset += len(chunk)
                 chunk = os.read(fd, CHUNK)
-            if bad is None and not nul:
-                try:
-                    decoder.decode(b"", final=True)
-                except UnicodeDecodeError as exc:
-                    pending = decoder.getstate()[0]
-                    bad = (pending[exc.start], at.offset - len(pending) + exc.start)
+            check.finish(at.offset)
         finally:
             os.close(fd)
         if at.offset != self.size:
             raise _changed()
-        if nul:
+        if check.nul:
             raise _binary(head[:_SAMPLE])
-        if bad is not None:
-            raise _wide("UTF-16") if head.startswith((b"\xff\xfe", b"\xfe\xff")) else _not_utf8(*bad)
-        self._chars = points - (1 if self._bom else 0) - crlf
+        if check.bad is not None:
+            raise _wide("UTF-16") if head.startswith((b"\xff\xfe", b"\xfe\xff")) else _not_utf8(*check.bad)
+        self._chars = check.points - (1 if self._bom else 0) - check.crlf
         self._checked = True
         if want is not None:
             self._settle(at, want)

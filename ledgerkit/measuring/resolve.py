@@ -214,7 +214,6 @@ class Resolver:
                 pass
         return listed.get(name) or None
 
-
     def _leaves(self) -> Problem:
         return Problem("LK205", f"leaves the source root {self.root}")
 
