@@ -74,8 +74,8 @@ def ledger_paths(paths: Sequence[Path]) -> list[Path]:
     """The ledgers that paths name: a file as given; a folder, every Markdown file beneath it that holds a
     ledger (what git ignores left out inside a work tree; hidden folders, virtual environments and
     node_modules outside one)."""
+    from .measuring.folders import folder_files
     from .reading.parse import may_hold_ledger
-    from .reports.count import folder_files
 
     found: list[Path] = []
     for path in paths:

@@ -32,9 +32,10 @@ CODES: dict[str, tuple[str, str]] = {
     "LK203": (ERROR, "source is a binary file"),
     "LK204": (ERROR, "source is not UTF-8 text"),
     "LK205": (ERROR, "source leaves the source root"),
-    "LK206": (ERROR, "source glob matches no file"),
+    "LK206": (ERROR, "source glob or folder matches no file (or no text file)"),
     "LK207": (ERROR, "source line range is invalid or beyond the end of the file"),
     "LK208": (ERROR, "source cannot be read"),
+    "LK209": (ERROR, "source is not a regular file"),
     # LK3xx: figures that disagree with each other
     "LK301": (ERROR, "TOKEN_ESTIMATE is not ceil(CHAR_COUNT / N)"),
     "LK302": (ERROR, "UTILIZATION is not TOKEN_ESTIMATE / BUDGET_C as fill writes it"),

@@ -122,7 +122,7 @@ def test_each_file_is_read_once_per_run(tmp_path):
     ("source", "files", "code", "message"),
     [
         ("missing.md", {}, "LK201", "source missing.md not found"),
-        ("folder", {"folder/x.md": "x"}, "LK202", "source folder is a directory"),
+        ("folder:1-2", {"folder/x.md": "x"}, "LK202", "source folder:1-2 is a directory: a line range needs a file"),
         ("bin.md", {"bin.md": b"ab\0cd"}, "LK203", "source bin.md is a binary file"),
         (
             "latin1.md",
@@ -142,10 +142,14 @@ def test_source_problems_name_the_ledger_line_and_path(tmp_path, source, files, 
 
 
 def test_unreadable_source(tmp_path, monkeypatch):
-    def deny(self):
-        raise PermissionError(13, "Permission denied")
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    def deny(path, flags, *args, **kwargs):
+        if os.fspath(path).endswith("a.md"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", deny)  # the tests run as root, where chmod 000 denies nothing
     _, (_, problems) = measure(tmp_path, ("a.md",), {"a.md": "x"})
     assert [(d.code, d.message) for d in problems] == [("LK208", "source a.md cannot be read (Permission denied)")]
 

@@ -16,12 +16,12 @@ from ..tokens.encodings import EncodingUnavailable
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..measuring.measure import FileText, MeasuredSource
+    from ..measuring.measure import MeasuredSource, SourceText
     from ..reading.parse import Field
     from ..reading.values import RecordValues
 
 
-def source_text(text: FileText, start: int | None, end: int | None) -> str:
+def source_text(text: SourceText, start: int | None, end: int | None) -> str:
     """The text whose tokens are counted: the source's lines with CRLF read as LF, as CHAR_COUNT reads them,
     so that a Windows checkout gives the same count."""
     piece = text.slice(start, end)

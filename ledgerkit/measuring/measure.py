@@ -1,70 +1,51 @@
-"""Measure a record's sources: resolve SOURCE_FILES entries, read each file once, count characters.
+"""Measure a record's sources: the ledger-facing adapter over :mod:`.specs`, :mod:`.resolve` and :mod:`.files`.
 
-CHAR_COUNT is the number of Unicode code points of the UTF-8 text, without a BOM, with CRLF counted as
-one character (so a Windows checkout measures the same). A line range counts its lines with their line
-endings, so ``path:1-N`` of an N-line file counts the same as ``path``.
+It reads a record's SOURCE_FILES entries, resolves them under the source root, reads each file once per
+run and turns every problem into a Diagnostic at the entry's line and column. The modules below it know
+nothing of ledgers: they take written text, folders and paths and return plain data and problems.
 """
 
 from __future__ import annotations
 
-import glob
-import os
-import re
-from dataclasses import dataclass, field
-from itertools import accumulate
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..config import Config, find_git_top
 from ..diagnostics import Diagnostic
 from ..reading.parse import Entry, Ledger, Record
+from . import specs
+from .files import FileText, SourceError, SourceReader, SourceText, StreamedText
+from .resolve import Resolution, Resolver, Skipped, Source
+from .specs import Problem, SourceSpec
 
-_RANGE = re.compile(r"^(?P<path>.+?)(?::(?P<s1>\d+)(?:-(?P<e1>\d+))?|#L(?P<s2>\d+)(?:-L?(?P<e2>\d+))?)$")
-_COMMENT = re.compile(r"(?:^|\s+)#(?:\s|$)")
+__all__ = [
+    "FileText",
+    "MeasuredSource",
+    "Measurement",
+    "Measurer",
+    "Problem",
+    "Resolution",
+    "Resolver",
+    "Skipped",
+    "Source",
+    "SourceError",
+    "SourceReader",
+    "SourceSpec",
+    "SourceText",
+    "StreamedText",
+    "parse_source",
+    "source_root",
+    "source_specs",
+]
 
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """One SOURCE_FILES entry as written: a path or glob, maybe a line range (1-based, inclusive)."""
-
-    path: str
-    start: int | None
-    end: int | None
-    line: int
-    column: int
-
-    @property
-    def is_glob(self) -> bool:
-        return "*" in self.path
-
-    @property
-    def written(self) -> str:
-        if self.start is None:
-            return self.path
-        return f"{self.path}:{self.start}" + ("" if self.end == self.start else f"-{self.end}")
+#: Reading problems that mean "not text": a glob's or folder's member with one is left out, not an error.
+NOT_TEXT = frozenset({"LK203", "LK204", "LK209"})
 
 
 def parse_source(entry: Entry) -> SourceSpec | None:
     """Read an entry: ``path``, ``path:START-END``, ``path#LSTART-LEND``, ``path#L7``, `` # comment``."""
-    text = _COMMENT.split(entry.text, maxsplit=1)[0].strip()
-    column = entry.column + (len(entry.text) - len(entry.text.lstrip()))
-    if len(text) >= 2 and text[0] == text[-1] == "`":
-        text, column = text[1:-1].strip(), column + 1
-    if not text:
-        return None
-    start = end = None
-    m = _RANGE.match(text)
-    if m:
-        text = m.group("path")
-        s, e = (m.group("s1"), m.group("e1")) if m.group("s1") else (m.group("s2"), m.group("e2"))
-        start = int(s)
-        end = int(e) if e else start
-    return SourceSpec(text, start, end, entry.line, column)
-
-
-def expand_glob(base: str | Path, pattern: str) -> list[str]:
-    """The names under ``base`` (relative to it, sorted) that a SOURCE_FILES glob matches: only ``*`` and
-    ``**`` are wildcards, every other character is literal."""
-    return sorted(glob.glob(glob.escape(pattern).replace("[*]", "*"), root_dir=base, recursive=True))
+    return specs.parse_source(entry.text, entry.line, entry.column)
 
 
 def source_specs(record: Record) -> list[SourceSpec]:
@@ -88,198 +69,70 @@ def source_root(ledger_path: str | Path | None, config: Config, root: str | Path
     return find_git_top(folder) or folder
 
 
-# --- reading files -------------------------------------------------------------------------------------
+def problem_message(spec: SourceSpec, problem: Problem) -> str:
+    """A problem with an entry as one sentence naming the entry as written."""
+    if problem.code == "LK206":
+        return f"source glob {spec.path!r} {problem.message}"
+    return f"source {spec.written} {problem.message}"
 
 
-class SourceError(Exception):
-    """Why a file cannot be measured: a diagnostic code and message."""
+class MeasuredSource(NamedTuple):
+    """One file and range measured: its characters, and its text for whoever counts tokens next."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass
-class FileText:
-    """A source file's text (BOM removed) with its character count and, on demand, its lines."""
-
-    text: str
-    chars: int
-    _ends: list[int] | None = field(default=None, repr=False)  # cumulative characters at each line end
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> FileText:
-        if b"\0" in data:
-            raise SourceError("LK203", "is a binary file")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise SourceError(
-                "LK204", f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-            ) from None
-        if text.startswith("\ufeff"):
-            text = text[1:]
-        return cls(text, len(text) - text.count("\r\n"))
-
-    @property
-    def line_count(self) -> int:
-        return len(self._line_ends())
-
-    def _line_ends(self) -> list[int]:
-        if self._ends is None:
-            pieces = self.text.replace("\r\n", "\n").split("\n")
-            counts = [len(p) + 1 for p in pieces[:-1]] + ([len(pieces[-1])] if pieces[-1] else [])
-            self._ends = list(accumulate(counts))
-        return self._ends
-
-    def count(self, start: int | None, end: int | None) -> int:
-        """Characters of lines start..end (1-based, inclusive), or of the whole file."""
-        if start is None or end is None:
-            return self.chars
-        ends = self._line_ends()
-        if start < 1 or end < start:
-            raise SourceError("LK207", "is not a range of lines (1-based, start <= end)")
-        if end > len(ends):
-            lines = f"{len(ends)} line" + ("" if len(ends) == 1 else "s")
-            raise SourceError("LK207", f"goes beyond the end of the file ({lines})")
-        return ends[end - 1] - (ends[start - 2] if start > 1 else 0)
-
-    def slice(self, start: int | None, end: int | None) -> str:
-        """The text of lines start..end (the whole file when no range), CRLF kept as written."""
-        if start is None or end is None:
-            return self.text
-        pieces = self.text.split("\n")  # a CR of CRLF stays with its line
-        lines = [p + "\n" for p in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
-        return "".join(lines[start - 1 : end])
-
-
-class SourceReader:
-    """Reads each file at most once per run, however many records name it."""
-
-    def __init__(self) -> None:
-        self._cache: dict[Path, FileText | SourceError] = {}
-        self.reads = 0
-
-    def read(self, path: Path) -> FileText:
-        cached = self._cache.get(path)
-        if cached is None:
-            try:
-                self.reads += 1
-                cached = FileText.from_bytes(path.read_bytes())
-            except SourceError as exc:
-                cached = exc
-            except FileNotFoundError:
-                cached = SourceError("LK201", "not found")
-            except IsADirectoryError:
-                cached = SourceError("LK202", "is a directory")
-            except OSError as exc:
-                cached = SourceError("LK208", f"cannot be read ({exc.strerror or exc})")
-            self._cache[path] = cached
-        if isinstance(cached, SourceError):
-            raise cached
-        return cached
-
-
-# --- resolving and measuring ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Source:
-    """A resolved source: a real file inside the root, maybe a line range."""
-
-    spec: SourceSpec
-    path: Path
-    display: str  # "/" + the path relative to the root, with forward slashes
-    start: int | None
-    end: int | None
-
-    @property
-    def key(self) -> tuple[Path, int | None, int | None]:
-        return (self.path, self.start, self.end)
-
-    @property
-    def label(self) -> str:
-        if self.start is None:
-            return self.display
-        return f"{self.display}:{self.start}" + ("" if self.end == self.start else f"-{self.end}")
-
-
-@dataclass(frozen=True)
-class MeasuredSource:
     source: Source
     chars: int
-    text: FileText
+    text: SourceText
 
 
 @dataclass(frozen=True)
 class Measurement:
     chars: int
     sources: tuple[MeasuredSource, ...]
+    skipped: tuple[Skipped, ...] = ()  # members of globs and folders left out: not text
 
 
 class Measurer:
-    """Resolves and measures the sources of one ledger's records against one source root."""
+    """Resolves and measures the sources of one ledger's records against one source root.
+
+    ``skipped`` gathers, over the run, every member of a glob or folder left out because it is not text
+    (binary, not UTF-8, not a regular file), once each, for a closing line.
+    """
 
     def __init__(
         self, ledger: Ledger, config: Config, root: str | Path | None = None, reader: SourceReader | None = None
     ) -> None:
         self.ledger = ledger
         self.root = source_root(ledger.path, config, root)
-        self._root_real = os.path.realpath(self.root)
         self.folder = ledger.folder
         self.reader = reader or SourceReader()
-        self._resolved: dict[str, tuple[list[tuple[Path, str]], list[tuple[str, str]]]] = {}
+        self.resolver = Resolver(self.root, self.folder)
+        self.skipped: list[Skipped] = []
+        self._skipped_seen: set[str] = set()
 
     def _diag(self, spec: SourceSpec, code: str, message: str) -> Diagnostic:
         return Diagnostic(self.ledger.display_path, spec.line, spec.column, code, message)
 
-    def _inside(self, real: str) -> bool:
-        return real == self._root_real or real.startswith(self._root_real.rstrip(os.sep) + os.sep)
-
     def resolve(self, spec: SourceSpec) -> tuple[list[Source], list[Diagnostic]]:
-        """The files an entry names (a glob may name several, sorted), or diagnostics."""
-        files, problems = self._resolve_path(spec.path)
-        sources = [Source(spec, real, display, spec.start, spec.end) for real, display in files]
-        return sources, [self._diag(spec, code, message) for code, message in problems]
+        """The files an entry names (a glob or folder may name several, sorted), or diagnostics."""
+        found = self.resolver.resolve(spec)
+        self._skip(found.skipped)
+        return found.sources, [self._diag(spec, p.code, problem_message(spec, p)) for p in found.problems]
 
-    def _resolve_path(self, written: str) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
-        # Many records name the same paths: resolve each written path once per run.
-        cached = self._resolved.get(written)
-        if cached is not None:
-            return cached
-        if written.startswith("/"):
-            base, rel = self.root, written.lstrip("/")
-        else:
-            base, rel = self.folder, written
-        files: list[tuple[Path, str]] = []
-        problems: list[tuple[str, str]] = []
-        if "*" in written:
-            candidates = [base / name for name in expand_glob(base, rel)]
-            candidates = [c for c in candidates if c.is_file() or not self._inside(os.path.realpath(c))]
-            if not candidates:
-                problems.append(("LK206", f"source glob {written!r} matches no file"))
-        else:
-            candidates = [base / rel]
-        for candidate in candidates:
-            real = os.path.realpath(candidate)
-            if not self._inside(real):
-                shown = written if "*" not in written else f"{written!r} match {candidate.name!r}"
-                problems.append(("LK205", f"source {shown} leaves the source root {self.root}"))
-                continue
-            files.append((Path(real), "/" + Path(os.path.relpath(real, self._root_real)).as_posix()))
-        self._resolved[written] = (files, problems)
-        return files, problems
+    def _skip(self, skipped: list[Skipped]) -> None:
+        for s in skipped:
+            if s.shown not in self._skipped_seen:
+                self._skipped_seen.add(s.shown)
+                self.skipped.append(s)
 
     def measure_source(self, source: Source) -> MeasuredSource:
         """Raises SourceError when the file cannot be measured."""
-        text = self.reader.read(source.path)
+        text = self.reader.read(source.real, checked=True)  # the resolver saw a regular file there
         return MeasuredSource(source, text.count(source.start, source.end), text)
 
     def measure(self, record: Record) -> tuple[Measurement | None, list[Diagnostic]]:
         """CHAR_COUNT of a record's sources (each file and range once), or every reason it cannot be had."""
-        specs = source_specs(record)
-        if not specs:
+        specs_ = source_specs(record)
+        if not specs_:
             f = record.field("SOURCE_FILES")
             line, column = (f.line, f.column) if f else (record.line, 1)
             return None, [
@@ -291,24 +144,50 @@ class Measurer:
                     f"record {record.run_id} names no SOURCE_FILES to measure",
                 )
             ]
-        items, diagnostics = self.measure_each(specs)
+        items, skipped, diagnostics = self._measure_all(specs_)
         if diagnostics:
             return None, diagnostics
-        return Measurement(sum(m.chars for m in items), tuple(items)), []
+        return Measurement(sum(m.chars for m in items), tuple(items), tuple(skipped)), []
 
-    def measure_each(self, specs: list[SourceSpec]) -> tuple[list[MeasuredSource], list[Diagnostic]]:
+    def measure_each(self, specs_: list[SourceSpec]) -> tuple[list[MeasuredSource], list[Diagnostic]]:
         """Each distinct file and range the entries name, measured, and a diagnostic for each that cannot be."""
+        items, _, diagnostics = self._measure_all(specs_)
+        return items, diagnostics
+
+    def _measure_all(self, specs_: list[SourceSpec]) -> tuple[list[MeasuredSource], list[Skipped], list[Diagnostic]]:
         diagnostics: list[Diagnostic] = []
-        measured: dict[tuple[Path, int | None, int | None], MeasuredSource] = {}
-        for spec in specs:
-            sources, problems = self.resolve(spec)
-            diagnostics.extend(problems)
-            for source in sources:
-                if source.key in measured:
+        skipped: list[Skipped] = []
+        measured: dict[tuple[str, int | None, int | None], MeasuredSource] = {}
+        for spec in specs_:
+            found = self.resolver.resolve(spec)
+            if found.problems:
+                diagnostics.extend(self._diag(spec, p.code, problem_message(spec, p)) for p in found.problems)
+            left_out = found.skipped
+            texts = 0
+            for source in found.sources:
+                key = source.key
+                if key in measured:
+                    texts += 1
                     continue
                 try:
-                    measured[source.key] = self.measure_source(source)
+                    measured[key] = self.measure_source(source)
+                    texts += 1
                 except SourceError as exc:
-                    shown = spec.written if not spec.is_glob else f"{source.display} (from {spec.path})"
-                    diagnostics.append(self._diag(spec, exc.code, f"source {shown} {exc.message}"))
-        return list(measured.values()), diagnostics
+                    if not source.named and exc.code in NOT_TEXT:
+                        left_out.append(Skipped(source.shown_label, exc.problem))
+                    else:
+                        diagnostics.append(self._diag(spec, exc.code, self._read_message(spec, source, exc)))
+            if not texts and left_out and not found.problems:
+                names = ", ".join(s.shown for s in left_out)
+                diagnostics.append(self._diag(spec, "LK206", f"source {spec.written} holds no text file ({names})"))
+            elif not texts and not found.sources and not found.problems and not left_out:
+                diagnostics.append(self._diag(spec, "LK206", f"source {spec.written} holds no file"))
+            skipped.extend(left_out)
+        self._skip(skipped)
+        return list(measured.values()), skipped, diagnostics
+
+    @staticmethod
+    def _read_message(spec: SourceSpec, source: Source, exc: SourceError) -> str:
+        if source.named:
+            return f"source {spec.written} {exc.message}"
+        return f"source {source.shown_label} (from {spec.written}) {exc.message}"

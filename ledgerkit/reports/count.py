@@ -3,15 +3,16 @@ entries, or of chat transcripts with the per-message overhead OpenAI documents.
 
 A path is read with the SOURCE_FILES syntax (``path:START-END``, ``path#L7``, ``*`` and ``**`` globs),
 relative to the current folder; a leading ``/`` is the file system's root (there is no ledger here to
-give a source root). Folders are recursed (see :func:`folder_files`: inside a git work tree, what git
-ignores is left out). Each file is read once; tokens are counted on every core.
+give a source root). Folders are recursed (see :mod:`ledgerkit.measuring.folders`: inside a git work tree,
+what git ignores is left out; outside, hidden folders, virtual environments and node_modules). A file met
+in a folder or glob that is not text is skipped and named; one named that cannot be counted is a problem.
+Each file is read once; tokens are counted on every core.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,8 +21,11 @@ from typing import IO, Any
 
 from ..errors import LedgerkitError
 from ..figures.exact import source_text
-from ..measuring.measure import SourceError, SourceReader, expand_glob, parse_source
-from ..reading.parse import Entry
+from ..measuring.folders import folder_files as folder_files  # re-exported: count reads folders this way
+from ..measuring.measure import NOT_TEXT, SourceError, SourceReader
+from ..measuring.resolve import Resolver
+from ..measuring.specs import Problem as SourceProblem
+from ..measuring.specs import parse_source, range_suffix
 from ..schema import token_estimate
 from ..tokens.engine import count_many
 from ..tokens.names import DEFAULT, Resolved, resolve
@@ -150,100 +154,50 @@ def _files(n: int) -> str:
 
 @dataclass(frozen=True)
 class Target:
-    """A file to count, maybe a line range of it. ``named``: given on the command line, not found in a folder."""
+    """A file to count, maybe a line range of it. ``named``: given on the command line, not found in a folder
+    or glob. ``problem``: a file named that cannot be had, reported in its turn."""
 
     display: str
     path: Path
     start: int | None
     end: int | None
     named: bool
-
-
-def folder_files(folder: Path) -> list[str]:
-    """The files under ``folder`` (relative posix paths, sorted) that count.
-
-    Inside a git work tree, git's view: tracked files and untracked ones no .gitignore ignores. A folder
-    that git itself ignores (a build or cache folder) was asked for by name: all its files count. Outside
-    a work tree, every file except under ``.git``.
-    """
-    listed = _git_files(folder)
-    return listed if listed is not None else _walk(folder)
-
-
-def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
-    try:
-        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, check=False)
-    except OSError:  # git is not installed
-        return None
-
-
-def _git_files(folder: Path) -> list[str] | None:
-    """git's list of the folder's files, or None when git has no say (not a work tree, or an ignored folder)."""
-    ignored = _git(folder, "check-ignore", "-q", ".")
-    if ignored is None or ignored.returncode != 1:  # 0: the folder is ignored; 128: not in a work tree
-        return None
-    done = _git(folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    if done is None or done.returncode != 0:
-        return None
-    names = {os.fsdecode(name) for name in done.stdout.split(b"\0") if name}
-    # A deleted file is still in the index, a submodule is a folder: neither is a file to count.
-    return sorted(name for name in names if (folder / name).is_file())
-
-
-def _walk(folder: Path) -> list[str]:
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if d != ".git"]
-        found.extend(Path(dirpath, name).relative_to(folder).as_posix() for name in filenames)
-    return sorted(found)
+    problem: SourceProblem | None = None
 
 
 def gather(paths: Sequence[str], cwd: Path | None = None) -> tuple[list[Target], list[Problem]]:
-    """Every file the arguments name, in order, each file and line range once."""
+    """Every file the arguments name, in order, each file and line range once (resolved as SOURCE_FILES
+    entries are, with the file system's root as the source root: see ledgerkit.measuring.resolve)."""
     cwd = cwd or Path.cwd()
+    resolver = Resolver(Path(os.sep), cwd)
     targets: list[Target] = []
     problems: list[Problem] = []
     seen: set[tuple[str, int | None, int | None]] = set()
-
-    def add(target: Target) -> None:
-        key = (os.path.realpath(target.path), target.start, target.end)
-        if key not in seen:
-            seen.add(key)
-            targets.append(target)
-
     for arg in paths:
-        spec = parse_source(Entry(0, 1, arg))
+        spec = parse_source(arg)
         if spec is None:
             problems.append(Problem(arg, "names no file"))
             continue
-        absolute = spec.path.startswith("/")
-        if spec.is_glob:
-            base = Path("/") if absolute else cwd
-            names = [
-                n for n in expand_glob(base, spec.path.lstrip("/") if absolute else spec.path) if (base / n).is_file()
-            ]
-            if not names:
+        found = resolver.resolve(spec)
+        for p in found.problems:
+            if p.code == "LK206":
                 problems.append(Problem(spec.path, "glob matches no file"))
-            for name in names:
-                shown = "/" + name if absolute else name
-                add(Target(_with_range(shown, spec.start, spec.end), base / name, spec.start, spec.end, True))
-            continue
-        path = cwd / spec.path
-        if path.is_dir():
-            if spec.start is not None:
-                problems.append(Problem(spec.written, "a line range needs a file, not a folder"))
-                continue
-            for name in folder_files(path):
-                add(Target((Path(spec.path) / name).as_posix(), path / name, None, None, False))
-        else:
-            add(Target(spec.written, path, spec.start, spec.end, True))
+            elif spec.is_glob or p.code == "LK202":
+                problems.append(Problem(spec.path + range_suffix(spec.start, spec.end), _reason(p.message)))
+            else:  # a file named that cannot be had: reported in its turn, with those that cannot be read
+                where = spec.path + range_suffix(spec.start, spec.end)
+                targets.append(Target(where, cwd / spec.path, spec.start, spec.end, True, p))
+        for s in found.skipped:  # not a regular file, met in a folder or glob
+            targets.append(Target(s.shown, cwd / s.shown, None, None, False, s.problem))
+        for source in found.sources:
+            if source.key not in seen:
+                seen.add(source.key)
+                targets.append(Target(source.shown_label, source.path, source.start, source.end, source.named))
     return targets, problems
 
 
-def _with_range(path: str, start: int | None, end: int | None) -> str:
-    if start is None:
-        return path
-    return f"{path}:{start}" + ("" if end == start else f"-{end}")
+def _reason(message: str) -> str:
+    return "a line range needs a file, not a folder" if message.startswith("is a directory") else message
 
 
 # --- counting ------------------------------------------------------------------------------------------
@@ -277,12 +231,16 @@ def count_paths(
     def texts() -> Iterator[str]:
         # Read lazily: each file is counted on a free core while the next one is read.
         for t in targets:
-            try:
-                text = reader.read(t.path)
-                chars = text.count(t.start, t.end)
-            except SourceError as exc:
-                not_text = exc.code in ("LK203", "LK204")
-                (skipped if not_text and not t.named else problems).append(Problem(t.display, exc.message))
+            failed = t.problem
+            if failed is None:
+                try:
+                    text = reader.read(t.path, checked=True)  # the resolver saw a regular file
+                    chars = text.count(t.start, t.end)
+                except SourceError as exc:
+                    failed = exc.problem
+            if failed is not None:
+                not_text = failed.code in NOT_TEXT
+                (skipped if not_text and not t.named else problems).append(Problem(t.display, failed.message))
                 continue
             kept.append((t, chars))
             yield source_text(text, t.start, t.end)

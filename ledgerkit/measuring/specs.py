@@ -1,0 +1,83 @@
+"""Reading one SOURCE_FILES entry: its path or glob, its line range, as the person wrote it.
+
+An entry is ``path``, ``path:START-END``, ``path:N``, ``path#LSTART-LEND``, ``path#LSTART-END`` or
+``path#LN`` (1-based, inclusive), maybe wrapped in backquotes, maybe followed by `` # comment``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_RANGE = re.compile(r"^(?P<path>.+?)(?::(?P<s1>\d+)(?:-(?P<e1>\d+))?|#L(?P<s2>\d+)(?:-L?(?P<e2>\d+))?)$")
+_COMMENT = re.compile(r"(?:^|\s+)#(?:\s|$)")
+
+#: A line number longer than this is past the end of any file: refused before int() reads it, so that an
+#: entry of thousands of digits is a problem, not Python's 4,300-digit ValueError.
+MAX_LINE_DIGITS = 18
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why a source cannot be measured: a diagnostic code (LK2xx) and a message starting with a verb."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One SOURCE_FILES entry: a path or glob, maybe a line range (1-based, inclusive).
+
+    ``written`` is the entry as the person wrote it (without backquotes and comment), for display;
+    ``problem`` is set when the line range cannot be read (LK207), and then ``start``/``end`` are None.
+    """
+
+    path: str
+    start: int | None
+    end: int | None
+    line: int
+    column: int
+    written: str = ""
+    problem: Problem | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.written:  # a spec built by hand: show its range the usual way
+            object.__setattr__(self, "written", self.path + range_suffix(self.start, self.end))
+
+    @property
+    def is_glob(self) -> bool:
+        return "*" in self.path
+
+
+def range_suffix(start: int | None, end: int | None) -> str:
+    """``:START-END`` (``:N`` for one line), or nothing for a whole file."""
+    if start is None:
+        return ""
+    return f":{start}" + ("" if end == start else f"-{end}")
+
+
+def parse_source(text: str, line: int = 0, column: int = 1) -> SourceSpec | None:
+    """Read an entry written at ``line``/``column`` (1-based); None when it is empty or only a comment."""
+    body = (_COMMENT.split(text, maxsplit=1)[0] if "#" in text else text).strip()
+    column += len(text) - len(text.lstrip())
+    if len(body) >= 2 and body[0] == body[-1] == "`":
+        body, column = body[1:-1].strip(), column + 1
+    if not body:
+        return None
+    m = _RANGE.match(body) if ":" in body or "#L" in body else None
+    if not m:
+        return SourceSpec(body, None, None, line, column, body)
+    first, last = (m.group("s1"), m.group("e1")) if m.group("s1") else (m.group("s2"), m.group("e2"))
+    start, end, problem = _read_range(first, last or first)
+    return SourceSpec(m.group("path"), start, end, line, column, body, problem)
+
+
+def _read_range(first: str, last: str) -> tuple[int | None, int | None, Problem | None]:
+    if len(first) > MAX_LINE_DIGITS or len(last) > MAX_LINE_DIGITS:
+        too_long = f"is not a range of lines (a line number has more than {MAX_LINE_DIGITS} digits)"
+        return None, None, Problem("LK207", too_long)
+    start, end = int(first), int(last)
+    if start < 1 or end < start:
+        return None, None, Problem("LK207", "is not a range of lines (1-based, start <= end)")
+    return start, end, None
