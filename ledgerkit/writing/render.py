@@ -354,16 +354,28 @@ def _plain(value: Any) -> str:
     return dash(None if value is None else plain_number(Fraction(value)))
 
 
+# Characters that open or close inline Markdown a cell must not start: links and images ([ ]), code spans
+# (a stray ` would pair with the fence of a code span later on the line and expose its text), escapes (\)
+# and table cells (|). < and > become entities, so no autolink or raw HTML forms; an & that would start an
+# entity is escaped so the text shows as written.
+_MD_ESCAPE = re.compile(r"[\\`\[\]|]")
+_MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+
+
 def md_cell(value: Any) -> str:
-    """Ledger text made safe for a Markdown table cell: no pipe splits the row, no newline ends it, and no
-    raw HTML reaches a renderer that would run it."""
-    text = "" if value is None else str(value)
-    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    """Ledger text made safe for a Markdown table cell: no pipe splits the row, no newline ends it, no link,
+    image or code span forms, and no raw HTML reaches a renderer that would run it."""
+    text = " ".join(("" if value is None else str(value)).split())
+    text = _MD_ENTITY.sub(r"\\&", _MD_ESCAPE.sub(r"\\\g<0>", text))
+    return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def md_code(value: Any) -> str:
-    """Ledger text as an inline code span (a path), with a fence longer than any backtick run inside."""
+    """Ledger text as an inline code span (a path), with a fence longer than any backtick run inside; inside a
+    code span nothing is a link."""
     text = " ".join(str(value).split()).replace("|", "\\|")
+    if not text:
+        return "` `"  # a bare `` is no code span: it would pair with a later backtick run on the line
     fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
