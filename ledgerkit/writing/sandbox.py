@@ -220,6 +220,8 @@ class BoundedEnvironment(SandboxedEnvironment):
         stops once past the output bound, so it costs at most that much."""
         if isinstance(value, str):
             return len(value)
+        if not isinstance(value, _SIZED):  # a number or an object of the context: no walk (the common case)
+            return 1 + value.bit_length() // 3 if isinstance(value, int) else 1
         total, _ = self.walk(value)
         return total
 
@@ -258,7 +260,7 @@ class BoundedEnvironment(SandboxedEnvironment):
         return value
 
     def _finalize(self, value: Any) -> Any:
-        size = self.weight(value) if not isinstance(value, Undefined) else 0
+        size = len(value) if type(value) is str else 0 if isinstance(value, Undefined) else self.weight(value)
         self.refuse(size, "an expression")
         self.budget.spend(size)
         return value
