@@ -135,7 +135,7 @@ def test_a_syntax_error_names_the_file_and_line(tmp_path):
 
 def test_a_runtime_error_names_the_template_and_line_that_failed(tmp_path):
     make_files(tmp_path, {"t/page.j2": "a\n{% include 'part.j2' %}", "t/part.j2": "b\n\n{{ 1 // 0 }}"})
-    with pytest.raises(TemplateError, match=r"t/part.j2:3: template failed: ZeroDivisionError"):
+    with pytest.raises(TemplateError, match=r"t/part.j2:3: template part.j2 failed: ZeroDivisionError"):
         render("page.j2", {}, tmp_path / "t")
 
 

@@ -120,6 +120,7 @@ class _NameLoader(jinja2.BaseLoader):
         self.shown = shown
         self.limit = limit
         self.sources: dict[str, str] = {}  # filename -> source: where an error's line is looked up
+        self.names: dict[str, str] = {}  # filename -> the name it was loaded by
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, None]:
         problem = template_name_problem(template)
@@ -129,6 +130,7 @@ class _NameLoader(jinja2.BaseLoader):
         found = self._from_folder(template, parts) if self.folder is not None else None
         source, filename = found or self._from_defaults(template, parts)
         self.sources[filename] = source
+        self.names[filename] = template
         return source, filename, None
 
     def _from_folder(self, name: str, parts: list[str]) -> tuple[str, str] | None:
@@ -265,13 +267,18 @@ def render(
     seconds = env.limits.seconds
     top: str | None = None  # the loaded template: where an error outside any template line is reported
 
-    def failure(message: str, exc: BaseException) -> TemplateError:
+    def failure(message: str, exc: BaseException, failed: bool = False) -> TemplateError:
+        """The error at the innermost template line the traceback passes through; ``failed`` words it as
+        "template NAME failed: ..."."""
+        where = _innermost(exc.__traceback__, set(loader.sources))
+        path = where[0] if where else top
+        if failed:
+            message = f"template {loader.names.get(path or '', name)} failed: {message}"
         if len(message) > 300:
             message = message[:297] + "..."
-        where = _innermost(exc.__traceback__, set(loader.sources))
-        if where is None and top is not None:
-            return TemplateError(message, top)
-        return TemplateError(message, *where) if where else TemplateError(message)
+        if path is None:
+            return TemplateError(message)
+        return TemplateError(message, path, where[1] if where else None)
 
     try:
         with wall_clock(seconds):
@@ -293,13 +300,13 @@ def render(
     except (LimitExceeded, TemplateNameError, TemplateLoadError, TemplateCompileError) as exc:
         raise failure(exc.message or str(exc), exc) from None
     except jinja2.TemplateError as exc:
-        raise failure(f"template failed: {exc.message or exc}", exc) from None
+        raise failure(str(exc.message or exc), exc, failed=True) from None
     except RecursionError as exc:
         raise failure("recurses too deeply (a macro, include or extends that reaches itself?)", exc) from None
     except MemoryError as exc:
         raise failure("ran out of memory", exc) from None
     except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
-        raise failure(f"template failed: {type(exc).__name__}: {exc}", exc) from None
+        raise failure(f"{type(exc).__name__}: {exc}", exc, failed=True) from None
 
 
 def _innermost(tb: TracebackType | None, filenames: set[str]) -> tuple[str, int] | None:
