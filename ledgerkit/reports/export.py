@@ -2,13 +2,13 @@
 
 Integers stay integers, the utilization is a number (percent, as written: ``3.79``), timestamps are ISO
 8601, sources a list; figures are as ``fill`` would leave them. In CSV a list or mapping is one cell
-holding its JSON, so nothing is lost.
+holding its JSON, so nothing is lost, and a text cell that a spreadsheet would run as a formula (it starts
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written quoted behind a ``'``, as OWASP's CSV
+injection guidance recommends.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -84,12 +84,9 @@ def dumps(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] = COL
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        for r in rows:
-            writer.writerow([_cell(r[c]) for c in columns])
-        return buffer.getvalue()
+        lines = [_csv_line(columns)]
+        lines.extend(_csv_line([_cell(r[c]) for c in columns]) for r in rows)
+        return "".join(lines)
     raise ValueError(f"unknown export format {fmt!r}")
 
 
@@ -98,4 +95,27 @@ def _cell(value: Any) -> Any:
         return ""
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+#: What makes a spreadsheet read a text cell as a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_line(cells: Sequence[Any]) -> str:
+    line = ",".join(map(_csv_field, cells))
+    return ('""' if line == "" and len(cells) == 1 else line) + "\n"  # a lone empty field is not an empty line
+
+
+def _csv_field(value: Any) -> str:
+    """One CSV field as Python's csv module writes it (quoted only when it must be), except that a text cell a
+    spreadsheet would run as a formula is neutralised: a ``'`` in front, and always quoted. A number is
+    written as a number, so ``-5`` stays a negative number. A carriage return is quoted too, so csv.reader
+    reads the field back whole."""
+    if not isinstance(value, str):
+        return str(value)
+    if value.startswith(_FORMULA_START):
+        return '"' + ("'" + value).replace('"', '""') + '"'
+    if any(c in value for c in ',"\n\r'):
+        return '"' + value.replace('"', '""') + '"'
     return value
