@@ -4,7 +4,7 @@ Two engines give the same counts. tiktoken (always there) releases the GIL, so t
 parallel; bpe-openai (the ``fast`` extra, ledgerkit.tokens.fast) is faster but holds the GIL, so it counts
 in one worker process per core. Either way a long text is cut into pieces only where the counts provably
 add up (ledgerkit.tokens.boundaries), only the counts are kept (never a whole token list), and no more
-than a few MB of text is queued at once, so a caller that reads lazily never holds the whole corpus.
+than 2 M characters are queued at once, so a caller that reads lazily never holds the whole corpus.
 
 Importing this module imports neither engine: they are loaded when something is counted.
 """
@@ -25,8 +25,9 @@ from .names import resolve
 if TYPE_CHECKING:
     import tiktoken
 
-#: No more than this many characters are queued for counting at once (and 64 tasks).
-_IN_FLIGHT_CHARS = 8 << 20
+#: No more than this many characters are queued for counting at once (and 64 tasks): enough to keep every
+#: core busy (a process task is 256 K characters, a thread task one piece), little enough to hold.
+_IN_FLIGHT_CHARS = 2 << 20
 _IN_FLIGHT_TASKS = 64
 
 
