@@ -1,21 +1,27 @@
-"""How fast `ledgerkit count --encoding o200k_base` is, beside raw tiktoken and the peers, on the same files.
+"""How fast and how lean exact counting is: ledgerkit beside tiktoken itself, on the same text, same run.
 
 Builds (once, under the git-ignored bench/.corpus/) a corpus of about 2,000 files and 50 MB of English
-prose, Python code, Korean and mixed Markdown from text made on this machine (bench/corpus.py), and a
-7-file corpus (the sources of the sample ledger's first record). Then times, as whole processes (start-up
-included), --runs times each, round robin, and prints the median and the fastest:
+prose, Python code, Korean and mixed Markdown from text made on this machine (bench/corpus.py), a 7-file
+corpus (the sources of the sample ledger's first record), and one 200 MB text (the large corpus repeated).
+Then, as whole processes (start-up included), --runs times each, round robin, prints the median and the
+range of the time, the peak memory and the token total of:
 
-- ledgerkit count --encoding o200k_base FOLDER (its encoding cache warm; one cold start is shown too);
-- tiktoken itself: read the same files, get_encoding("o200k_base"), encode_ordinary on one thread;
-- tiktoken itself: the same with encode_ordinary_batch(num_threads=2);
-- count-tokens -d FOLDER -r -e o200k_base, and ttok -m gpt-4o on the files' concatenation (stdin),
-  installed from PyPI into bench/.corpus/peers-venv (never a ledgerkit dependency; --no-peers skips).
+- ledgerkit count --encoding o200k_base FOLDER, with the engine ledgerkit picks (bpe-openai when the
+  ``fast`` extra is installed) and with LEDGERKIT_TOKEN_ENGINE=tiktoken;
+- tiktoken itself, read the same files, get_encoding("o200k_base"), then encode_ordinary_batch on 2
+  threads (the anchor every ratio is taken against) or encode_ordinary on one;
+- with --peers: count-tokens and ttok, installed from PyPI into bench/.corpus/peers-venv (never a
+  ledgerkit dependency);
+- the 200 MB text: ledgerkit.tokens.engine.count_stream over 1 MiB chunks read from the file (both
+  engines) beside tiktoken's encode_ordinary on the whole text, and whether the counts are equal.
 
-Every tool loads o200k_base offline: tiktoken and the peers from a tiktoken cache folder filled with the
-rank file ledgerkit ships. Prints seconds, MB/s, the ratio to ledgerkit and each tool's token total.
-The machine may be shared: compare figures from one run, not across runs.
+Peak memory is given three ways: the largest process (getrusage of the child, as a shell's time shows
+it), and the sum over the whole process tree sampled from /proc every 25 ms, as RSS (shared pages, such
+as a library mapped by two workers, counted in each) and as PSS (shared pages split between the processes
+that share them): what counts when ledgerkit counts in worker processes. Every tool loads o200k_base
+offline. The machine may be shared: compare figures from one run, not across runs.
 
-    python bench/bench_count.py [--runs 3] [--rebuild] [--no-peers] [--profile]
+    python bench/bench_count.py [--runs 5] [--big-runs 3] [--no-big] [--peers] [--rebuild] [--profile]
 """
 
 from __future__ import annotations
@@ -30,8 +36,11 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -40,10 +49,10 @@ from bench import corpus  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".corpus"
-LARGE, SMALL = WORK / "large", WORK / "small"
+LARGE, SMALL, BIG = WORK / "large", WORK / "small", WORK / "big.txt"
 PEERS = WORK / "peers-venv"
-FILES, MEGABYTES = 2000, 50
-STAMP = f"v2 files={FILES} mb={MEGABYTES}"
+FILES, MEGABYTES, BIG_BYTES = 2000, 50, 200_000_000
+STAMP = f"v3 files={FILES} mb={MEGABYTES} big={BIG_BYTES}"
 
 RAW = """
 import sys, tiktoken
@@ -54,6 +63,21 @@ if sys.argv[2] == "batch":
     print(sum(map(len, enc.encode_ordinary_batch(texts, num_threads=2))))
 else:
     print(sum(len(enc.encode_ordinary(t)) for t in texts))
+"""
+
+#: One huge text, as a program would count it with tiktoken: read whole, encode whole.
+WHOLE = """
+import sys, tiktoken
+text = open(sys.argv[1], encoding="utf-8", newline="").read()
+print(len(tiktoken.get_encoding("o200k_base").encode_ordinary(text)))
+"""
+
+#: The same text streamed through ledgerkit in 1 MiB chunks, as read from the file.
+STREAM = """
+import sys
+from ledgerkit.tokens import engine
+with open(sys.argv[1], encoding="utf-8", newline="") as f:
+    print(engine.count_stream(iter(lambda: f.read(1 << 20), ""), "o200k_base"))
 """
 
 
@@ -95,10 +119,26 @@ def prepare(rebuild: bool) -> None:
     if rebuild or not stamp.exists() or stamp.read_text() != STAMP:
         shutil.rmtree(LARGE, ignore_errors=True)
         shutil.rmtree(SMALL, ignore_errors=True)
+        BIG.unlink(missing_ok=True)
         print("building the corpora ...", file=sys.stderr)
         build_large(LARGE)
         build_small(SMALL)
+        build_big(BIG)
         stamp.write_text(STAMP)
+
+
+def build_big(path: Path) -> None:
+    """About BIG_BYTES of text: the large corpus's files joined, repeated until long enough."""
+    files = files_of(LARGE)
+    with open(path, "wb") as out:
+        written = 0
+        while written < BIG_BYTES:
+            for p in files:
+                data = p.read_bytes()
+                out.write(data)
+                written += len(data)
+                if written >= BIG_BYTES:
+                    break
 
 
 def files_of(folder: Path) -> list[Path]:
@@ -135,17 +175,151 @@ def peers(enabled: bool) -> dict[str, Path | None]:
     }
 
 
-# --- timing --------------------------------------------------------------------------------------------
+# --- timing and memory ---------------------------------------------------------------------------------
 
 
-def run_once(cmd: list[str], env: dict[str, str], stdin: Path | None = None) -> tuple[float, str]:
-    with open(stdin, "rb") if stdin else open(os.devnull, "rb") as f:
+@dataclass
+class Measured:
+    seconds: list[float] = field(default_factory=list)
+    largest_mb: list[float] = field(default_factory=list)  # the largest process of the run
+    tree_mb: list[float] = field(default_factory=list)  # all its processes together: summed RSS
+    pss_mb: list[float] = field(default_factory=list)  # ... and summed PSS (shared pages counted once)
+    total: str = ""
+
+
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """Resident and proportional set size (shared pages split among the processes sharing them)."""
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return rss, pss
+
+
+def _children(pids: set[int]) -> set[int]:
+    found = set()
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid in pids:
+                found.add(int(name))
+    return found
+
+
+class TreeMemory(threading.Thread):
+    """Samples the summed resident memory of a process and its descendants until it exits."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.done = pid, threading.Event()
+        self.rss_kb = self.pss_kb = 0
+
+    def run(self) -> None:
+        tree, rounds = {self.pid}, 0
+        while not self.done.is_set():
+            if rounds % 8 == 0:  # finding new processes costs a scan of /proc: not at every sample
+                tree |= _children(tree)
+            sizes = [_memory_kb(pid) for pid in tree]
+            self.rss_kb = max(self.rss_kb, sum(rss for rss, _ in sizes))
+            self.pss_kb = max(self.pss_kb, sum(pss for _, pss in sizes))
+            rounds += 1
+            self.done.wait(0.025)
+
+
+def run_once(cmd: list[str], env: dict[str, str], stdin: Path | None = None) -> tuple[float, str, float, float, float]:
+    """Seconds, standard output, and the peak MB of the largest process, of the tree (RSS) and (PSS)."""
+    with (
+        open(stdin, "rb") if stdin else open(os.devnull, "rb") as f,
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+    ):
         start = time.perf_counter()
-        done = subprocess.run(cmd, env=env, stdin=f, capture_output=True, text=True)
+        process = subprocess.Popen(cmd, env=env, stdin=f, stdout=out, stderr=err)
+        sampler = TreeMemory(process.pid)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed: {done.stderr.strip()}")
-    return seconds, done.stdout
+        process.returncode = os.waitstatus_to_exitcode(status)
+        sampler.done.set()
+        sampler.join()
+        out.seek(0)
+        err.seek(0)
+        if process.returncode != 0:
+            raise SystemExit(f"{cmd[:3]} failed: {err.read().decode(errors='replace').strip()[-2000:]}")
+        largest = usage.ru_maxrss / 1024
+        return seconds, out.read().decode(), largest, max(sampler.rss_kb / 1024, largest), sampler.pss_kb / 1024
+
+
+Tool = tuple[str, list[str] | None, dict[str, str], Path | None, Callable[[str], str]]
+
+
+def round_robin(tools: list[Tool], runs: int) -> dict[str, Measured]:
+    # Round robin, so that a burst of load from elsewhere falls on every tool alike.
+    measured = {name: Measured() for name, *_ in tools}
+    for _ in range(runs):
+        for name, cmd, env, stdin, total in tools:
+            if cmd:
+                seconds, out, largest, tree, pss = run_once(cmd, env, stdin)
+                m = measured[name]
+                m.seconds.append(seconds)
+                m.largest_mb.append(largest)
+                m.tree_mb.append(tree)
+                m.pss_mb.append(pss)
+                m.total = total(out)
+    return measured
+
+
+def _range(values: list[float], fmt: str) -> str:
+    return f"{statistics.median(values):{fmt}} ({min(values):{fmt}}-{max(values):{fmt}})"
+
+
+def report(measured: dict[str, Measured], anchor: str, size: float, unit: str, scale: float) -> None:
+    base = statistics.median(measured[anchor].seconds)
+    w = max(map(len, measured))
+    print(
+        f"{'':{w}} {'median s (range)':>20} {unit + '/s':>6} {'x anchor':>8} "
+        f"{'largest MB':>10} {'all RSS':>7} {'all PSS':>7}  tokens"
+    )
+    for name, m in measured.items():
+        if not m.seconds:
+            print(f"{name:{w}} {'not installed':>20}")
+            continue
+        median = statistics.median(m.seconds)
+        print(
+            f"{name:{w}} {_range(m.seconds, '.2f'):>20} {size / scale / median:6.1f} {base / median:8.2f} "
+            f"{statistics.median(m.largest_mb):10.0f} {statistics.median(m.tree_mb):7.0f} "
+            f"{statistics.median(m.pss_mb):7.0f}  {m.total}"
+        )
+    print(
+        f"x anchor: how many times faster than '{anchor}' (median over median); memory: median peak in MB of "
+        "the largest process, and of all the run's processes summed (RSS counts shared pages in each; PSS once)"
+    )
+
+
+def environment() -> dict[str, str]:
+    cache = WORK / "ledgerkit-cache"
+    env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(tiktoken_cache()), "LEDGERKIT_CACHE_DIR": str(cache)}
+    # Every tool runs with its bytecode cached, as after a pip install (which compiles it): an environment
+    # that forbids writing bytecode would make whoever runs from a checkout compile its modules at each start.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("LEDGERKIT_TOKEN_ENGINE", None)
+    return env
+
+
+def engine_label() -> str:
+    from ledgerkit.tokens import engine
+
+    return engine.engine(["o200k_base"])
 
 
 def bench(label: str, folder: Path, runs: int, peer: dict[str, Path | None]) -> None:
@@ -155,68 +329,61 @@ def bench(label: str, folder: Path, runs: int, peer: dict[str, Path | None]) -> 
     listing.write_text("\0".join(str(p) for p in files), encoding="utf-8")
     joined = WORK / f"{folder.name}.joined"
     joined.write_bytes(b"".join(p.read_bytes() for p in files))
-    cache = WORK / "ledgerkit-cache"
-    env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(tiktoken_cache()), "LEDGERKIT_CACHE_DIR": str(cache)}
-    # Every tool runs with its bytecode cached, as after a pip install (which compiles it): an environment
-    # that forbids writing bytecode would make whoever runs from a checkout compile its modules at each start.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = environment()
+    slow = {**env, "LEDGERKIT_TOKEN_ENGINE": "tiktoken"}
+    count = [sys.executable, "-m", "ledgerkit", "count", "--encoding", "o200k_base", "--json", str(folder)]
 
-    # (name, command, stdin, how to read its total)
-    tools: list[tuple[str, list[str] | None, Path | None, Callable[[str], str]]] = [
-        (
-            "ledgerkit count --encoding o200k_base",
-            [sys.executable, "-m", "ledgerkit", "count", "--encoding", "o200k_base", "--json", str(folder)],
-            None,
-            lambda out: str(json.loads(out)["total"]["tokens"]["o200k_base"]),
-        ),
-        ("tiktoken encode_ordinary, 1 thread", [sys.executable, "-c", RAW, str(listing), "one"], None, str.strip),
-        (
-            "tiktoken encode_ordinary_batch, 2 threads",
-            [sys.executable, "-c", RAW, str(listing), "batch"],
-            None,
-            str.strip,
-        ),
+    def ledgerkit_total(out: str) -> str:
+        return str(json.loads(out)["total"]["tokens"]["o200k_base"])
+
+    anchor = "tiktoken encode_ordinary_batch, 2 threads"
+    tools: list[Tool] = [
+        (f"ledgerkit count ({engine_label()})", count, env, None, ledgerkit_total),
+        ("ledgerkit count (tiktoken engine)", count, slow, None, ledgerkit_total),
+        (anchor, [sys.executable, "-c", RAW, str(listing), "batch"], env, None, str.strip),
+        ("tiktoken encode_ordinary, 1 thread", [sys.executable, "-c", RAW, str(listing), "one"], env, None, str.strip),
         (
             "count-tokens -d -r -e o200k_base",
-            peer["count-tokens"]
-            and [str(peer["count-tokens"]), "-d", str(folder), "-r", "-e", "o200k_base", "-q", "-p", "*.md,*.py,*.log"],
+            [str(peer["count-tokens"]), "-d", str(folder), "-r", "-e", "o200k_base", "-q", "-p", "*.md,*.py,*.log"]
+            if peer["count-tokens"]
+            else None,
+            env,
             None,
             str.strip,
         ),
         (
             "ttok -m gpt-4o --allow-special < concatenation",
-            peer["ttok"] and [str(peer["ttok"]), "-m", "gpt-4o", "--allow-special"],
+            [str(peer["ttok"]), "-m", "gpt-4o", "--allow-special"] if peer["ttok"] else None,
+            env,
             joined,
             lambda out: out.strip() + " (one text)",
         ),
     ]
-    shutil.rmtree(cache, ignore_errors=True)
-    cold, _ = run_once(tools[0][1], env)  # type: ignore[arg-type]
-    # Round robin, so that a burst of load from elsewhere falls on every tool alike.
-    times: dict[str, list[float]] = {name: [] for name, *_ in tools}
-    totals: dict[str, str] = {}
-    for _ in range(runs):
-        for name, cmd, stdin, total in tools:
-            if cmd:
-                seconds, out = run_once(cmd, env, stdin)
-                times[name].append(seconds)
-                totals[name] = total(out)
-
-    base = statistics.median(times[tools[0][0]])
+    shutil.rmtree(WORK / "ledgerkit-cache", ignore_errors=True)
+    cold, *_ = run_once(count, slow)  # fills the encoding cache, and shows what a first start costs
+    measured = round_robin(tools, runs)
     unit, scale = ("MB", 1e6) if size >= 1e6 else ("KB", 1e3)
     print(f"\n{label}: {len(files)} files, {size / scale:.1f} {unit}; whole process, {runs} runs each, round robin")
-    print(f"{'':48} {'median s':>8} {'min s':>6} {unit + '/s':>7} {'x ledgerkit':>11}  tokens")
-    for name, *_ in tools:
-        if not times[name]:
-            print(f"{name:48} {'not installed':>14}")
-            continue
-        median = statistics.median(times[name])
-        print(
-            f"{name:48} {median:8.2f} {min(times[name]):6.2f} {size / scale / median:7.1f} "
-            f"{median / base:11.2f}  {totals[name]}"
-        )
-        if name == tools[0][0]:
-            print(f"{'  the same, first start (encoding cache empty)':48} {cold:8.2f}")
+    report(measured, anchor, size, unit, scale)
+    print(f"first start of the tiktoken engine (encoding cache empty): {cold:.2f} s")
+
+
+def bench_big(runs: int) -> None:
+    size = BIG.stat().st_size
+    env = environment()
+    slow = {**env, "LEDGERKIT_TOKEN_ENGINE": "tiktoken"}
+    anchor = "tiktoken encode_ordinary, the whole text"
+    stream, whole = [sys.executable, "-c", STREAM, str(BIG)], [sys.executable, "-c", WHOLE, str(BIG)]
+    tools: list[Tool] = [
+        (f"ledgerkit count_stream, 1 MiB chunks ({engine_label()})", stream, env, None, str.strip),
+        ("ledgerkit count_stream, 1 MiB chunks (tiktoken)", stream, slow, None, str.strip),
+        (anchor, whole, env, None, str.strip),
+    ]
+    measured = round_robin(tools, runs)
+    print(f"\none text of {size / 1e6:.1f} MB ({BIG.name}); whole process, {runs} runs each, round robin")
+    report(measured, anchor, size, "MB", 1e6)
+    totals = {m.total for m in measured.values() if m.total}
+    print("counts equal: " + ("yes" if len(totals) == 1 else f"NO: {sorted(totals)}"))
 
 
 def profile(folder: Path) -> None:
@@ -233,9 +400,11 @@ def profile(folder: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--big-runs", type=int, default=3)
+    parser.add_argument("--no-big", action="store_true", help="skip the 200 MB text")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the corpora")
-    parser.add_argument("--no-peers", action="store_true", help="do not install or time count-tokens and ttok")
+    parser.add_argument("--peers", action="store_true", help="also install and time count-tokens and ttok")
     parser.add_argument("--profile", action="store_true", help="profile ledgerkit on the large corpus instead")
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
@@ -243,10 +412,16 @@ def main() -> None:
     if args.profile:
         profile(LARGE)
         return
-    peer = peers(not args.no_peers)
-    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
+    peer = peers(args.peers)
+    print(
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}; "
+        f"ledgerkit's engine: {engine_label()}"
+    )
     bench("7-file corpus (the sample ledger's first record)", SMALL, args.runs, peer)
     bench("large corpus", LARGE, args.runs, peer)
+    if not args.no_big:
+        bench_big(args.big_runs)
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

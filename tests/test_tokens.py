@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledgerkit.tokens import encodings, engine, names
+from ledgerkit.tokens import encodings, engine, fast, names
 from ledgerkit.tokens.encodings import EncodingError, EncodingUnavailable
 
 from .tiktoken_reference import DATA, constructor_args, fill_tiktoken_cache, no_network
@@ -70,6 +70,7 @@ def test_counts_equal_tiktoken_on_any_text(reference, texts):
 
 
 def test_texts_are_counted_on_every_core_as_they_come_in_order(monkeypatch, reference):
+    monkeypatch.setenv(fast.ENGINE_VARIABLE, "tiktoken")  # the tiktoken engine: threads (test_engine.py: the other)
     texts = [("토큰 " if i % 3 else "token ") * (500 + 37 * i) for i in range(60)]
     real = encodings.load_encoding("o200k_base")
     threads: set[str] = set()
@@ -285,19 +286,22 @@ def test_the_guard_does_block_the_network(tmp_path):
     assert done.returncode != 0 and "ledgerkit tried to use the network" in done.stderr
 
 
-def test_counting_uses_no_network_with_empty_caches(tmp_path, reference):
+@pytest.mark.parametrize("engine_choice", ["tiktoken", "auto"])
+def test_counting_uses_no_network_with_empty_caches(tmp_path, reference, engine_choice):
     text = "오프라인 token count — no network at all.\n" * 50
     (tmp_path / "a.md").write_text(text, encoding="utf-8")
     args = [sys.executable, "-c", _GUARD, "count", "--json", "-e", "o200k_base", "-e", "cl100k_base", "a.md"]
+    env = {**_offline_env(tmp_path), fast.ENGINE_VARIABLE: engine_choice}
     for run in ("first", "from the cache"):
-        done = subprocess.run(args, cwd=tmp_path, env=_offline_env(tmp_path), capture_output=True, text=True)
+        done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True)
         assert (done.returncode, done.stderr) == (0, ""), run
         assert json.loads(done.stdout)["files"][0]["tokens"] == {
             name: len(reference[name].encode_ordinary(text)) for name in ("o200k_base", "cl100k_base")
         }
     assert not (tmp_path / "tiktoken-empty").exists()
-    cached = sorted(p.name for p in (tmp_path / "xdg" / "ledgerkit").iterdir())
-    assert [n.split("-")[0] for n in cached] == ["cl100k_base", "o200k_base"]
+    if engine_choice == "tiktoken" or fast._located() is None:  # bpe-openai has its tables built in: no cache
+        cached = sorted(p.name for p in (tmp_path / "xdg" / "ledgerkit").iterdir())
+        assert [n.split("-")[0] for n in cached] == ["cl100k_base", "o200k_base"]
 
 
 def _modules_after(code: str, cwd: Path) -> set[str]:

@@ -135,7 +135,7 @@ def _offline() -> Iterator[None]:
     try:
         yield
     finally:
-        tiktoken.load.read_file = original
+        tiktoken.load.read_file = original  # type: ignore[assignment]  # the same function, put back
 
 
 def _load_from_tiktoken(name: str) -> tiktoken.Encoding:
