@@ -8,6 +8,7 @@ that says what to do: an unavailable base is never a silent "no base".
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -283,12 +284,14 @@ class Repository:
         old = _renamed_to(staged, name)
         if old is not None or not os.path.lexists(self.top / os.fsdecode(name)):
             return old
-        # Not staged: compare `commit` with the working tree, the file being marked intent-to-add in a scratch
-        # index (read from `commit`, never the user's): no object is written and nothing of the user's changes.
+        # Not staged: compare `commit` with the working tree, through a scratch index read from `commit` (never
+        # the user's) plus an entry for the file, so that git reads it from the working tree. The entry names
+        # the empty blob without writing it (`add -N` would): nothing is written to the repository.
+        empty = hashlib.new("sha1" if len(commit) == 40 else "sha256", b"blob 0\0").hexdigest()
         with tempfile.TemporaryDirectory(prefix="ledgerkit-git-") as scratch:
             index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
             self._run(["read-tree", commit], path, env=index)
-            self._run(["--literal-pathspecs", "add", "--intent-to-add", "--force", "--", name], path, env=index)
+            self._run(["update-index", "--add", "--cacheinfo", "100644", empty, name], path, env=index)
             working = self._run(["diff-index", "-z", "-M", "-l0", "--name-status", commit], path, env=index)
         return _renamed_to(working, name)
 
@@ -373,6 +376,9 @@ class Repository:
             if "does not have any commits yet" in failed.stderr:
                 return b""
             bad = re.search(r"(?:bad revision|ambiguous argument) '\^?([^']*)'", failed.stderr)
+            if bad is not None and bad.group(1) in ("HEAD", "@"):
+                self._check_unborn(bad.group(1), path)
+                return b""
             if bad is not None:
                 raise self._missing(bad.group(1), path) from None
             raise failed.error from None
@@ -539,7 +545,8 @@ class Repository:
         remotes = self._run(["remote"], path, ok=(0, 128)).decode("utf-8", "replace").split()
         remote = next((r for r in remotes if rev.startswith(f"{r}/") and len(rev) > len(r) + 1), None)
         if remote is not None:
-            hints.append(f"{rev} is not fetched: run `git fetch {remote} {rev[len(remote) + 1 :]}`")
+            branch = rev[len(remote) + 1 :]
+            hints.append(f"{rev} is not fetched: run `git fetch {remote} {branch}:refs/remotes/{rev}`")
         return MissingRevision(rev, "".join(f"; {hint}" for hint in hints), path)
 
 
