@@ -246,7 +246,7 @@ class Repository:
         if commit is None:
             self._check_unborn(rev, path)
             return None
-        if unsafe:
+        if found is None:  # cat-file says "missing" alike for a name not there and an object lost: tell them apart
             found = self._object_at(commit.oid, name, path)
         if found is not None and found.kind == "blob":
             return BaseVersion(rev, commit.oid, os.fsdecode(name), found.oid, found.data)
@@ -255,7 +255,7 @@ class Repository:
             return None
         found = self._object_at(commit.oid, old, path)
         if found is None or found.kind != "blob":
-            raise GitError(f"git named {os.fsdecode(old)!r} as the origin of this file in {rev}, but it is not there")
+            raise GitError(f"git named {os.fsdecode(old)!r} as this file's name in {rev}, but it is not there", path)
         return BaseVersion(rev, commit.oid, os.fsdecode(old), found.oid, found.data)
 
     def _check_unborn(self, rev: str, path: str | Path) -> None:
@@ -268,14 +268,27 @@ class Repository:
         raise self._missing(rev, path)
 
     def _object_at(self, commit: str, name: bytes, path: str | Path) -> _Object | None:
-        """The object at ``commit:name`` for any name, a newline included (cat-file's batch reads lines)."""
+        """The blob at ``commit:name`` for any name (a newline too); None when no file has that name there.
+
+        A name the tree lists whose object cannot be read is a damaged repository, never "not there".
+        """
         listed = self._run(["--literal-pathspecs", "ls-tree", "-z", "--full-tree", commit, "--", name], path)
         for line in listed.split(b"\0"):
             meta, _, listed_name = line.partition(b"\t")
-            if listed_name == name:
-                oid = meta.split(b" ")[-1]
-                with _CatFile(self, path) as batch:
-                    return batch.get(oid)
+            fields = meta.split(b" ")
+            if listed_name != name or len(fields) != 3:
+                continue
+            if fields[1] != b"blob":
+                return None  # a folder or a submodule by that name: not this file
+            with _CatFile(self, path) as batch:
+                found = batch.get(fields[2])
+            if found is None:
+                raise GitError(
+                    f"{os.fsdecode(name)} is in {commit[:SHORT]} but its content ({fields[2].decode()}) is missing "
+                    "from the repository: it is damaged (see `git fsck`)",
+                    path,
+                )
+            return found
         return None
 
     def _name_before(self, commit: str, name: bytes, path: str | Path) -> bytes | None:
@@ -381,7 +394,7 @@ class Repository:
                 return b""
             if bad is not None:
                 raise self._missing(bad.group(1), path) from None
-            raise failed.error from None
+            raise
 
     def read_blobs(self, blobs: Iterable[str], *, path: str | Path | None = None) -> Iterator[tuple[str, bytes]]:
         """Each blob's bytes, in the order given, from one ``git cat-file --batch`` process."""
@@ -452,6 +465,10 @@ class Repository:
             index = self._hook_index()
             if index is not None:
                 env["GIT_INDEX_FILE"] = index
+            if self.top.parent != self.top:
+                # git must read this work tree's repository or none: where the .git found here is broken, git's
+                # own search would go on upwards and answer from an enclosing repository, about another file.
+                env["GIT_CEILING_DIRECTORIES"] = str(self.top.parent)
             env.update(
                 GIT_TERMINAL_PROMPT="0",
                 GIT_PAGER="cat",
@@ -492,7 +509,7 @@ class Repository:
         ok: tuple[int, ...] = (0,),
         env: dict[str, str] | None = None,
     ) -> bytes:
-        """The stdout of one git process, bounded by the timeout; a failure is a _Failed with its GitError."""
+        """The stdout of one git process, bounded by the timeout; a failure is a GitError (a _Failed)."""
         environment = self._env() if env is None else {**self._env(), **env}
         try:
             done = subprocess.run(
@@ -525,7 +542,7 @@ class Repository:
             )
         if "not a git repository" in stderr:
             return GitError(f"{self.top} has a .git, but git finds no repository there: repair or remove it", path)
-        if re.search(r"corrupt|bad object|loose object|unable to read|packfile", stderr):
+        if re.search(r"corrupt|bad object|loose object|unable to read|packfile|not a tree object|bad tree", stderr):
             return GitError(
                 f"git {_verb(args)} failed: the repository is damaged (see `git fsck`): {_first(stderr)}", path
             )
@@ -550,13 +567,12 @@ class Repository:
         return MissingRevision(rev, "".join(f"; {hint}" for hint in hints), path)
 
 
-class _Failed(Exception):
-    """A git process that failed: its stderr (C locale) for callers that recognise a case, and the error."""
+class _Failed(GitError):
+    """A git process that failed, with its stderr (C locale) for the callers that recognise a case."""
 
     def __init__(self, stderr: str, error: GitError) -> None:
-        super().__init__(str(error))
+        super().__init__(error.message, error.path)
         self.stderr = stderr
-        self.error = error
 
 
 def _first(stderr: str) -> str:
