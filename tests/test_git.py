@@ -447,6 +447,15 @@ def test_history_is_every_version_oldest_first_with_the_one_it_replaced(tmp_path
     assert versions[2].commit.date[:4].isdigit() and versions[2].commit.date[10] == "T"
 
 
+@pytest.mark.parametrize("commits", [2, 40])
+def test_history_costs_two_git_processes_however_long_it_is(tmp_path: Path, processes: Processes, commits: int) -> None:
+    root = new_repo(tmp_path / "r")
+    appended(root, root / "ledger.md", range(1, commits + 1))
+    processes.argv.clear()
+    versions = open_repository(root).history(root / "ledger.md")  # type: ignore[union-attr]
+    assert len(versions) == commits and processes.verbs() == ["log", "cat-file"]
+
+
 def test_history_follows_renames_a_deletion_and_a_re_add(tmp_path: Path) -> None:
     root = new_repo(tmp_path / "r")
     odd = 'a "quoted" ledger\nwith a newline, ünïcödé and spaces.md'
