@@ -766,6 +766,9 @@ class _CatFile:
         try:
             for _ in requests:
                 yield self._read()
+        except BaseException:  # a reader that stops early (or fails) must not leave the writer blocked
+            self._abandon()
+            raise
         finally:
             writer.join(self._repository.timeout)
 
