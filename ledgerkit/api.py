@@ -48,8 +48,15 @@ class Settings:
         config = load_config(self.config_file) if self.config_file else config_for(path or Path.cwd() / "-")
         return config.with_overrides(templates=self.templates.resolve() if self.templates else None)
 
-    def steer(self, diagnostics: Sequence[Diagnostic], config: Config) -> list[Diagnostic]:
-        """Diagnostics with --select/--ignore (and the configuration's select/ignore) applied."""
+    def steer(
+        self, diagnostics: Sequence[Diagnostic], config: Config, ledger: Ledger | None = None, *, unused: bool = False
+    ) -> list[Diagnostic]:
+        """Diagnostics with the ledger's suppression comments (``unused``: and LK801 for those that silence
+        nothing), then --select/--ignore and the configuration's select/ignore, applied."""
+        if ledger is not None:
+            from .checks.suppress import suppress
+
+            diagnostics = suppress(ledger, diagnostics, report_unused=unused)
         return steer(diagnostics, self.select or config.select, (*config.ignore, *self.ignore))
 
 
@@ -132,15 +139,56 @@ def verify_file(
     return verify(ledger, base=base_of(path, base), config=config, checks=checks)
 
 
-def base_of(path: Path, base: Base) -> Ledger | None:
-    """The base ledger ``base`` names for the ledger at ``path``."""
+def verify_path(
+    path: Path,
+    *,
+    base: Base = "HEAD",
+    settings: Settings | None = None,
+    require_filled: bool = False,
+    strict_base: bool = False,
+) -> list[Diagnostic] | None:
+    """What ``ledgerkit verify`` reports for one file; None when it holds no ledger and its base held none
+    either (a Markdown file that is not a ledger). A base git cannot give when asked for the default HEAD is
+    a problem (LK608), never a silent pass; with ``strict_base`` (a revision named explicitly) it stops the run,
+    and outside git as well."""
+    from .checks.git import GitError
+    from .checks.verify import DEFAULT_CHECKS, verify
+    from .checks.waiting import check_waiting
+    from .files.textfile import decode, read_bytes
+    from .reading.parse import may_hold_ledger, parse
+
+    settings = settings or Settings()
+    data = read_bytes(path)
+    problems: list[Diagnostic] = []
+    try:
+        base_ledger = base_of(path, base, strict=strict_base)
+    except GitError as exc:
+        if strict_base or base != "HEAD":
+            raise
+        base_ledger = None
+        problems.append(
+            Diagnostic(str(path), 1, 1, "LK608", f"the base version cannot be read from git: {exc.message}")
+        )
+    if not may_hold_ledger(data) and (base_ledger is None or not base_ledger.records):
+        return None
+    text, bom = decode(data, path)
+    ledger = parse(text, str(path), bom=bom)
+    config = settings.config(path)
+    checks = (*DEFAULT_CHECKS, check_waiting) if require_filled else DEFAULT_CHECKS
+    found = problems + verify(ledger, base=base_ledger, config=config, checks=checks)
+    return settings.steer(found, config, ledger, unused=True)
+
+
+def base_of(path: Path, base: Base, *, strict: bool = False) -> Ledger | None:
+    """The base ledger ``base`` names for the ledger at ``path``; ``strict``: a revision named explicitly, which
+    must exist (HEAD too)."""
     if base is None or isinstance(base, Ledger):
         return base
     if isinstance(base, Path):
         return load(base)
     from .checks.git import base_from_git
 
-    return base_from_git(path, None if base == "HEAD" else base)
+    return base_from_git(path, base if strict or base != "HEAD" else None)
 
 
 # --- reports ------------------------------------------------------------------------------------------------
@@ -166,7 +214,8 @@ def rollup(
     else:
         context = {"rollup": report, "chart": chart(report.rows, report.thresholds)}
         text = _render(f"rollup.{format}.j2", context, figures.config)
-    return Output(text, settings.steer(figures.diagnostics, figures.config), report, _inputs([figures]))
+    diagnostics = settings.steer(figures.diagnostics, figures.config, figures.ledger)
+    return Output(text, diagnostics, report, _inputs([figures]))
 
 
 def only_session(figures: LedgerFigures) -> str:

@@ -1,158 +1,356 @@
-"""The ``ledgerkit`` command: parses options, calls the library, prints, picks the exit code.
+"""The ``ledgerkit`` command: parses options, calls the library (``ledgerkit.api``), prints, picks the exit code.
 
-Exit codes: 0 clean; 1 problems found, or --check/--diff would change a file; 2 usage or I/O error.
+Exit codes, documented once: 0 clean; 1 problems found, or --check/--diff would change a file; 2 usage or
+I/O error (one line, in the machine format when one is asked for); 130 interrupted (Ctrl-C).
+Only click is imported at start-up: every command imports what it needs when it runs.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from ._version import __version__
-from .config import Config, config_for, load_config
-from .diagnostics import FORMATTERS, Diagnostic, has_errors
 from .errors import LedgerkitError
-from .files.textfile import read_bytes
-from .reading.parse import may_hold_ledger
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+DIAGNOSTIC_FORMATS = ("text", "json", "github")
+
+
+# --- one line for every problem that stops a run -------------------------------------------------------
+
+
+def _asked_format(args: Sequence[str]) -> str:
+    """The --format a command line asks for, read before (or without) click parsing it."""
+    for i, arg in enumerate(args):
+        if arg == "--format" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--format="):
+            return arg.split("=", 1)[1]
+    return "text"
+
+
+def _fatal(message: str, output_format: str, path: str | None = None, line: int | None = None) -> None:
+    """A problem that stops the run: one line on stderr, and in a machine format on stdout too."""
+    from .diagnostics import fatal
+
+    where = "" if path is None else (f"{path}: " if line is None else f"{path}:{line}: ")
+    click.echo(f"ledgerkit: {where}{message}", err=True)
+    if output_format in ("json", "github"):
+        click.echo(fatal(message, output_format, path, line), nl=False)
+
+
+def _ledgerkit_error(exc: LedgerkitError, output_format: str) -> None:
+    lines = getattr(exc, "lines", None)
+    if callable(lines):  # a configuration with several problems: one line each, all of them
+        for line in lines():
+            click.echo(f"ledgerkit: {line}", err=True)
+        if output_format in ("json", "github"):
+            from .diagnostics import fatal
+
+            click.echo(fatal(str(exc), output_format, exc.path, exc.line), nl=False)
+        return
+    _fatal(exc.message, output_format, exc.path, exc.line)
 
 
 class _Group(click.Group):
-    """Turns a LedgerkitError into one line on stderr and exit code 2."""
+    """Every problem that stops a run becomes one line and exit code 2; Ctrl-C is exit code 130."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **kw: Any
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        standalone = kw.pop("standalone_mode", True)
+        if not standalone:
+            return super().main(argv, prog_name, standalone_mode=False, **kw)
         try:
-            return super().invoke(ctx)
+            super().main(argv, prog_name, standalone_mode=False, **kw)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else "ledgerkit"
+            _fatal(f"{exc.format_message()} (see '{command} --help')", _asked_format(argv))
+            sys.exit(EXIT_ERROR)
+        except (KeyboardInterrupt, click.Abort):
+            click.echo("ledgerkit: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except LedgerkitError as exc:
-            click.echo(f"ledgerkit: {exc}", err=True)
-            ctx.exit(EXIT_ERROR)
+            _ledgerkit_error(exc, _asked_format(argv))
+            sys.exit(EXIT_ERROR)
+        except click.ClickException as exc:  # a file click could not open
+            _fatal(exc.format_message(), _asked_format(argv))
+            sys.exit(EXIT_ERROR)
+        sys.exit(EXIT_OK)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="ledgerkit")
 def cli() -> None:
     """Fill, verify and report on a Markdown token budget ledger.
 
     \b
     Exit codes: 0 clean; 1 problems found (or --check would change a file);
-    2 usage or I/O error.
+    2 usage or I/O error; 130 interrupted.
     """
 
 
 # --- shared options ------------------------------------------------------------------------------------
 
-_root_option = click.option(
+
+def _option(*decls: str, **attrs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(*decls, **attrs)
+
+
+_root = _option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder a leading / in SOURCE_FILES points to (default: config, else git top level, else "
-    "the ledger's folder).",
+    help="Folder a leading / in SOURCE_FILES points to (default: the configuration's root, else the git top "
+    "level, else the ledger's folder). Any folder may be chosen here.",
 )
-_config_option = click.option(
+_config = _option(
     "--config",
     "config_file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Configuration file to use instead of the ledgerkit.yaml or pyproject.toml found beside the ledger.",
 )
-_templates_option = click.option(
+_templates = _option(
     "--templates",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Folder of Jinja templates overriding the defaults, file by file.",
 )
-_format_option = click.option(
+_select = _option(
+    "--select", multiple=True, metavar="CODE", help="Report only these codes or prefixes (LK5, LK512). Repeatable."
+)
+_ignore = _option("--ignore", multiple=True, metavar="CODE", help="Leave out these codes or prefixes. Repeatable.")
+_quiet = _option("-q", "--quiet", is_flag=True, help="Print only problems.")
+_verbose = _option("-v", "--verbose", is_flag=True, help="Say what was done, also when nothing changed.")
+_diagnostics_format = _option(
     "--format",
     "output_format",
-    type=click.Choice(sorted(FORMATTERS)),
+    type=click.Choice(DIAGNOSTIC_FORMATS),
     default="text",
     show_default=True,
-    help="How diagnostics are printed: path:line:col: CODE message, JSON, or GitHub Actions annotations.",
+    help="How problems are printed: path:line:col: CODE message, JSON, or GitHub Actions annotations.",
+)
+_output = _option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (atomically) instead of standard output; never over a file the command read.",
+)
+_encoding = _option(
+    "--encoding",
+    "-e",
+    metavar="NAME",
+    help="Count exact tokens with this encoding or model too (default: the configuration's encoding, if any).",
 )
 
 
-def _config(ledger: Path, config_file: Path | None, templates: Path | None = None) -> Config:
-    config = load_config(config_file) if config_file else config_for(ledger)
-    return config.with_overrides(templates=templates.resolve() if templates else None)
+def _steering(f: Callable[..., Any]) -> Callable[..., Any]:
+    return _root(_config(_select(_ignore(f))))
 
 
-def _print_diagnostics(diagnostics: list[Diagnostic], output_format: str) -> None:
-    if diagnostics or output_format == "json":
-        click.echo(FORMATTERS[output_format](diagnostics), nl=False)
+def _settings(
+    config_file: Path | None = None,
+    templates: Path | None = None,
+    root: Path | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+) -> Any:
+    from .api import Settings
+
+    return Settings(config_file, templates, root, _codes(select, "--select"), _codes(ignore, "--ignore"))
 
 
-def _each_ledger(paths: tuple[Path, ...], work: Callable[[Path], None]) -> bool:
-    """Run ``work`` on every path that may hold a ledger; an I/O error on one is reported and the rest
-    still run. A file whose bytes never name RUN_ID is skipped before it is decoded, so any Markdown
-    file (a Latin-1 NOTES.md too) can be given, as pre-commit does."""
-    failed = False
-    for path in paths:
-        try:
-            if may_hold_ledger(read_bytes(path)):
-                work(path)
-        except LedgerkitError as exc:
-            click.echo(f"ledgerkit: {exc}", err=True)
-            failed = True
-    return failed
+def _codes(values: Sequence[str], option: str) -> tuple[str, ...]:
+    from .diagnostics import CODES
+
+    codes = tuple(c.strip().upper() for value in values for c in value.split(",") if c.strip())
+    for code in codes:
+        if not any(known.startswith(code) for known in CODES) or not code.startswith("LK"):
+            raise click.BadParameter(f"{code!r} is no code nor prefix of one (LK512, LK5, ...)", param_hint=option)
+    return codes
 
 
-# --- fill ----------------------------------------------------------------------------------------------
+# --- fill and verify: a run over ledgers ----------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    """What a run over ledgers collects: problems, what stopped on a file, and lines fill would change."""
+
+    output_format: str = "text"
+    quiet: bool = False
+    verbose: bool = False
+    diagnostics: list[Any] = field(default_factory=list)
+    failed: list[LedgerkitError] = field(default_factory=list)
+    changes: list[tuple[str, int, str]] = field(default_factory=list)  # (path, line, the new line)
+
+    def say(self, message: str, *, verbose_only: bool = False) -> None:
+        if not self.quiet and (self.verbose or not verbose_only):
+            click.echo(message, err=True)
+
+    def each(self, paths: Sequence[Path], work: Callable[[Path], None], *, ledgers_only: bool = True) -> None:
+        """Run ``work`` on every ledger the paths name (folders recursed); a problem that stops one file is
+        reported and the rest still run. A file whose bytes never name RUN_ID is skipped unread, so any
+        Markdown file (a Latin-1 NOTES.md too) can be given, as pre-commit does."""
+        from .api import ledger_paths
+        from .files.textfile import read_bytes
+        from .reading.parse import may_hold_ledger
+
+        for path in ledger_paths(paths):
+            try:
+                if not ledgers_only or may_hold_ledger(read_bytes(path)):
+                    work(path)
+            except LedgerkitError as exc:
+                self.failed.append(exc)
+                if self.output_format == "json":
+                    click.echo(f"ledgerkit: {exc}", err=True)  # and in the JSON array at the end
+                else:
+                    _ledgerkit_error(exc, self.output_format)  # in order, beside what the other files said
+
+    def finish(self, *, would_change: bool = False) -> NoReturn:
+        from .diagnostics import FORMATTERS, has_errors
+
+        problems = sorted(self.diagnostics, key=lambda d: (d.path, d.line, d.column, d.code))
+        if self.output_format == "json":
+            click.echo(self._json(problems), nl=False)
+        else:
+            if problems:
+                click.echo(FORMATTERS[self.output_format](problems), nl=False)
+            if self.output_format == "github":
+                click.echo(self._github_changes(), nl=False)
+        failed = EXIT_ERROR if self.failed else EXIT_OK
+        sys.exit(failed or (EXIT_PROBLEMS if has_errors(problems) or would_change else EXIT_OK))
+
+    def _json(self, problems: list[Any]) -> str:
+        import json
+        from dataclasses import asdict
+
+        items = [{**asdict(d), "severity": d.severity} for d in problems]
+        items += [
+            {
+                "path": p,
+                "line": n,
+                "column": 1,
+                "code": None,
+                "message": f"fill would write: {text}",
+                "severity": "error",
+            }
+            for p, n, text in self.changes
+        ]
+        items += [
+            {"path": e.path, "line": e.line, "column": None, "code": None, "message": e.message, "severity": "fatal"}
+            for e in self.failed
+        ]
+        return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
+
+    def _github_changes(self) -> str:
+        from .diagnostics import github_annotation
+
+        return "".join(
+            github_annotation("error", p, n, 1, "ledgerkit fill", f"fill would write: {text}")
+            for p, n, text in self.changes
+        )
+
+
+def _lock_wait(run: _Run) -> Callable[[str], None]:
+    return lambda message: run.say(f"ledgerkit: {message}")
 
 
 @cli.command()
 @click.argument("ledgers", nargs=-1, type=click.Path(path_type=Path))
-@_root_option
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if filling would change a file.")
 @click.option("--diff", is_flag=True, help="Write nothing; print the unified diff of what filling would change.")
-@_config_option
-@_templates_option
-@_format_option
+@_steering
+@_templates
+@_diagnostics_format
+@_quiet
+@_verbose
 def fill(
     ledgers: tuple[Path, ...],
-    root: Path | None,
     check: bool,
     diff: bool,
+    root: Path | None,
     config_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
     templates: Path | None,
     output_format: str,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Measure each record's SOURCE_FILES and fill its [fill] placeholders.
 
-    Fills CHAR_COUNT, TOKEN_ESTIMATE, BUDGET_C, UTILIZATION and THRESHOLD_ACTION where they hold a
-    placeholder, and re-renders the cumulative summary. Every other byte stays as written. Markdown
+    Fills CHAR_COUNT, TOKEN_ESTIMATE, BUDGET_C, UTILIZATION, THRESHOLD_ACTION, TOKEN_COUNT and
+    COST_ESTIMATE where they hold a placeholder, and re-renders the cumulative summary. Every other byte
+    stays as written. LEDGER may be a folder: every Markdown file holding a ledger beneath it. Markdown
     files without records are skipped, so the command can be given every Markdown file.
 
     \b
     Example:
       ledgerkit fill ledger.md
       ledgerkit fill --check --diff ledger.md
+      ledgerkit fill --check --format github ledgers/
     """
     from .writing.fill import fill_file
 
-    diagnostics: list[Diagnostic] = []
+    settings = _settings(config_file, templates, root, select, ignore)
+    run = _Run(output_format, quiet, verbose)
     would_change = False
 
     def work(path: Path) -> None:
         nonlocal would_change
-        config = _config(path, config_file, templates)
-        result = fill_file(path, config=config, root=root, check=check or diff)
-        diagnostics.extend(result.diagnostics)
+        config = settings.config(path)
+        result = fill_file(path, config=config, root=root, check=check or diff, on_lock_wait=_lock_wait(run))
+        run.diagnostics.extend(settings.steer(result.diagnostics, config, result.ledger))
+        _say_skipped(run, result.figures.skipped)
         if not result.ledger.records and result.ledger.summary is None:
             return
         if diff and result.changed:
             click.echo(result.diff(), nl=False)
         if result.changed and (check or diff):
             would_change = True
-            click.echo(f"{path}: would fill {_records(len(result.filled))}", err=True)
+            run.changes.extend(_changed_lines(result))
+            run.say(f"{path}: would fill {_records(len(result.filled))}")
         elif result.written:
-            click.echo(f"{path}: filled {_records(len(result.filled))}", err=True)
+            run.say(f"{path}: filled {_records(len(result.filled))}")
+        else:
+            run.say(f"{path}: clean", verbose_only=True)
 
-    failed = _each_ledger(ledgers, work)
-    _print_diagnostics(diagnostics, output_format)
-    sys.exit(EXIT_ERROR if failed else EXIT_PROBLEMS if has_errors(diagnostics) or would_change else EXIT_OK)
+    run.each(ledgers, work)
+    run.finish(would_change=would_change)
+
+
+def _changed_lines(result: Any) -> list[tuple[str, int, str]]:
+    """Each line of the new text that differs from the ledger's (by position: fill changes lines in place,
+    except in the summary, whose new lines are listed where it starts)."""
+    import difflib
+
+    old, new = result.ledger.text.splitlines(), result.text.splitlines()
+    out: list[tuple[str, int, str]] = []
+    for tag, i1, _, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if tag != "equal":
+            out.extend((result.ledger.display_path, i1 + 1 + k, new[j1 + k]) for k in range(j2 - j1))
+    return out
+
+
+def _say_skipped(run: _Run, skipped: Sequence[str]) -> None:
+    if skipped:
+        shown = ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+        files = f"{len(skipped)} file" + ("s" if len(skipped) != 1 else "")
+        run.say(f"ledgerkit: skipped {files} met through a glob or folder that are not text: {shown}")
+
+
+def _records(n: int) -> str:
+    what = f"{n} record" + ("" if n == 1 else "s")
+    return f"{what} and the summary" if n else "the summary"
 
 
 @cli.command()
@@ -167,68 +365,72 @@ def fill(
     "--base-file", type=click.Path(dir_okay=False, path_type=Path), help="Compare with this file instead of git."
 )
 @click.option("--no-base", is_flag=True, help="Skip the append-only comparison.")
-@_config_option
-@_format_option
+@click.option(
+    "--require-filled", is_flag=True, help="A placeholder still waiting is an error (LK108): CI before merging."
+)
+@_steering
+@_diagnostics_format
+@_quiet
+@_verbose
 def verify(
     ledgers: tuple[Path, ...],
     base_rev: str | None,
     base_file: Path | None,
     no_base: bool,
+    require_filled: bool,
+    root: Path | None,
     config_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
     output_format: str,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Check allocations, figures, the schema and the append-only history. Writes nothing.
 
     Against a base version of the same ledger (by default the one committed in git's HEAD, so a
-    pre-commit run compares what is staged with HEAD), every earlier record must still be there, in
-    order, byte for byte, except that a placeholder may have become a value. Markdown files without
-    records are skipped. Warnings do not change the exit code.
+    pre-commit run compares what is staged with HEAD; a renamed ledger is followed), every earlier record
+    must still be there, in order, byte for byte, except that a placeholder may have become a value. A
+    base git cannot give is a problem (LK608), never a silent pass. Markdown files without records (now and
+    in the base) are skipped. Warnings do not change the exit code.
 
     \b
     Example:
       ledgerkit verify ledger.md
-      ledgerkit verify --base origin/main --format github ledger.md
+      ledgerkit verify --base origin/main --require-filled --format github ledgers/
     """
-    from .checks.git import base_from_git
-    from .checks.verify import verify as verify_ledger
-    from .reading.parse import load
+    from .api import verify_path
 
     if sum(map(bool, (base_rev, base_file, no_base))) > 1:
         raise click.UsageError("give at most one of --base, --base-file and --no-base")
     if base_file is not None and len(ledgers) > 1:
         raise click.UsageError("--base-file compares one ledger; give one")
-    diagnostics: list[Diagnostic] = []
+    settings = _settings(config_file, None, root, select, ignore)
+    run = _Run(output_format, quiet, verbose)
+    base: Any = None if no_base else (base_file if base_file is not None else (base_rev or "HEAD"))
 
     def work(path: Path) -> None:
-        ledger = load(path)
-        if not ledger.records:
-            return
-        if no_base:
-            base = None
-        elif base_file is not None:
-            base = load(base_file)
-        else:
-            base = base_from_git(path, base_rev)
-        diagnostics.extend(verify_ledger(ledger, base=base, config=_config(path, config_file)))
+        found = verify_path(
+            path, base=base, settings=settings, require_filled=require_filled, strict_base=base_rev is not None
+        )
+        if found is None:
+            return  # holds no ledger, nor did its base
+        run.diagnostics.extend(found)
+        if not found:
+            run.say(f"{path}: clean", verbose_only=True)
 
-    failed = _each_ledger(ledgers, work)
-    _print_diagnostics(diagnostics, output_format)
-    sys.exit(EXIT_ERROR if failed else EXIT_PROBLEMS if has_errors(diagnostics) else EXIT_OK)
+    run.each(ledgers, work, ledgers_only=False)  # verify_path skips a file only when its base held no ledger
+    run.finish()
 
 
-def _records(n: int) -> str:
-    what = f"{n} record" + ("" if n == 1 else "s")
-    return f"{what} and the summary" if n else "the summary"
-
-
-# --- init ----------------------------------------------------------------------------------------------
+# --- init and append -------------------------------------------------------------------------------------
 
 
 @cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--budget",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=10**15),
     help="SESSION_BUDGET_C in tokens (default: the configuration's budget, else 130000).",
 )
 @click.option(
@@ -239,10 +441,17 @@ def _records(n: int) -> str:
     help="Headings in Korean with English terms (as the reference ledger), or in English.",
 )
 @click.option("--force", is_flag=True, help="Replace PATH if it exists.")
-@_config_option
-@_templates_option
+@_config
+@_templates
+@_quiet
 def init(
-    path: Path, budget: int | None, lang: str, force: bool, config_file: Path | None, templates: Path | None
+    path: Path,
+    budget: int | None,
+    lang: str,
+    force: bool,
+    config_file: Path | None,
+    templates: Path | None,
+    quiet: bool,
 ) -> None:
     """Write a new, empty ledger at PATH with the reference ledger's sections.
 
@@ -257,15 +466,14 @@ def init(
     """
     from .writing.init import init_file
 
-    new = init_file(path, budget=budget, lang=lang, config=_config(path, config_file, templates), force=force)
+    config = _settings(config_file, templates).config(path)
+    new = init_file(path, budget=budget, lang=lang, config=config, force=force)
     budget_c = new.budget.value if new.budget is not None else None
-    click.echo(
-        f"{path}: new ledger ({lang}), SESSION_BUDGET_C {budget_c}; add records with: ledgerkit append {path} ...",
-        err=True,
-    )
-
-
-# --- append --------------------------------------------------------------------------------------------
+    if not quiet:
+        click.echo(
+            f"{path}: new ledger ({lang}), SESSION_BUDGET_C {budget_c}; add records with: ledgerkit append {path} ...",
+            err=True,
+        )
 
 
 def _complete_zone(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
@@ -305,10 +513,11 @@ def _complete_zone(ctx: click.Context, param: click.Parameter, incomplete: str) 
     shell_complete=_complete_zone,
     help="IANA time zone of LOCAL_TS and of the RUN_ID's date (default: the machine's), e.g. Asia/Seoul.",
 )
-@_root_option
-@_config_option
-@_templates_option
-@_format_option
+@_root
+@_config
+@_templates
+@_diagnostics_format
+@_quiet
 def append(
     ledger: Path,
     scope: str,
@@ -322,6 +531,7 @@ def append(
     config_file: Path | None,
     templates: Path | None,
     output_format: str,
+    quiet: bool,
 ) -> None:
     """Add the next record at the end of LEDGER's ledger section.
 
@@ -339,25 +549,39 @@ def append(
     """
     from .writing.append import NewRecord, append_file, parse_at
 
+    run = _Run(output_format, quiet)
+    config = _settings(config_file, templates, root).config(ledger)
     new = NewRecord(scope, context_id, sources, notes)
     result = append_file(
         ledger,
         new,
         at=parse_at(at) if at else None,
         tz=tz,
-        config=_config(ledger, config_file, templates),
+        config=config,
         fill_figures=fill_figures,
         root=root,
+        on_lock_wait=_lock_wait(run),
     )
+    run.say(_appended(ledger, result))
+    run.diagnostics.extend(result.diagnostics)
+    run.finish()
+
+
+def _appended(ledger: Path, result: Any) -> str:
+    """What append did, plainly: a record that could not be filled is said to be so."""
     message = f"{ledger}:{result.line}: appended {result.run_id}"
-    if result.filled is not None:
-        message += " and filled " + (_records(len(result.filled.filled)) if result.filled.changed else "nothing")
-    click.echo(message, err=True)
-    _print_diagnostics(result.diagnostics, output_format)
-    sys.exit(EXIT_PROBLEMS if has_errors(result.diagnostics) else EXIT_OK)
+    if result.filled is None:
+        return message
+    new = next((f for f in result.filled.figures.records if f.run_id == result.run_id), None)
+    if new is not None and result.run_id not in result.filled.filled:
+        return (
+            message + "; its figures could not be filled (see the problems below), and the record keeps its "
+            "placeholders"
+        )
+    return message + " and filled " + (_records(len(result.filled.filled)) if result.filled.changed else "nothing")
 
 
-# --- count ---------------------------------------------------------------------------------------------
+# --- count -----------------------------------------------------------------------------------------------
 
 
 @cli.command()
@@ -368,11 +592,19 @@ def append(
     "encodings",
     multiple=True,
     metavar="NAME",
-    help="Encoding to count with, repeatable: o200k_base (default), cl100k_base, another tiktoken "
-    "encoding it has cached, an OpenAI model name, or a model family (claude, gemini, ...: "
-    "an estimate).",
+    help="Encoding or model to count with, repeatable: o200k_base (default), cl100k_base, another tiktoken "
+    "encoding it has cached, a model id (gpt-5, claude-opus-4-5: `ledgerkit models` lists them; a model "
+    "whose tokenizer is not public is an estimate and says so).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: files, total, encodings, skipped.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A table, or JSON: files, total, encodings, skipped.",
+)
+@click.option("--json", "as_json", is_flag=True, hidden=True, help="The same as --format json.")
 @click.option("--top", type=click.IntRange(min=1), metavar="N", help="List only the N largest files.")
 @click.option(
     "--messages",
@@ -380,196 +612,182 @@ def append(
     help="The paths are chat transcripts (JSON list or JSONL of role/content/name messages): count "
     "them with OpenAI's per-message overhead.",
 )
-@_config_option
+@_config
+@_quiet
 def count(
     paths: tuple[str, ...],
     encodings: tuple[str, ...],
+    fmt: str,
     as_json: bool,
     top: int | None,
     messages: bool,
     config_file: Path | None,
+    quiet: bool,
 ) -> None:
-    """Count characters, the estimate and exact tokens of files, folders and SOURCE_FILES entries.
+    """Count characters, the estimate and exact tokens of files, folders, SOURCE_FILES entries or stdin.
 
-    PATH is a file, a folder (recursed; inside a git work tree, what .gitignore ignores is left out) or
-    a SOURCE_FILES entry: path:START-END, path#L7, * and ** globs. Counting is offline and exact for
-    OpenAI encodings; a model family's figure is an estimate and says so. The
-    configuration found from the current folder gives the estimate's divisor and
-    the default encoding.
+    PATH is a file, a folder (recursed; inside a git work tree, what .gitignore ignores is left out;
+    outside one, hidden folders, virtual environments and node_modules), a SOURCE_FILES entry
+    (path:START-END, path#L7, * and ** globs), or - for standard input. Counting is offline and exact
+    for OpenAI encodings. The configuration found from the current folder gives the estimate's divisor
+    and the default encoding.
 
     \b
     Example:
       ledgerkit count docs/ README.md:1-40 --encoding o200k_base --encoding cl100k_base
-      ledgerkit count --messages chat.jsonl --json
+      git diff | ledgerkit count - -e gpt-5
+      ledgerkit count --messages chat.jsonl --format json
     """
-    from .reports.count import ProgressBar, count_messages, count_paths
-    from .tokens.names import DEFAULT
+    from .api import count as count_tokens
+    from .reports.count import ProgressBar
 
-    config = load_config(config_file) if config_file else config_for(Path.cwd() / "-")
-    progress = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
-    counter = count_messages if messages else count_paths
+    fmt = "json" if as_json else fmt
+    progress = ProgressBar(sys.stderr) if sys.stderr.isatty() and not quiet else None
+    stdin = sys.stdin.read() if list(paths) == ["-"] else None
     try:
-        result = counter(paths, encodings or (config.encoding or DEFAULT,), divisor=config.divisor, progress=progress)
+        result = count_tokens(
+            paths,
+            encodings=encodings,
+            messages=messages,
+            stdin=stdin,
+            settings=_settings(config_file),
+            progress=progress,
+        ).value
     finally:
         if progress is not None:
             progress.close()
-    click.echo(result.format_json(top) if as_json else result.format_text(top), nl=False)
+    click.echo(result.format_json(top) if fmt == "json" else result.format_text(top), nl=False)
     for problem in result.problems:
         click.echo(f"ledgerkit: {problem.path}: {problem.reason}", err=True)
-    if result.skipped and not as_json:
+    if result.skipped and fmt != "json" and not quiet:
         shown = ", ".join(p.path for p in result.skipped[:5]) + (", ..." if len(result.skipped) > 5 else "")
         files = f"{len(result.skipped)} file" + ("s" if len(result.skipped) != 1 else "")
-        click.echo(f"ledgerkit: skipped {files} that are not UTF-8 text: {shown}", err=True)
+        click.echo(f"ledgerkit: skipped {files} that are not text: {shown}", err=True)
     sys.exit(EXIT_ERROR if result.problems else EXIT_OK)
 
 
-# --- reports -------------------------------------------------------------------------------------------
-
-_output_option = click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file (atomically) instead of standard output.",
-)
-_encoding_option = click.option(
-    "--encoding",
-    "-e",
-    metavar="NAME",
-    help="Count exact tokens with this encoding too (default: the configuration's encoding, if any).",
-)
+# --- reports ---------------------------------------------------------------------------------------------
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(out: Any, output: Path | None, quiet: bool = False) -> NoReturn:
+    """The report to stdout or, atomically, to ``output`` (never over a file it read); its problems to stderr
+    (they make the exit code 1)."""
+    from .diagnostics import format_text, has_errors
+
     if output is None:
-        click.echo(text, nl=False)
-        return
+        click.echo(out.text, nl=False)
+    else:
+        _write_output(out, output)
+    if out.diagnostics:
+        click.echo(format_text(out.diagnostics), nl=False, err=True)
+    sys.exit(EXIT_PROBLEMS if has_errors(out.diagnostics) else EXIT_OK)
+
+
+def _write_output(out: Any, output: Path) -> None:
+    from .api import same_file
     from .files.textfile import write_atomic
 
+    for read in sorted(out.inputs, key=str):
+        if output.exists() and same_file(output, read):
+            raise click.UsageError(f"-o {output} is {read}, which this command read; it never writes over an input")
     if not output.parent.is_dir():
         raise LedgerkitError("no such folder", output.parent)
-    write_atomic(output, text.encode("utf-8"))
+    write_atomic(output, out.text.encode("utf-8"))
 
 
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
-
-
-def _figured(path: Path, config_file: Path | None, templates: Path | None, root: Path | None) -> Any:
-    from .reading.parse import load
-    from .reports.records import figured
-
-    return figured(load(path), _config(path, config_file, templates), root)
+_REPORT_FORMATS = {
+    "rollup": ("md", "html", "json"),
+    "report": ("md", "json", "csv"),
+    "compare": ("md", "json"),
+    "plan": ("md", "json"),
+    "export": ("json", "jsonl", "csv"),
+}
 
 
-def _finish(diagnostics: list[Diagnostic]) -> None:
-    """Problems met while reporting go to stderr (stdout holds the report); they make the exit code 1."""
-    if diagnostics:
-        click.echo(FORMATTERS["text"](diagnostics), nl=False, err=True)
-    sys.exit(EXIT_PROBLEMS if has_errors(diagnostics) else EXIT_OK)
+def _report_format(command: str, default: str, what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(_REPORT_FORMATS[command]),
+        default=default,
+        show_default=True,
+        help=what,
+    )
 
 
 @cli.command()
 @click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--session", "session_id", required=True, metavar="ID", help="The session's CONTEXT_ID.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["md", "html", "json"]),
-    default="md",
-    show_default=True,
-    help="Markdown (Unicode bars), one self-contained HTML page (SVG chart), or JSON.",
-)
-@_output_option
-@_root_option
-@_encoding_option
-@_config_option
-@_templates_option
+@click.option("--session", "session_id", metavar="ID", help="The session's CONTEXT_ID (default: the only one).")
+@_report_format("rollup", "md", "Markdown (Unicode bars), one self-contained HTML page (an SVG chart), or JSON.")
+@_output
+@_encoding
+@_steering
+@_templates
 def rollup(
     ledger: Path,
-    session_id: str,
+    session_id: str | None,
     fmt: str,
     output: Path | None,
-    root: Path | None,
     encoding: str | None,
+    root: Path | None,
     config_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
     templates: Path | None,
 ) -> None:
-    """One session's story: totals, records, utilization chart, threshold events, allocation, sources.
+    """One session's story: totals against the budget, records, a utilization chart, threshold events,
+    allocation, cost and sources.
 
     Figures are those `ledgerkit fill` computes (nothing is written to the ledger); the sources are
     measured now, largest first, with exact token counts where an encoding is given or configured.
-    Rendered from templates/rollup.md.j2 or rollup.html.j2; --templates overrides them.
+    Without --session, the ledger's only session; with several, they are listed. Rendered from
+    templates/rollup.md.j2 or rollup.html.j2; --templates overrides them.
 
     \b
     Example:
-      ledgerkit rollup ledger.md --session GG-SESS-20250816-1620
+      ledgerkit rollup ledger.md
       ledgerkit rollup ledger.md --session GG-SESS-20250816-1620 --format html -o rollup.html
     """
-    from .reports.chart import chart
-    from .reports.rollup import rollup as make_rollup
-    from .writing.render import render
+    from .api import rollup as make_rollup
 
-    f = _figured(ledger, config_file, templates, root)
-    report = make_rollup(f, session_id, encoding=encoding)
-    if fmt == "json":
-        text = _json(report.as_json())
-    else:
-        context = {"rollup": report, "chart": chart(report.rows, report.thresholds)}
-        text = render(f"rollup.{fmt}.j2", context, f.config.templates)
-    _emit(text, output)
-    _finish(f.diagnostics)
+    settings = _settings(config_file, templates, root, select, ignore)
+    _emit(make_rollup(ledger, session_id, format=fmt, encoding=encoding, settings=settings), output)
 
 
 @cli.command()
-@click.argument("ledgers", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["md", "json", "csv"]),
-    default="md",
-    show_default=True,
-    help="A Markdown table, JSON, or CSV.",
-)
-@_output_option
-@_root_option
-@_config_option
-@_templates_option
+@click.argument("ledgers", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_report_format("report", "md", "A Markdown table, JSON, or CSV.")
+@click.option("--since", metavar="DATE", help="Only records on or after this day (UTC), e.g. 2025-08-01.")
+@click.option("--until", metavar="DATE", help="Only records on or before this day (UTC), e.g. 2025-08-31.")
+@_output
+@_steering
+@_templates
 def report(
     ledgers: tuple[Path, ...],
     fmt: str,
+    since: str | None,
+    until: str | None,
     output: Path | None,
     root: Path | None,
     config_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
     templates: Path | None,
 ) -> None:
-    """One row per session, across every ledger given: entries, tokens, peak, last action, first and last time.
+    """One row per session, across every ledger given (folders too): entries, tokens against the budget,
+    peak, last action, cost, first and last time.
 
     \b
     Example:
-      ledgerkit report ledgers/*.md --format csv -o sessions.csv
+      ledgerkit report ledgers/ --format csv -o sessions.csv
+      ledgerkit report ledger.md --since 2025-08-01 --until 2025-08-31
     """
-    from .reports.sessions import session_rows
-    from .writing.render import render
+    from .api import parse_day
+    from .api import report as make_report
 
-    figured = [_figured(path, config_file, templates, root) for path in ledgers]
-    rows = session_rows(figured)
-    if fmt == "json":
-        text = _json([r.as_json() for r in rows])
-    elif fmt == "csv":
-        from .reports.export import dumps
-        from .reports.sessions import SESSION_COLUMNS
-
-        text = dumps([r.as_json() for r in rows], "csv", SESSION_COLUMNS)
-    else:
-        text = render(
-            "report.md.j2",
-            {"rows": rows, "ledgers": [f.ledger.display_path for f in figured]},
-            figured[0].config.templates,
-        )
-    _emit(text, output)
-    _finish([d for f in figured for d in f.diagnostics])
+    settings = _settings(config_file, templates, root, select, ignore)
+    first, last = (parse_day(since) if since else None), (parse_day(until) if until else None)
+    _emit(make_report(ledgers, format=fmt, since=first, until=last, settings=settings), output)
 
 
 @cli.command()
@@ -581,11 +799,10 @@ def report(
     metavar="ID",
     help="A session's CONTEXT_ID: the baseline first, then the optimized one.",
 )
-@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
-@_output_option
-@_root_option
-@_config_option
-@_templates_option
+@_report_format("compare", "md", "A Markdown comparison, or JSON.")
+@_output
+@_steering
+@_templates
 def compare(
     ledgers: tuple[Path, ...],
     sessions: tuple[str, ...],
@@ -593,9 +810,12 @@ def compare(
     output: Path | None,
     root: Path | None,
     config_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
     templates: Path | None,
 ) -> None:
-    """Compare a baseline with an optimized session: tokens, characters, saving, peaks, sources added and dropped.
+    """Compare a baseline with an optimized session: tokens, characters, the saving in tokens and money,
+    peaks, sources added and dropped.
 
     Give one ledger and two --session (baseline first), or two ledgers: each whole, or with two --session,
     the first session from the first ledger and the second from the second. Sources are measured now.
@@ -605,26 +825,10 @@ def compare(
       ledgerkit compare ledger.md --session GG-SESS-A --session GG-SESS-B
       ledgerkit compare before.md after.md
     """
-    from .reports.compare import compare as make_comparison
-    from .reports.compare import side
-    from .writing.render import render
+    from .api import compare as make_comparison
 
-    if len(ledgers) > 2:
-        raise click.UsageError("compare takes one ledger with two --session, or two ledgers")
-    if len(ledgers) == 1 and len(sessions) != 2:
-        raise click.UsageError("with one ledger, name the two sessions: --session BASELINE --session OPTIMIZED")
-    if len(ledgers) == 2 and len(sessions) not in (0, 2):
-        raise click.UsageError("with two ledgers, give no --session (compare them whole) or two")
-    figured = [_figured(path, config_file, templates, root) for path in ledgers]
-    pairs = list(zip(figured * 2 if len(figured) == 1 else figured, sessions or (None, None), strict=False))
-    a, b = (side(f, s) for f, s in pairs)
-    comparison = make_comparison(a, b)
-    if fmt == "json":
-        text = _json(comparison.as_json())
-    else:
-        text = render("compare.md.j2", {"c": comparison}, figured[0].config.templates)
-    _emit(text, output)
-    _finish([d for f in figured for d in f.diagnostics])
+    settings = _settings(config_file, templates, root, select, ignore)
+    _emit(make_comparison(ledgers, sessions, format=fmt, settings=settings), output)
 
 
 @cli.command()
@@ -634,9 +838,9 @@ def compare(
     required=True,
     multiple=True,
     metavar="PATH",
-    help="A source, written as in SOURCE_FILES (path:START-END, path#L7, globs). Repeat for more.",
+    help="A source as in SOURCE_FILES: a file, a folder (recursed), a glob, path:START-END. Repeat for more.",
 )
-@click.option("--budget", type=click.IntRange(min=1), help="The budget in tokens.")
+@click.option("--budget", type=click.IntRange(min=1, max=10**15), help="The budget in tokens.")
 @click.option(
     "--model",
     "model_name",
@@ -648,21 +852,29 @@ def compare(
     is_flag=True,
     help="With --model: budget the whole context window, reserving nothing for the reply.",
 )
-@_encoding_option
+@click.option(
+    "--output-tokens",
+    type=click.IntRange(min=0, max=10**9),
+    default=0,
+    metavar="N",
+    help="The reply planned for: added to the window check and to the cost (input + output).",
+)
+@_encoding
 @click.option(
     "--ledger",
     type=click.Path(dir_okay=False, path_type=Path),
     help="A ledger whose SESSION_BUDGET_C and section 3 advice to use (default: a new ledger's advice).",
 )
-@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
-@_root_option
-@_config_option
-@_templates_option
+@_report_format("plan", "md", "A Markdown plan, or JSON.")
+@_root
+@_config
+@_templates
 def plan(
     sources: tuple[str, ...],
     budget: int | None,
     model_name: str | None,
     full_window: bool,
+    output_tokens: int,
     encoding: str | None,
     ledger: Path | None,
     fmt: str,
@@ -673,86 +885,121 @@ def plan(
     """What a record with these sources would measure, before anyone loads them. Exit 1 if over budget.
 
     Characters, the estimate, exact tokens (with --encoding, a model's encoding or the configuration's),
-    utilization, the alert and what the ledger's policy says to do at that level. A relative path is
-    relative to the current folder; a /path that does not exist is looked up under the source root.
+    utilization, the alert, what the ledger's policy says to do at that level, and the cost where a model
+    is known. A relative path is relative to the current folder; a /path that does not exist is looked up
+    under the source root. Folders are recursed as `count` recurses them; a binary file met in one is
+    skipped and named.
 
     \b
     Example:
       ledgerkit plan --source docs/ --source notes.md:1-80 --model gpt-4.1
-      ledgerkit plan --source 'src/**/*.py' --budget 130000 --ledger ledger.md
+      ledgerkit plan --source 'src/**/*.py' --budget 130000 --ledger ledger.md --output-tokens 4000
     """
-    from .reading.parse import load
-    from .reports.plan import plan as make_plan
-    from .writing.render import render
+    from .api import plan as make_plan
 
     if full_window and model_name is None:
         raise click.UsageError("--full-window goes with --model")
-    config = _config(ledger if ledger is not None else Path.cwd() / "-", config_file, templates)
-    result = make_plan(
+    out = make_plan(
         sources,
-        config=config,
-        ledger=load(ledger) if ledger else None,
         budget=budget,
-        model_name=model_name,
+        model=model_name,
         full_window=full_window,
+        output_tokens=output_tokens,
         encoding=encoding,
-        root=root,
+        ledger=ledger,
+        format=fmt,
+        settings=_settings(config_file, templates, root),
     )
-    click.echo(
-        _json(result.as_json()) if fmt == "json" else render("plan.md.j2", {"plan": result}, config.templates), nl=False
-    )
-    sys.exit(EXIT_PROBLEMS if result.over_budget else EXIT_OK)
+    click.echo(out.text, nl=False)
+    for skipped in getattr(out.value, "skipped", ()):
+        click.echo(f"ledgerkit: skipped {skipped}: not text", err=True)
+    sys.exit(EXIT_PROBLEMS if out.value.over_budget else EXIT_OK)
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def models(as_json: bool) -> None:
-    """The models `plan --model` knows: context window, output limit, prices, and where each figure is from.
+@click.argument("pattern", required=False)
+@click.option("--provider", metavar="NAME", help="Only this provider's models (openai, anthropic, google, ...).")
+@click.option("--all", "include_all", is_flag=True, help="Also deprecated and retired models.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="An aligned table, or JSON.",
+)
+@click.option("--json", "as_json", is_flag=True, hidden=True, help="The same as --format json.")
+@_config
+def models(
+    pattern: str | None, provider: str | None, include_all: bool, fmt: str, as_json: bool, config_file: Path | None
+) -> None:
+    """The models ledgerkit knows: context window, output limit, prices per million tokens, as-of date.
+
+    From genai-prices (installed with ledgerkit; never fetched) and a small dated supplement, plus the
+    models: of the configuration. PATTERN matches ids and aliases (a substring or a glob). The first line
+    says how old the installed data is.
 
     \b
     Example:
       ledgerkit models
-      ledgerkit models --json
+      ledgerkit models 'claude*' --format json
+      ledgerkit models --provider openai --all
     """
-    from .catalog import format_json, format_text
-    from .catalog import models as listed
+    from .api import models as listed
 
-    found = listed()
-    click.echo(format_json(found) if as_json else format_text(found), nl=False)
+    out = listed(
+        pattern,
+        provider=provider,
+        include_all=include_all,
+        format="json" if as_json else fmt,
+        settings=_settings(config_file),
+    )
+    click.echo(out.text, nl=False)
 
 
 @cli.command()
-@click.argument("ledgers", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv"]), default="json", show_default=True)
-@_output_option
-@_root_option
-@_config_option
+@click.argument("ledgers", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_report_format("export", "json", "One JSON array, JSON Lines, or CSV.")
+@click.option("--bom", is_flag=True, help="Start CSV with a byte order mark, for spreadsheets that need one for UTF-8.")
+@_output
+@_steering
 def export(
-    ledgers: tuple[Path, ...], fmt: str, output: Path | None, root: Path | None, config_file: Path | None
+    ledgers: tuple[Path, ...],
+    fmt: str,
+    bom: bool,
+    output: Path | None,
+    root: Path | None,
+    config_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
 ) -> None:
     """Every record as typed data: integers, utilization as a number, ISO 8601 times, sources as a list.
 
     One object per record with the line where it starts, for pandas, DuckDB or a spreadsheet. In CSV,
-    a list or mapping is one cell holding its JSON.
+    a list or mapping is one cell holding its JSON, and a cell that a spreadsheet would run as a formula
+    starts with a quote.
 
     \b
     Example:
       ledgerkit export ledger.md --format jsonl -o records.jsonl
-      ledgerkit export ledger.md --format csv | duckdb -c "SELECT * FROM read_csv('/dev/stdin')"
+      ledgerkit export ledgers/ --format csv --bom -o records.csv
     """
-    from .reports.export import dumps, records
+    from .api import export as make_export
 
-    figured = [_figured(path, config_file, None, root) for path in ledgers]
-    _emit(dumps([r for f in figured for r in records(f)], fmt), output)
-    _finish([d for f in figured for d in f.diagnostics])
+    if bom and fmt != "csv":
+        raise click.UsageError("--bom goes with --format csv")
+    settings = _settings(config_file, None, root, select, ignore)
+    _emit(make_export(ledgers, format=fmt, bom=bom, settings=settings), output)
 
 
 def main() -> None:
     """Console entry point: a traceback never reaches a user (LEDGERKIT_TRACEBACK=1 shows it)."""
     try:
         cli.main(prog_name="ledgerkit")
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except BrokenPipeError:  # `ledgerkit export ... | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_PROBLEMS)
     except Exception as exc:  # noqa: BLE001 - the last line of defence, by design
         if os.environ.get("LEDGERKIT_TRACEBACK"):
             raise

@@ -40,6 +40,7 @@ MAX_MERGES = 200
 #: Reported problems per file; the rest are counted in a closing line.
 MAX_PROBLEMS = 100
 
+
 @dataclass(frozen=True)
 class Thresholds:
     """Utilization levels (percent) at which each alert starts.
@@ -99,7 +100,7 @@ class ModelOverride:
     input_price: Decimal | None = None
     output_price: Decimal | None = None
     encoding: str | None = None
-    aliases: tuple[str, ...] | None = None
+    aliases: tuple[str, ...] = ()
     deprecated: bool | None = None
     as_of: date | None = None
 
@@ -1218,6 +1219,8 @@ def _model(model_id: str, settings: Any, keys: _Keys, problems: _Problems, origi
             problems.add((*keys, name), f"unknown model setting (known: {', '.join(sorted(_MODEL_FIELDS))})")
         else:
             fields[name] = reader(setting, (*keys, name), problems, origin)
+    if fields.get("aliases") is None:
+        fields.pop("aliases", None)
     return None if problems.since(count) else ModelOverride(model_id, **fields)
 
 

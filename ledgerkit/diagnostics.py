@@ -68,10 +68,13 @@ CODES: dict[str, tuple[str, str]] = {
     "LK605": (ERROR, "a filled value changed"),
     "LK606": (ERROR, "a filled value went back to a placeholder"),
     "LK607": (ERROR, "a run was renamed"),
+    "LK608": (ERROR, "the base version cannot be read from git"),
     # LK7xx: exact token counts
     "LK701": (ERROR, "TOKEN_COUNT names no encoding, or one that cannot give an exact count"),
     "LK702": (ERROR, "TOKEN_COUNT's encoding is not available here, offline"),
     "LK703": (WARNING, "TOKEN_ESTIMATE undercounts the exact token count by more than the margin"),
+    # LK8xx: the ledger's own instructions to ledgerkit
+    "LK801": (WARNING, "a suppression comment silences nothing"),
 }
 
 
@@ -124,19 +127,23 @@ def _github_escape(value: str, *, property: bool = False) -> str:
     return value
 
 
+def github_annotation(severity: str, path: str, line: int, column: int, title: str, message: str) -> str:
+    """One GitHub Actions workflow command (``::error file=...,line=...::message``)."""
+    props = ",".join(
+        [
+            f"file={_github_escape(path, property=True)}",
+            f"line={line}",
+            f"col={column}",
+            f"title={_github_escape(title, property=True)}",
+        ]
+    )
+    return f"::{severity} {props}::{_github_escape(message)}\n"
+
+
 def format_github(diagnostics: Iterable[Diagnostic]) -> str:
-    out = []
-    for d in diagnostics:
-        props = ",".join(
-            [
-                f"file={_github_escape(d.path, property=True)}",
-                f"line={d.line}",
-                f"col={d.column}",
-                f"title={_github_escape(d.code, property=True)}",
-            ]
-        )
-        out.append(f"::{d.severity} {props}::{_github_escape(d.code + ' ' + d.message)}\n")
-    return "".join(out)
+    return "".join(
+        github_annotation(d.severity, d.path, d.line, d.column, d.code, f"{d.code} {d.message}") for d in diagnostics
+    )
 
 
 def fatal(message: str, output_format: str, path: str | None = None, line: int | None = None) -> str:

@@ -465,7 +465,11 @@ def test_fill_problems_are_reported_and_the_record_stays_to_be_fixed(tmp_path):
     new = load(path).records[-1]
     assert result.exit_code == 1
     assert result.stdout == f"{path}:{new.field('SOURCE_FILES').entries[0].line}:5: LK201 source a.md not found\n"
-    assert result.stderr == f"{path}:{new.line}: appended TB-LEDGER-20250816-001 and filled the summary\n"
+    # Said plainly: the record could not be filled (issue 15), where version 1 said "and filled the summary".
+    assert result.stderr == (
+        f"{path}:{new.line}: appended TB-LEDGER-20250816-001; its figures could not be filled (see the problems "
+        "below), and the record keeps its placeholders\n"
+    )
     assert new.get("CHAR_COUNT") == "[fill_after_measure]"
 
 

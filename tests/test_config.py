@@ -394,7 +394,7 @@ def test_frozen_select_ignore_model_and_models_are_read(tmp_path):
     )
     # Exact as written: a float would make 0.1 into 0.1000000000000000055511151231257827...
     assert str(large.input_price) == "0.1" and large.input_price * 3 == Decimal("0.3")
-    assert bare == ModelOverride("bare") and bare.input_price is None and bare.aliases is None
+    assert bare == ModelOverride("bare") and bare.input_price is None and bare.aliases == ()
 
 
 def test_prices_are_exact_in_toml_too(tmp_path):
@@ -421,7 +421,7 @@ def test_prices_are_exact_in_toml_too(tmp_path):
         ("select: LK5\n", "select: expected a list of codes or prefixes such as [LK5, LK601], got 'LK5'"),
         ("select: [LK5121]\n", "select: expected a code or prefix such as LK512, LK5 or LK, got 'LK5121'"),
         ("ignore: [lk512]\n", "ignore: expected a code or prefix such as LK512, LK5 or LK, got 'lk512'"),
-        ("ignore: [LK8]\n", "ignore: no diagnostic code starts with LK8 (see docs/codes.md)"),
+        ("ignore: [LK9]\n", "ignore: no diagnostic code starts with LK9 (see docs/codes.md)"),
         ("model: ''\n", "model: expected a model id (text without spaces), got ''"),
         ("model: [gpt-5]\n", "model: expected a model id (text without spaces), got a list"),
         (

@@ -208,7 +208,7 @@ def test_binary_files_in_a_folder_are_skipped_but_named_ones_are_problems(tree):
     result = run("count", "docs")
     assert result.exit_code == 0
     assert [line.split()[-1] for line in result.stdout.splitlines()[1:3]] == ["docs/en.md", "docs/ko.md"]
-    assert result.stderr == "ledgerkit: skipped 2 files that are not UTF-8 text: docs/img.png, docs/latin1.txt\n"
+    assert result.stderr == "ledgerkit: skipped 2 files that are not text: docs/img.png, docs/latin1.txt\n"
     data = json.loads(run("count", "--json", "docs").stdout)
     assert data["skipped"] == [
         {"path": "docs/img.png", "reason": "is a binary file"},

@@ -69,6 +69,7 @@ class LedgerFigures:
     config: Config
     records: tuple[Figures, ...]
     problems: tuple[Diagnostic, ...] = ()
+    skipped: tuple[str, ...] = ()  # files met through a glob or folder and left out: not text
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -286,7 +287,8 @@ def compute(
     """Every record's figures. ``measure=False`` measures nothing (verify: the written figures only)."""
     computer = Computer(ledger, config, root=root, reader=reader, measure=measure, measure_all=measure_all)
     records = tuple(computer.compute(read_values(r, ledger, config.divisor)) for r in ledger.records)
-    return LedgerFigures(ledger, config, records, tuple(ledger_problems(ledger)))
+    skipped = tuple(s.shown for s in computer.measurer.skipped) if computer.measurer is not None else ()
+    return LedgerFigures(ledger, config, records, tuple(ledger_problems(ledger)), skipped)
 
 
 # --- one truth -------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ newline style, BOM kept. With ``fill`` the figures are filled at once, exactly a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -288,6 +289,7 @@ def append_file(
     config: Config | None = None,
     fill_figures: bool = False,
     root: str | Path | None = None,
+    on_lock_wait: Callable[[str], None] | None = None,
 ) -> AppendResult:
     """Append the next record to a ledger file, atomically; a change made on disk meanwhile is never lost."""
     path = Path(path)
@@ -299,6 +301,6 @@ def append_file(
             parse(text, str(path), bom=bom), new, moment=moment, config=config, fill_figures=fill_figures, root=root
         )
 
-    result, written = rewrite(path, compute, lambda r: r.data(), "appending")
+    result, written = rewrite(path, compute, lambda r: r.data(), "appending", on_lock_wait=on_lock_wait)
     result.written = written
     return result

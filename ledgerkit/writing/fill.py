@@ -100,12 +100,14 @@ def fill_file(
     root: str | Path | None = None,
     check: bool = False,
     on_computed: Callable[[FillResult], None] | None = None,
+    on_lock_wait: Callable[[str], None] | None = None,
 ) -> FillResult:
     """Fill a ledger file in place, atomically, only when its text changes.
 
     If the file changes on disk while the fill works (a person saving, another fill), the fill starts
     over on the new text (see files/textfile.rewrite) and never writes over the change. ``check`` computes
-    without writing. ``on_computed`` is called between computing and writing (a seam for tests).
+    without writing. ``on_computed`` is called between computing and writing (a seam for tests);
+    ``on_lock_wait`` is told when another run holds the folder's lock for more than a second.
     """
     path = Path(path)
     config = config or config_for(path)
@@ -119,7 +121,7 @@ def fill_file(
     def new_bytes(r: FillResult) -> bytes | None:
         return None if check or not r.changed else r.data()
 
-    result, written = rewrite(path, compute_text, new_bytes, "filling")
+    result, written = rewrite(path, compute_text, new_bytes, "filling", on_lock_wait=on_lock_wait)
     result.written = written
     return result
 

@@ -388,7 +388,9 @@ def md_cell(value: Any) -> str:
 def md_code(value: Any) -> str:
     """Ledger text as an inline code span (a path), with a fence longer than any backtick run inside; inside a
     code span nothing is a link."""
-    text = " ".join(str(value).split()).replace("|", "\\|")
+    # A table row is split at every pipe not escaped by a backslash, backslashes pairing up first: a run of k
+    # backslashes before a pipe becomes 2k + 1, so the pipe is always escaped and never ends the cell.
+    text = re.sub(r"(\\*)\|", lambda m: "\\" * (2 * len(m.group(1)) + 1) + "|", " ".join(str(value).split()))
     if not text:
         return "` `"  # a bare `` is no code span: it would pair with a later backtick run on the line
     fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
