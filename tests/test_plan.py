@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
 from fractions import Fraction
 from pathlib import Path
 

@@ -285,7 +285,8 @@ def test_verify_warns_about_an_undercounting_estimate_from_the_written_count(sam
     exact = int(first.field("TOKEN_COUNT", "o200k_base").value)
     line = first.field("TOKEN_ESTIMATE").line
     assert [x for x in result.stdout.splitlines() if "LK703" in x] == [
-        f"{sample}:{line}:19: LK703 [warning] TOKEN_ESTIMATE {estimate} undercounts the exact o200k_base count {exact} of "
+        f"{sample}:{line}:19: LK703 [warning] TOKEN_ESTIMATE {estimate} undercounts the exact o200k_base count "
+        f"{exact} of "
         f"record {first.run_id}: estimate/exact = 0.{estimate * 1000 // exact:03d}, "
         f"{format_percent(Fraction(exact - estimate, exact) * 100)}% short (margin 10%)"
     ]
