@@ -272,8 +272,8 @@ def _tooltip(r: ChartRow, text: str) -> str:
     if r.utilization is None:
         return f"{r.run_id}: utilization unknown ({r.action or 'level unknown'})"
     level = r.action or "level unknown"
-    if r.written_action != r.action:
-        level += f", written {r.written_action}" if r.written_action else ", not written"
+    if r.written_action is not None and r.written_action != r.action:  # one still waiting for fill is no news
+        level += f", written {r.written_action}"
     return f"{r.run_id}: {text} ({level})"
 
 
