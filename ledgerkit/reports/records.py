@@ -110,11 +110,6 @@ class Row:
     def action(self) -> str | None:
         return self.entry.figures.action
 
-    @property
-    def written_action(self) -> str | None:
-        """THRESHOLD_ACTION as the record writes it; read as fill leaves it, so for now the same as ``action``."""
-        return self.entry.figures.action
-
 
 def row(entry: Entry) -> Row:
     local, utc = entry.record.get("LOCAL_TS"), entry.record.get("UTC_TS")
