@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Renders the sample ledger's HTML rollup and takes docs/rollup.png with headless Chromium
-# (Debian: apt-get install chromium fonts-noto-cjk). Run from the repository root after a change
-# to templates/rollup.html.j2, and look at the picture before committing it.
+# (Debian: apt-get install chromium fonts-noto-cjk). Run it after a change to templates/rollup.html.j2,
+# templates/chart.svg.j2 or ledgerkit/reports/chart.py, and look at the picture before committing it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="$(mktemp -d)"

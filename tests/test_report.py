@@ -398,12 +398,13 @@ def test_chart_places_the_alert_lines_in_order_and_bars_below_the_budget_line(tm
     path = _hot(tmp_path, [(200, "S"), (400, "S"), (1000, "S")])
     report = rollup(figured(load(path), Config(), root=tmp_path), "S")
     c = chart(report.rows, report.thresholds)
-    ys = [line["y"] for line in c.lines]
-    assert ys == sorted(ys, reverse=True) and c.top <= ys[-1] < ys[0] < c.bottom
-    budget_y = ys[-1]
-    assert [b["y"] < budget_y for b in c.bars] == [False, False, True]  # 50 %, 100 %, 250 %
-    assert c.bars[1]["y"] == budget_y
-    assert all(c.top <= b["y"] <= c.bottom for b in c.bars)  # 250 % is clipped at the top
+    ys = {line.name: line.y for line in c.lines}
+    assert c.top <= ys["MINIMAL"] < ys["ALERT95"] < ys["ALERT85"] < ys["ALERT70"] < c.bottom
+    budget_y = ys["MINIMAL"]
+    assert [b.y < budget_y for b in c.bars] == [False, False, True]  # 50 %, 100 %, 250 %
+    assert c.bars[1].y == budget_y
+    assert all(c.top <= b.y <= c.bottom for b in c.bars)  # 250 % is capped at the top
+    assert [b.capped for b in c.bars] == [False, False, True]
 
 
 def test_row_reads_times():

@@ -5,7 +5,7 @@ A user's templates may come from a pull request, so they are treated as hostile:
 name (a relative path inside its folder, or a shipped default), never by a path that leaves the folder nor
 through a symlink out of it, and it renders in a bounded sandbox (:mod:`ledgerkit.writing.sandbox`). Every
 problem is a :class:`~ledgerkit.errors.TemplateError` naming the template and, where known, its line.
-HTML templates autoescape.
+HTML and SVG templates autoescape.
 """
 
 from __future__ import annotations
@@ -224,7 +224,9 @@ def environment(templates: str | Path | None = None, *, limits: Limits | None = 
     shown = None if templates is None else str(templates).rstrip("/") or "/"
     env = _Environment(
         loader=_NameLoader(folder, shown, limits.template_bytes),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2", "htm"), default_for_string=False),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "html.j2", "htm", "svg", "svg.j2"), default_for_string=False
+        ),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         limits=limits,
