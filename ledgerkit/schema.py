@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_CEILING, Decimal
 from enum import Enum
 from fractions import Fraction
+from functools import lru_cache
 
 #: ``[fill]``, ``[fill_after_measure]``, any ``[fill_…]``; not ``[assign_when_available]``.
 PLACEHOLDER = re.compile(r"\[fill(?:_[^\]\s]*)?\]")
@@ -184,6 +185,7 @@ def read_integer(text: str) -> int | None:
     return int(m.group().replace(",", ""))
 
 
+@lru_cache(maxsize=4096)  # the same few percentages recur in every record; Fraction() is slow to build
 def read_percent(text: str) -> Fraction | None:
     """A written percentage (``3.79%``, ``70 %``) as an exact fraction; None unless it is read whole."""
     text = _after_formula(text)
@@ -353,6 +355,7 @@ _SHARE = re.compile(r"^(?P<name>.*\S)[ \t]*:[ \t]*(?P<percent>[0-9]{1,9}(?:\.[0-
 _LEVEL = re.compile(r"^(?P<percent>[0-9]{1,9}(?:\.[0-9]{1,9})?)[ \t]*%[ \t]*(?P<text>.*)$")
 
 
+@lru_cache(maxsize=4096)
 def read_share(text: str) -> tuple[str, Fraction] | None:
     """``system: 10%`` (a trailing note such as ``(…)`` is ignored) as (name, percent), else None."""
     m = _SHARE.match(text)

@@ -299,3 +299,34 @@ def test_the_first_ledger_section_counts_and_it_may_end_the_file():
     lk = parse("## Ledger\n\n### RUN_ID: A\n- SCOPE: SESSION\n\n## Ledger (append-only)\n\nmore\n")
     assert (lk.ledger_section.heading_line, lk.ledger_section.last) == (1, 5)
     assert parse("## Ledger\n\ntext").ledger_section.last == 3
+
+
+# --- the plain-list fast path reads exactly what the general path reads ----------------------------------
+
+_KEYS = st.sampled_from(["CHAR_COUNT", "SOURCE_FILES", "NOTES", "TOKEN_COUNT (o200k_base)", "X", "lower"])
+_TEXT = st.text(alphabet=st.sampled_from(list("ab [fill]%:-*+#/")), max_size=12)
+
+
+@st.composite
+def _plain_lists(draw: st.DrawFn) -> list[str]:
+    lines: list[str] = []
+    for _ in range(draw(st.integers(1, 6))):
+        lines.append(f"- {draw(_KEYS)}:{draw(_TEXT)}".rstrip() or "- X:")
+        for _ in range(draw(st.integers(0, 4))):
+            indent = " " * draw(st.integers(2, 7))
+            marker = draw(st.sampled_from(["- ", "* ", "+ ", "", "-  "]))
+            lines.append(f"{indent}{marker}{draw(_TEXT)}")
+            if draw(st.booleans()):
+                lines.append("")
+    return lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(_plain_lists())
+def test_plain_fields_are_the_fields_items_gives(lines):
+    from ledgerkit.reading.parse import items, plain_fields
+
+    fast = plain_fields(lines, 1, len(lines))
+    general = [f for item in items(lines, 1, len(lines)) if (f := item.field)]
+    assert fast is not None
+    assert fast == general

@@ -3,6 +3,8 @@ stays within the tolerance of the configured policy."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from ..diagnostics import Diagnostic
 from ..reading.parse import Ledger
 from ..schema import plain_number
@@ -22,12 +24,23 @@ def check_allocation(ledger: Ledger, context: Context) -> list[Diagnostic]:
             out.append(at(ledger, line, 1, "LK402", f"the allocation policy sums to {plain_number(total)}%, not 100%"))
     policy = context.config.allocation
     tolerance = context.config.allocation_tolerance
+    verdicts: dict[tuple[tuple[str, Fraction], ...], tuple[Fraction, tuple[int, ...]]] = {}
     for f in context.figures(ledger).records:
         v = f.values
         field = v.record.field("DISTRIBUTION")
         if field is None or not v.distribution:
             continue
-        total = sum(s.percent for s in v.distribution)
+        # Records share a handful of distributions: judge each once.
+        key = tuple((s.name, s.percent) for s in v.distribution)
+        verdict = verdicts.get(key)
+        if verdict is None:
+            far = tuple(
+                i
+                for i, (name, percent) in enumerate(key)
+                if (target := policy.get(name)) is not None and abs(percent - target) > tolerance
+            )
+            verdict = verdicts[key] = (sum((p for _, p in key), Fraction(0)), far)
+        total, far = verdict
         if total != 100:
             out.append(
                 at(
@@ -38,17 +51,17 @@ def check_allocation(ledger: Ledger, context: Context) -> list[Diagnostic]:
                     f"DISTRIBUTION of {v.run_id} sums to {plain_number(total)}%, not 100%",
                 )
             )
-        for share in v.distribution:
-            target = policy.get(share.name)
-            if target is not None and abs(share.percent - target) > tolerance:
-                out.append(
-                    at(
-                        ledger,
-                        share.line,
-                        share.column,
-                        "LK403",
-                        f"{share.name} is {plain_number(share.percent)}%, more than {plain_number(tolerance)} "
-                        f"points from the policy's {plain_number(target)}%",
-                    )
+        for i in far:
+            share = v.distribution[i]
+            target = policy[share.name]
+            out.append(
+                at(
+                    ledger,
+                    share.line,
+                    share.column,
+                    "LK403",
+                    f"{share.name} is {plain_number(share.percent)}%, more than {plain_number(tolerance)} "
+                    f"points from the policy's {plain_number(target)}%",
                 )
+            )
     return out

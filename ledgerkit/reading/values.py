@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from ..diagnostics import Diagnostic
 from ..schema import (
@@ -45,8 +45,7 @@ class State(Enum):
     UNREADABLE = "unreadable"  # it holds text that is not a value of its kind (reported)
 
 
-@dataclass(frozen=True, slots=True)
-class Value(Generic[T]):
+class Value(NamedTuple, Generic[T]):
     """One field's value as the record holds it."""
 
     field: Field | None
@@ -68,8 +67,7 @@ class Value(Generic[T]):
         return self.state in (State.WAITING, State.EMPTY, State.MISSING)
 
 
-@dataclass(frozen=True, slots=True)
-class TokenCount:
+class TokenCount(NamedTuple):
     """A ``TOKEN_COUNT (encoding)`` field: its encoding (None when unusable, and reported) and value."""
 
     field: Field
@@ -232,9 +230,10 @@ class _Read:
 
     def _read(self, key: str, f: Field) -> Value[Any]:
         spec = FIELDS[key]
-        if f.empty:
+        text = f.value if not f.more else f.text
+        if not text.strip():
             return Value(f, State.EMPTY)
-        if f.waiting:
+        if "[fill" in text and f.waiting:
             spans = f.placeholders
             if spec.figure and len(spans) > 1:
                 self._report(
@@ -243,10 +242,10 @@ class _Read:
             return Value(f, State.WAITING)
         reader = _READERS.get(spec.kind)
         if reader is None:
-            return Value(f, State.WRITTEN, f.text.strip())
-        value = reader(f.text)
+            return Value(f, State.WRITTEN, text.strip())
+        value = reader(text)
         if value is None:
-            shown = f.text.strip()
+            shown = text.strip()
             what = _what(spec.kind)
             self._report(
                 key,
