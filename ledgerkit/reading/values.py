@@ -7,6 +7,7 @@ history check all take these values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -131,7 +132,7 @@ def read_values(record: Record, ledger: Ledger, divisor: int) -> RecordValues:
 
 # --- reading -------------------------------------------------------------------------------------------
 
-_READERS = {
+_READERS: dict[Kind, Callable[[str], Any]] = {
     Kind.INTEGER: read_integer,
     Kind.ESTIMATE: read_integer,
     Kind.EXACT_COUNT: read_integer,
