@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, LedgerkitError
 from .schema import ACTIONS, plain_number
 
 CONFIG_NAME = "ledgerkit.yaml"
@@ -310,6 +310,8 @@ def config_for(ledger_path: str | Path | None) -> Config:
     """
     if ledger_path is None:
         return Config()
+    if "\0" in os.fspath(ledger_path):
+        raise LedgerkitError("the path holds a NUL byte", os.fspath(ledger_path).replace("\0", "\\x00"))
     found = _discover(Path(os.path.realpath(ledger_path)).parent)
     if found is None:
         return Config()

@@ -256,20 +256,33 @@ def count_paths(
 # --- chat transcripts ----------------------------------------------------------------------------------
 
 
+def _json(text: str, path: str | Path, line: int | None) -> Any:
+    """json.loads, with what Python's decoder cannot take (nesting past its recursion limit, a number past
+    its 4,300-digit limit) as one clear error; a syntax error stays a JSONDecodeError for the JSONL try."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise CountError("the transcript nests too deeply to be read", path, line) from None
+    except ValueError as exc:
+        raise CountError(f"the transcript cannot be read: {exc}", path, line) from None
+
+
 def read_transcript(path: str | Path) -> list[dict[str, str]]:
     """Chat messages from a JSON list (or ``{"messages": [...]}``) or JSONL of ``{"role", "content"[, "name"]}``."""
     from ..files.textfile import decode, read_bytes
 
     text, _ = decode(read_bytes(path), path)
     try:
-        doc: Any = json.loads(text)
+        doc: Any = _json(text, path, None)
         lines: list[int] | None = None
     except json.JSONDecodeError:
         doc, lines = [], []
         for n, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
-                    doc.append(json.loads(line))
+                    doc.append(_json(line, path, n))
                 except json.JSONDecodeError as exc:
                     raise CountError(f"neither JSON nor JSONL: {exc.msg} (column {exc.colno})", path, n) from None
                 lines.append(n)
