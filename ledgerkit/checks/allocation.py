@@ -3,6 +3,7 @@ stays within the tolerance of the configured policy."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
 
 from ..diagnostics import Diagnostic
@@ -22,25 +23,13 @@ def check_allocation(ledger: Ledger, context: Context) -> list[Diagnostic]:
         if total != 100:
             line = ledger.allocation_line or ledger.allocation[0].line
             out.append(at(ledger, line, 1, "LK402", f"the allocation policy sums to {plain_number(total)}%, not 100%"))
-    policy = context.config.allocation
-    tolerance = context.config.allocation_tolerance
-    verdicts: dict[tuple[tuple[str, Fraction], ...], tuple[Fraction, tuple[int, ...]]] = {}
+    judge = _Judge(context.config.allocation, context.config.allocation_tolerance)
     for f in context.figures(ledger).records:
         v = f.values
         field = v.record.field("DISTRIBUTION")
         if field is None or not v.distribution:
             continue
-        # Records share a handful of distributions: judge each once.
-        key = tuple((s.name, s.percent) for s in v.distribution)
-        verdict = verdicts.get(key)
-        if verdict is None:
-            far = tuple(
-                i
-                for i, (name, percent) in enumerate(key)
-                if (target := policy.get(name)) is not None and abs(percent - target) > tolerance
-            )
-            verdict = verdicts[key] = (sum((p for _, p in key), Fraction(0)), far)
-        total, far = verdict
+        total, far = judge(tuple((s.name, s.percent) for s in v.distribution))
         if total != 100:
             out.append(
                 at(
@@ -53,15 +42,35 @@ def check_allocation(ledger: Ledger, context: Context) -> list[Diagnostic]:
             )
         for i in far:
             share = v.distribution[i]
-            target = policy[share.name]
+            target = judge.policy[share.name]
             out.append(
                 at(
                     ledger,
                     share.line,
                     share.column,
                     "LK403",
-                    f"{share.name} is {plain_number(share.percent)}%, more than {plain_number(tolerance)} "
+                    f"{share.name} is {plain_number(share.percent)}%, more than {plain_number(judge.tolerance)} "
                     f"points from the policy's {plain_number(target)}%",
                 )
             )
     return out
+
+
+class _Judge:
+    """A distribution's sum and the shares too far from the policy; records share a handful of
+    distributions, so each is judged once."""
+
+    def __init__(self, policy: Mapping[str, Fraction], tolerance: Fraction) -> None:
+        self.policy, self.tolerance = policy, tolerance
+        self._seen: dict[tuple[tuple[str, Fraction], ...], tuple[Fraction, tuple[int, ...]]] = {}
+
+    def __call__(self, shares: tuple[tuple[str, Fraction], ...]) -> tuple[Fraction, tuple[int, ...]]:
+        verdict = self._seen.get(shares)
+        if verdict is None:
+            far = tuple(i for i, (name, percent) in enumerate(shares) if self._far(name, percent))
+            verdict = self._seen[shares] = (sum((p for _, p in shares), Fraction(0)), far)
+        return verdict
+
+    def _far(self, name: str, percent: Fraction) -> bool:
+        target = self.policy.get(name)
+        return target is not None and abs(percent - target) > self.tolerance

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..config import Config
 from ..diagnostics import Diagnostic, has_errors
 from ..measuring.measure import MeasuredSource, Measurer, SourceReader, parse_source
-from ..reading.parse import Ledger
+from ..reading.parse import Field, Ledger
 from ..reading.values import FIGURE_KEYS, RecordValues, read_values
 from ..schema import format_money, format_percent, token_estimate, utilization, written_money, written_percent
 from .cost import Cost, Models, cost_of, over_budget
@@ -83,6 +83,35 @@ class LedgerFigures:
         return out
 
 
+class _Needs(NamedTuple):
+    """What a record's waiting figures need: its characters, and whether its sources must be measured."""
+
+    chars: bool
+    measure: bool
+
+    @classmethod
+    def of(cls, v: RecordValues) -> _Needs:
+        waits_on_tokens = v.utilization.waiting or v.action.waiting
+        tokens = v.tokens.waiting or (v.tokens.open and waits_on_tokens)
+        chars = v.chars.waiting or (tokens and v.tokens.open)
+        counts = any(c.value.waiting for c in v.token_counts)
+        return cls(chars, (chars and v.chars.open) or counts)
+
+
+def _chars_and_tokens(v: RecordValues, measured: int | None) -> tuple[int | None, int | None]:
+    """CHAR_COUNT and TOKEN_ESTIMATE: as written, else from the sources measured now.
+
+    CHAR_COUNT is a figure of the record only where the record holds it (written, or waiting to be): a
+    record without the field gets its estimate from the sources, not a count it never wrote.
+    """
+    chars = v.chars.written if v.chars.written is not None else (measured if v.chars.waiting else None)
+    tokens = v.tokens.written
+    if tokens is None and v.tokens.open:
+        base = chars if chars is not None else (measured if v.chars.open else None)
+        tokens = token_estimate(base, v.divisor) if base is not None else None
+    return chars, tokens
+
+
 class Computer:
     """Computes the figures of one ledger's records against one source root.
 
@@ -113,22 +142,13 @@ class Computer:
         """A record's figures, with the problems met measuring and counting (reading problems are in values)."""
         v = values
         diagnostics: list[Diagnostic] = []
-        need_tokens = v.tokens.waiting or (v.tokens.open and (v.utilization.waiting or v.action.waiting))
-        need_chars = v.chars.waiting or (need_tokens and v.tokens.open)
-        waiting_counts = [c for c in v.token_counts if c.value.waiting]
+        need = _Needs.of(v)
         sources: tuple[MeasuredSource, ...] | None = None
         whole = False  # every source measured
-        for_figures = bool((need_chars and v.chars.open) or waiting_counts)
-        if self.measurer is not None and (self.measure_all or for_figures):
-            sources, whole = self._measure(v, diagnostics, needed=for_figures)
-        measured = sum(m.chars for m in sources) if whole and sources is not None and need_chars else None
-        # CHAR_COUNT is a figure of the record only where the record holds it (written, or waiting to be):
-        # a record without the field gets its estimate from the sources, not a count it never wrote.
-        chars = v.chars.written if v.chars.written is not None else (measured if v.chars.waiting else None)
-        tokens = v.tokens.written
-        if tokens is None and v.tokens.open:
-            base = chars if chars is not None else (measured if v.chars.open else None)
-            tokens = token_estimate(base, v.divisor) if base is not None else None
+        if self.measurer is not None and (self.measure_all or need.measure):
+            sources, whole = self._measure(v, diagnostics, needed=need.measure)
+        measured = sum(m.chars for m in sources) if whole and sources is not None and need.chars else None
+        chars, tokens = _chars_and_tokens(v, measured)
         model, problem = self.models.model_for(v)
         if problem is not None:
             diagnostics.append(problem)
@@ -136,13 +156,17 @@ class Computer:
         exact_percent = utilization(tokens, budget) if tokens is not None and budget else None
         percent = exact_percent if exact_percent is not None else v.utilization.written
         action = self.config.thresholds.action(percent) if percent is not None else None
-        exact = self._exact(v, sources if for_figures and whole else None, diagnostics)
-        if self.config.encoding is not None and tokens is not None and self.config.encoding in exact:
-            warning = undercount(v, self.config, tokens, exact[self.config.encoding], self.config.encoding)
-            if warning is not None:
-                diagnostics.append(warning)
+        exact = self._exact(v, sources if need.measure and whole else None, diagnostics)
+        self._undercount(v, tokens, exact, diagnostics)
         cost = self._cost(v, model, tokens, exact, budget, diagnostics)
         return Figures(v, chars, tokens, budget, percent, action, exact, sources, cost, tuple(diagnostics), model)
+
+    def _undercount(self, v: RecordValues, tokens: int | None, exact: dict[str, int], out: list[Diagnostic]) -> None:
+        encoding = self.config.encoding
+        if encoding is not None and tokens is not None and encoding in exact:
+            warning = undercount(v, self.config, tokens, exact[encoding], encoding)
+            if warning is not None:
+                out.append(warning)
 
     def _measure(
         self, v: RecordValues, diagnostics: list[Diagnostic], *, needed: bool
@@ -221,17 +245,15 @@ class Computer:
                 exact.setdefault(c.encoding, c.value.written)
         if sources is None:
             return exact
-        wanted = [c for c in v.token_counts if c.value.waiting and c.encoding]
-        for c in wanted:
-            assert c.encoding is not None
-            count, problem = self.counter.count_for(v, sources, c.encoding, c.field)
-            if problem is not None:
-                diagnostics.append(problem)
-            elif count is not None:
-                exact.setdefault(c.encoding, count)
-        encoding = self.config.encoding
-        if encoding is not None and encoding not in exact:
-            count, problem = self.counter.count_for(v, sources, encoding, None)
+        wanted: list[tuple[str, Field | None]] = [
+            (c.encoding, c.field) for c in v.token_counts if c.value.waiting and c.encoding is not None
+        ]
+        if self.config.encoding is not None:
+            wanted.append((self.config.encoding, None))
+        for encoding, field in wanted:
+            if encoding in exact:
+                continue
+            count, problem = self.counter.count_for(v, sources, encoding, field)
             if problem is not None:
                 diagnostics.append(problem)
             elif count is not None:
@@ -295,43 +317,62 @@ def compute(
 
 
 def contradictions(figures: Figures, config: Config) -> list[Diagnostic]:
-    """Where a written figure disagrees with what the record's own figures call for (LK301, LK302, LK303).
+    """Where a written figure disagrees with what the record's own figures call for (LK301, LK302, LK303,
+    LK304).
 
     verify reports these from the written figures; fill reports them too, after filling what waits.
     """
+    found = (_estimate(figures), _utilization(figures), _action(figures), _cost_written(figures))
+    return [d for d in found if d is not None]
+
+
+def _estimate(figures: Figures) -> Diagnostic | None:
     v = figures.values
-    out: list[Diagnostic] = []
-    chars, tokens, budget = figures.chars, v.tokens.written, figures.budget
-    if chars is not None and tokens is not None:
-        expected = token_estimate(chars, v.divisor)
-        if tokens != expected:
-            message = f"TOKEN_ESTIMATE {tokens} is not ceil(CHAR_COUNT / {v.divisor}) = {expected}"
-            out.append(_at(v, "TOKEN_ESTIMATE", "LK301", message))
-    tokens = figures.tokens
-    exact = utilization(tokens, budget) if tokens is not None and budget else None
-    written = v.utilization.written
-    if written is not None and exact is not None and written != written_percent(exact):
-        text = v.utilization.field.text.strip() if v.utilization.field else ""
-        message = (
-            f"UTILIZATION {text} is not TOKEN_ESTIMATE / BUDGET_C = {format_percent(exact)}% "
-            "(two decimals, toward zero)"
-        )
-        out.append(_at(v, "UTILIZATION", "LK302", message))
-    action = v.action.written
-    if action is not None and figures.action is not None and action != figures.action:
-        assert figures.utilization is not None
-        reached = format_percent(figures.utilization)
-        message = f"THRESHOLD_ACTION {action}, but a utilization of {reached}% calls for {figures.action}"
-        out.append(_at(v, "THRESHOLD_ACTION", "LK303", message))
-    cost = v.cost.written
-    if cost is not None and figures.cost is not None and cost != written_money(figures.cost.amount):
-        assert figures.model is not None
-        message = (
-            f"COST_ESTIMATE {cost} is not the input cost of {figures.cost.tokens} tokens ({figures.cost.basis}) at "
-            f"{figures.model.key}'s price then: {format_money(figures.cost.amount)}"
-        )
-        out.append(_at(v, "COST_ESTIMATE", "LK304", message))
-    return out
+    chars, tokens = figures.chars, v.tokens.written
+    if chars is None or tokens is None:
+        return None
+    expected = token_estimate(chars, v.divisor)
+    if tokens == expected:
+        return None
+    message = f"TOKEN_ESTIMATE {tokens} is not ceil(CHAR_COUNT / {v.divisor}) = {expected}"
+    return _at(v, "TOKEN_ESTIMATE", "LK301", message)
+
+
+def _utilization(figures: Figures) -> Diagnostic | None:
+    v = figures.values
+    tokens, budget, written = figures.tokens, figures.budget, v.utilization.written
+    if written is None or tokens is None or not budget:
+        return None
+    exact = utilization(tokens, budget)
+    if written == written_percent(exact):
+        return None
+    text = v.utilization.field.text.strip() if v.utilization.field else ""
+    message = (
+        f"UTILIZATION {text} is not TOKEN_ESTIMATE / BUDGET_C = {format_percent(exact)}% (two decimals, toward zero)"
+    )
+    return _at(v, "UTILIZATION", "LK302", message)
+
+
+def _action(figures: Figures) -> Diagnostic | None:
+    action = figures.values.action.written
+    if action is None or figures.action is None or action == figures.action:
+        return None
+    assert figures.utilization is not None
+    reached = format_percent(figures.utilization)
+    message = f"THRESHOLD_ACTION {action}, but a utilization of {reached}% calls for {figures.action}"
+    return _at(figures.values, "THRESHOLD_ACTION", "LK303", message)
+
+
+def _cost_written(figures: Figures) -> Diagnostic | None:
+    cost = figures.values.cost.written
+    if cost is None or figures.cost is None or cost == written_money(figures.cost.amount):
+        return None
+    assert figures.model is not None
+    message = (
+        f"COST_ESTIMATE {cost} is not the input cost of {figures.cost.tokens} tokens ({figures.cost.basis}) at "
+        f"{figures.model.key}'s price then: {format_money(figures.cost.amount)}"
+    )
+    return _at(figures.values, "COST_ESTIMATE", "LK304", message)
 
 
 def _at(values: RecordValues, key: str, code: str, message: str) -> Diagnostic:

@@ -547,17 +547,20 @@ def items(contents: list[str], first: int, last: int) -> Iterator[Item]:
         yield _make_item(contents, n, text_start, width, end)
 
 
+def _plain(line: str) -> bool:
+    """A line of a plain record list: ``- text`` at the margin, or indented by spaces, or blank; no tab or fence."""
+    if "\t" in line or "`" in line or "~" in line:
+        return False
+    return not line.strip() or line[:2] == "  " or (line[:2] == "- " and line[2:3] not in (" ", ""))
+
+
 def plain_fields(contents: list[str], first: int, last: int) -> list[Field] | None:
     """The fields of a record's list in one pass, when the list is plain: every item ``- KEY: value`` at the
     margin, everything else indented by spaces, no tab, no fence. The same fields as :func:`items` gives
     (tests/test_parse.py proves it), at a fraction of the cost; None when the list is not plain."""
     lines = contents[first - 1 : last]
-    for line in lines:
-        if "\t" in line or "`" in line or "~" in line:
-            return None
-        if line and not (line[:2] == "  " or (line[:2] == "- " and line[2:3] not in (" ", ""))):
-            if line.strip():
-                return None
+    if not all(map(_plain, lines)):
+        return None
     fields: list[Field] = []
     starts = [i for i, line in enumerate(lines) if line[:2] == "- "]
     for k, i in enumerate(starts):
@@ -651,20 +654,13 @@ def _body(contents: list[str], first: int, last: int, parent_width: int) -> tupl
             fence, skip = _fenced(line, fence)
             if skip:
                 continue
-        stripped = line.lstrip(" ")
-        if stripped[:2] in ("- ", "* ", "+ ") and "\t" not in line[: len(line) - len(stripped) + 2]:
-            indent = len(line) - len(stripped)
-            start = indent + 2
-            while start < len(line) and line[start] == " ":
-                start += 1
-        else:
-            m = _ITEM.match(line)
-            if not m or not m.group("space"):
-                if level is None and not entries and line.strip():
-                    text = line.lstrip(" \t")
-                    more.append(Entry(n, len(line) - len(text) + 1, text.rstrip()))
-                continue
-            indent, start = _width(m.group("indent")), m.end()
+        found = _nested(line)
+        if found is None:
+            if level is None and not entries and line.strip():
+                text = line.lstrip(" \t")
+                more.append(Entry(n, len(line) - len(text) + 1, text.rstrip()))
+            continue
+        indent, start = found
         if indent < parent_width:
             continue
         if level is None:
@@ -673,6 +669,21 @@ def _body(contents: list[str], first: int, last: int, parent_width: int) -> tupl
             continue  # deeper: belongs to the entry above
         entries.append(Entry(n, start + 1, line[start:].rstrip()))
     return tuple(more), tuple(entries)
+
+
+def _nested(line: str) -> tuple[int, int] | None:
+    """(indent, where the text starts) when the line is a list item, else None."""
+    stripped = line.lstrip(" ")
+    if stripped[:2] in ("- ", "* ", "+ ") and "\t" not in line[: len(line) - len(stripped) + 2]:
+        indent = len(line) - len(stripped)
+        start = indent + 2
+        while start < len(line) and line[start] == " ":
+            start += 1
+        return indent, start
+    m = _ITEM.match(line)
+    if not m or not m.group("space"):
+        return None
+    return _width(m.group("indent")), m.end()
 
 
 def _fenced(line: str, fence: str | None) -> tuple[str | None, bool]:

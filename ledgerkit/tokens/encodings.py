@@ -142,9 +142,10 @@ def _load_from_tiktoken(name: str) -> tiktoken.Encoding:
     import tiktoken
 
     if name not in tiktoken.list_encoding_names():
-        from .names import unknown
-
-        raise unknown(name)
+        raise EncodingUnavailable(
+            f"unknown encoding {name!r}: available offline: {', '.join(sorted(SHIPPED))}; other tiktoken encodings "
+            f"({', '.join(e for e in OPENAI_ENCODINGS if e not in SHIPPED)}) when tiktoken has them cached"
+        )
     try:
         with _offline():
             return tiktoken.get_encoding(name)

@@ -302,11 +302,7 @@ def _prove_only_owned_changed(ledger: Ledger, text: str, summary_rewritten: bool
         (i, new_tail + i - (len(old.contents) - tail)) for i in range(len(old.contents) - tail, len(old.contents))
     ]
     for i, j in pairs:
-        b = new.contents[j] if 0 <= j < len(new.contents) else None
-        ending_kept = b is not None and old.endings[i] == new.endings[j]
-        if i == head - 1 and old.endings[i] == "" and b is not None:
-            ending_kept = True  # a heading that ended the file gets a newline before the summary
-        if b is None or not ending_kept or (old.contents[i] != b and not filled_from(old.contents[i], b)):
+        if not _line_kept(old, new, i, j, opens_summary=i == head - 1):
             _refuse(ledger, f"line {i + 1}")
     if summary is not None:
         for n in range(summary.first, summary.last + 1):
@@ -315,6 +311,16 @@ def _prove_only_owned_changed(ledger: Ledger, text: str, summary_rewritten: bool
         for n in range(head, new_tail):
             if not _owned(new.contents[n]):
                 _refuse(ledger, f"the new summary's line {n + 1}")
+
+
+def _line_kept(old: Lines, new: Lines, i: int, j: int, *, opens_summary: bool) -> bool:
+    """Whether line ``i`` of the old text stands as line ``j`` of the new, as written or with placeholders
+    filled, its ending kept (a heading that ended the file may gain one before the summary)."""
+    if not 0 <= j < len(new.contents):
+        return False
+    a, b = old.contents[i], new.contents[j]
+    ending_kept = old.endings[i] == new.endings[j] or (opens_summary and old.endings[i] == "")
+    return ending_kept and (a == b or filled_from(a, b))
 
 
 def _owned(line: str) -> bool:
