@@ -59,6 +59,8 @@ _WORDS = st.sampled_from(
         "(p)",
         "]:",
         "it's",
+        ")",
+        ".",
     ]
 )
 _TEXT = st.lists(_WORDS, min_size=1, max_size=4).map(" ".join)
@@ -153,14 +155,17 @@ def _reference_definition(draw: st.DrawFn) -> list[str]:
     href = draw(st.sampled_from([" /url", " /url", "\n/url", " <a b>", " <>", " (x)", "", " /u(rl"]))
     title = draw(st.sampled_from(["", "", ' "t"', " 't'", " (t)", ' "open', " 'open", " (open", "\n't'", '\n"t', " x"]))
     lines = st.one_of(_TEXT, st.sampled_from(["# h", "- KEY: v", "c'", 'x"', "y)", "", "---"]))
-    # A title left open runs on over the blocks after it, to a closer several lines on (or to a blank line).
-    over = st.builds(
-        lambda block, filler, closer: [block, *filler, closer],
-        st.sampled_from(["# h", "---", "- KEY: v", "***", "> q", "```"]),
-        st.lists(_TEXT, min_size=1, max_size=3),
-        st.sampled_from(["c'", 'x"', "y)", "", "z ' \" ("]),
-    )
-    after = draw(st.one_of(st.lists(lines, max_size=6), over))
+    after = draw(st.lists(lines, max_size=6))
+    if draw(st.booleans()):
+        # A title left open runs on over the blocks after it, to its closer some lines on (or a blank line).
+        opener = draw(st.sampled_from("\"'("))
+        label, colon, href, title = draw(st.sampled_from(["[foo]", "   [x]"])), ":", " /url", " " + opener + "t"
+        after = [
+            draw(st.sampled_from(["# h", "---", "- KEY: v", "***", "> q", "```", "text"])),
+            *draw(st.lists(_TEXT, min_size=1, max_size=3)),
+            draw(st.sampled_from(["", "end", "end" + {"(": ")"}.get(opener, opener)])),
+            *after,
+        ]
     return (label + colon + href + title).split("\n") + after
 
 
@@ -188,6 +193,35 @@ def _record(draw: st.DrawFn) -> list[str]:
     return [f"### RUN_ID: TB-LEDGER-20250816-{n:03d}", *items, *tail]
 
 
+# An item and then a line that may go on with its list, end it, or start a block of its own.
+_PROBES = [
+    ") x",
+    ". x",
+    "-x",
+    "- x",
+    "* x",
+    "+ x",
+    "2. x",
+    "1) x",
+    "  x",
+    " x",
+    "    x",
+    "\tx",
+    "#x",
+    "# x",
+    "---",
+    "***",
+]
+_PROBES += ["text", "```", "~~~", "<div>", "<b>", "> q", "[x]: /u", "===", "- ", "-", "2.", "\xa0x", "١. x", "_ _ _"]
+_AFTER_ITEM = st.builds(
+    lambda marker, text, blank, probe: [marker + " " + text, *blank, probe],
+    st.sampled_from(["-", "*", "+", "1.", "1)", "2.", "10)"]),
+    _TEXT,
+    st.sampled_from([[], [""], ["  "]]),
+    st.sampled_from(_PROBES),
+)
+
+
 _LEAF = st.one_of(
     _PARAGRAPH,
     _one(_ATX),
@@ -198,6 +232,7 @@ _LEAF = st.one_of(
     _html(),
     _reference_definition(),
     _INTERRUPTED,
+    _AFTER_ITEM,
     _record(),
     st.sampled_from([[""], ["  "], ["\t"], ["", ""], ["\f"], [" \x0b "]]),
 )
@@ -338,6 +373,8 @@ _LINES = st.sampled_from(
         "\t- tab item",
         "- x\ty",
         "-\tb",
+        ") x",
+        ". y",
         "\xa0x",
         "١. x",
     ]

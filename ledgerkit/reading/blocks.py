@@ -17,10 +17,11 @@ import string
 from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from operator import length_hint
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Block:
     kind: str
     first: int  # 1-based, inclusive
@@ -51,6 +52,8 @@ _SIBLING, _CONTINUE, _END = range(6, 9)
 
 _BLANK_CHARS = " \t\v\f"  # what mistune's blank-line rule allows on a blank line
 _ATX_TRIM = re.compile(r"(\s+|^)#+\s*$")  # mistune's _ATX_HEADING_TRIM
+_PRINTABLE = frozenset(map(chr, range(0x21, 0x7F)))
+_ITEM_TEXT = {bullet: _PRINTABLE - {bullet} for bullet in "-*+"}  # what may follow "- " in a plain item
 
 
 def _classify(s: str, para: bool) -> int:
@@ -66,16 +69,19 @@ def _classify(s: str, para: bool) -> int:
         return _HARD if para and _setext(s) else _TEXT
     if c in _BLANK_CHARS:
         return _classify_indented(s, para)
-    if c in "`~":
-        return _HARD if s.startswith(("```", "~~~")) else _TEXT
     if c == "[":
         # A reference definition cannot interrupt a paragraph; elsewhere it takes mistune to judge.
         return _TEXT if para else _HARD
-    if c in "<>" or c < " ":
-        return _HARD
-    if c > "\x7f" and (c.isspace() or c.isdigit()):
-        return _HARD  # mistune's regexes take Unicode digits and spaces where a scanner would not look
-    return _TEXT
+    return _HARD if _may_open_block(s) else _TEXT
+
+
+def _may_open_block(s: str) -> bool:
+    """Whether ``s`` (not blank, not a marker) may open a fence, a quote or HTML, or has a first character
+    mistune's regexes read other than a scanner would (a control character, a Unicode digit or space)."""
+    c = s[0]
+    if c in "`~":
+        return s.startswith(("```", "~~~"))
+    return c in "<>" or c < " " or (c > "\x7f" and (c.isspace() or c.isdigit()))
 
 
 def _classify_marker(s: str, para: bool) -> int:
@@ -191,9 +197,8 @@ def _in_list(s: str, kind: str, width: int, after_blank: bool) -> tuple[int, int
     if c in _BLANK_CHARS:
         if not s.strip(_BLANK_CHARS):
             return _CONTINUE, 1
-        if c != "\v" and c != "\f" and _continue_width(s) >= width:
-            return _CONTINUE, 0
-        return _HARD, 0
+        # Fewer spaces than the item's content (a tab may still reach it): any other such line goes to mistune.
+        return (_CONTINUE, 0) if c in " \t" and _continue_width(s) >= width else (_HARD, 0)
     if c in "-*_" and _thematic(s):
         return _BREAK, 0
     if c in "-*+" or "0" <= c <= "9":
@@ -202,13 +207,9 @@ def _in_list(s: str, kind: str, width: int, after_blank: bool) -> tuple[int, int
             if marker[0] != kind:
                 return _END, 0  # a list of another kind starts here
             return (_SIBLING, marker[1]) if marker[1] else (_HARD, 0)
-    elif c == "#":
-        if _atx(s) is not None:
-            return _HEADING, 0
-    elif c in "`~<>":
-        if c in "<>" or s.startswith(("```", "~~~")):
-            return _HARD, 0
-    elif c < " " or (c > "\x7f" and (c.isspace() or c.isdigit())):
+    elif c == "#" and _atx(s) is not None:
+        return _HEADING, 0
+    elif _may_open_block(s):
         return _HARD, 0
     # Nothing breaks the item here: a lazy continuation line, unless a blank line came first.
     return (_END, 0) if after_blank else (_CONTINUE, 0)
@@ -236,7 +237,14 @@ class _Scanner:
         safe = kept = 0
         para = -1  # the first line of the open paragraph
         while i < n:
-            kind = _classify(contents[i], para >= 0)
+            s = contents[i]
+            if para < 0 and (s[:1] == "#" or not s or s[:2] == "- "):
+                j = self._ledger_block(s, i)  # a record's heading, its list, a blank line
+                if j:
+                    i = j if j > 0 else self._hand_over(safe, kept)
+                    safe, kept = i, len(out)
+                    continue
+            kind = _classify(s, para >= 0)
             if kind == _TEXT:
                 if para < 0:
                     para = i
@@ -252,6 +260,21 @@ class _Scanner:
         if para >= 0:
             out.append(_paragraph(contents, para, n))
         return out
+
+    def _ledger_block(self, s: str, i: int) -> int:
+        """The blocks a ledger is made of, judged at once after a block other than a paragraph: the line after the
+        block on line ``i`` (``s``), -1 to hand over, or 0 to leave the line to ``_classify``."""
+        if not s:
+            return self._block(_BLANK, i)
+        if s[0] == "#":
+            heading = _atx(s)
+            if heading is None:
+                return 0
+            self.out.append(Block("heading", i + 1, i + 1, heading[0], heading[1]))
+            return i + 1
+        if s[2:3] in _ITEM_TEXT["-"]:
+            return self._list(i, "-", 2)
+        return 0
 
     def _block(self, kind: int, i: int) -> int:
         """Emit the block of ``kind`` that starts on line ``i``; the line after it, or -1 to hand over."""
@@ -273,21 +296,42 @@ class _Scanner:
             return self._list(i)
         return -1
 
-    def _list(self, i: int) -> int:
-        """Emit the list whose first item is on line ``i`` (and the break or heading that ends it, if one does)."""
+    def _list(self, i: int, kind: str = "", width: int = 0) -> int:
+        """Emit the list whose first item is on line ``i`` (and the break or heading that ends it, if one does).
+
+        ``kind`` and ``width`` are the item's, when the caller knows them.
+        """
         contents = self.contents
         n = len(contents)
-        kind, width, _start = _list_marker(contents[i]) or ("", 0, 0)
+        if not width:
+            kind, width, _start = _list_marker(contents[i]) or ("", 0, 0)
         pad = " " * width
+        # A bullet, a space and a printable character other than the bullet: the next item, of width 2.
+        sibling = kind + " " if kind in "-*+" else "\n"
+        third = _ITEM_TEXT.get(kind, frozenset())
         after_blank = False
-        j = i + 1
-        while j < n:
-            s = contents[j]
-            # The lines of a ledger's record: indented items and continuation lines, taken without a look.
-            if s.startswith(pad):
+        action = _END
+        j = n
+        # A plain loop over a list iterator is the cheapest way through the lines; its position is set the way
+        # pickling restores it (islice would step over every line before), and length_hint tells where it is.
+        lines = iter(contents)
+        lines.__setstate__(i + 1)  # type: ignore[attr-defined]
+        for s in lines:
+            # The lines of a ledger's record, each judged by a test or two: indented items and continuation
+            # lines, ``- KEY: value`` items and blank lines.
+            head = s[:width]
+            if head == pad:
                 after_blank = s.isspace() and not s.strip(_BLANK_CHARS)
+            elif head[:2] == sibling and s[2:3] in third:
+                if width != 2:
+                    width, pad = 2, "  "
+                after_blank = False
             elif not s:
                 after_blank = True
+            elif s == "---":
+                action = _BREAK  # the break that ends a record
+                j = n - length_hint(lines) - 1
+                break
             else:
                 action, arg = _in_list(s, kind, width, after_blank)
                 if action == _CONTINUE:
@@ -296,15 +340,16 @@ class _Scanner:
                     width, after_blank = arg, False
                     pad = " " * width
                 else:
+                    j = n - length_hint(lines) - 1
                     break
-            j += 1
-        else:
-            action = _END
         if action == _HARD:
             return -1
         self.out.append(Block("list", i + 1, j))
         if action == _END:
             return j
+        if action == _BREAK:
+            self.out.append(Block("thematic_break", j + 1, j + 1))
+            return j + 1
         return self._block(action, j)
 
     def _hand_over(self, safe: int, kept: int) -> int:
