@@ -2,13 +2,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import hypothesis.strategies as st
 import pytest
-from hypothesis import given, settings
-from mistune.block_parser import BlockParser
 
-from ledgerkit.reading.blocks import _SpanParser
-from ledgerkit.reading.blocks import blocks as _blocks
 from ledgerkit.reading.parse import PLACEHOLDER, parse
 from ledgerkit.reading.values import read_values
 
@@ -188,76 +183,6 @@ def test_empty_and_recordless_documents():
     assert parse("").records == ()
     lk = parse("# README\n\nJust text.\n")
     assert lk.records == () and lk.summary is None and lk.budget is None
-
-
-# --- the block boundaries equal stock mistune's -------------------------------------------------------
-
-
-class _StockParser(_SpanParser):
-    """The same span recording, but parsing every item's content as stock mistune does."""
-
-    parse = BlockParser.parse  # type: ignore[assignment]
-
-
-_LINES = st.sampled_from(
-    [
-        "",
-        "- KEY: value",
-        "- SOURCE_FILES:",
-        "  - a.md",
-        "    - deeper",
-        "- [ ] box",
-        "-",
-        "- ",
-        "-  two spaces",
-        "* star",
-        "+ plus",
-        "1. one",
-        "2) two",
-        "  1. nested",
-        "### RUN_ID: X",
-        "## Section",
-        "# Title",
-        "---",
-        "***",
-        "- - -",
-        "```",
-        "  ```",
-        "~~~",
-        "    code",
-        "\tcode",
-        "> quote",
-        "> - quoted item",
-        ">",
-        "<!--",
-        "-->",
-        "<div>",
-        "</div>",
-        "text",
-        "lazy text",
-        "  indented text",
-        "   - three",
-        "=== ",
-        "- `tick`",
-        "- ~tilde",
-        "  - <b>",
-        "- a > b",
-        "[ref]: /url",
-        "\t- tab item",
-        "- x\ty",
-    ]
-)
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.lists(_LINES, max_size=30))
-def test_block_boundaries_match_stock_mistune(lines):
-    assert _blocks(lines) == _blocks(lines, _StockParser(), skeleton=False)
-
-
-def test_block_boundaries_match_stock_mistune_on_the_reference():
-    lines = REFERENCE.read_text(encoding="utf-8").split("\n")
-    assert _blocks(lines) == _blocks(lines, _StockParser(), skeleton=False)
 
 
 # --- the ledger section (where `ledgerkit append` puts a record) --------------------------------------
