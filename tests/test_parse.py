@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import hypothesis.strategies as st
 import pytest
+from hypothesis import given, settings
 
 from ledgerkit.reading.parse import PLACEHOLDER, parse
 from ledgerkit.reading.values import read_values
