@@ -583,6 +583,13 @@ def _read_pyproject(path: Path, raw: bytes) -> tuple[Mapping[str, Any], _Where] 
         raise _fail(path, places().deep_line, "nests too deeply to be read") from None
     except (ValueError, OverflowError) as exc:  # an integer past Python's digit limit
         raise _fail(path, places().huge_line, _unreadable(exc)) from None
+    return _ledgerkit_table(path, doc, places)
+
+
+def _ledgerkit_table(
+    path: Path, doc: dict[str, Any], places: Callable[[], _TomlPlaces]
+) -> tuple[Mapping[str, Any], _Where] | None:
+    """``tool.ledgerkit`` of a parsed pyproject.toml, checked to be a table of settings, or None."""
     tool = doc.get("tool")
     if tool is None:
         return None
@@ -773,62 +780,71 @@ class _TomlPlaces:
         return m.end()
 
     def _scan(self) -> None:
-        t, n = self.text, len(self.text)
-        table: _Keys = ()
-        stack: list[list[Any]] = []  # open inline tables and arrays: [bracket, keys, items so far]
-        state, keys, i = "statement", table, 0
-        while True:
-            if state == "statement":
-                i = self._skip(i, newlines=True)
-                if i >= n:
-                    return
-                if t[i] == "[":
-                    close = "]]" if t.startswith("[[", i) else "]"
-                    header, i = self._key(i + len(close))
-                    if not t.startswith(close, i):
-                        raise _ScanError(i)
-                    table = self._child((), *header)
-                    self._record(table, i)
-                    i += len(close)
-                    continue
-                start = i
-                key, i = self._key(i)
-                keys = self._child(table, *key)
-                self._record(keys, start, len(table))
-                state, i = "value", self._expect(i, "=")
-            elif state == "value":
-                i = self._skip(i)
-                if t[i] in "[{":
-                    stack.append([t[i], keys, 0])
-                    if len(stack) > MAX_DEPTH and self.deep_line is None:
-                        self.deep_line = self._line_at(i)
-                    state = "items" if t[i] == "[" else "inline"
-                    i += 1
-                else:
-                    i = self._scalar(i)
-                    state = "after"
-            elif state == "after":
-                state, i = self._after(stack, i)
-            elif state == "inline":
-                i = self._skip(i, newlines=True)
-                if t[i] == "}":
-                    stack.pop()
-                    state, i = "after", i + 1
-                    continue
-                start = i
-                key, i = self._key(i)
-                keys = self._child(stack[-1][1], *key)
-                self._record(keys, start, len(stack[-1][1]))
-                state, i = "value", self._expect(i, "=")
-            else:  # "items": the next item of an array, or its end
-                i = self._skip(i, newlines=True)
-                if t[i] == "]":
-                    stack.pop()
-                    state, i = "after", i + 1
-                    continue
-                keys = self._child(stack[-1][1], stack[-1][2])
-                self._record(keys, i, len(keys) - 1)
-                state = "value"
+        """Walk the text statement by statement, value by value, as a small state machine: each state is a
+        method that reads on from ``i`` and names the next state."""
+        self._table: _Keys = ()
+        self._keys: _Keys = ()
+        self._stack: list[list[Any]] = []  # open inline tables and arrays: [bracket, keys, items so far]
+        steps = {
+            "statement": self._statement,
+            "value": self._value,
+            "after": lambda i: self._after(self._stack, i),
+            "inline": self._inline,
+            "items": self._items,
+        }
+        state, i = "statement", 0
+        while state != "end":
+            state, i = steps[state](i)
+
+    def _statement(self, i: int) -> tuple[str, int]:
+        t = self.text
+        i = self._skip(i, newlines=True)
+        if i >= len(t):
+            return "end", i
+        if t[i] == "[":
+            close = "]]" if t.startswith("[[", i) else "]"
+            header, i = self._key(i + len(close))
+            if not t.startswith(close, i):
+                raise _ScanError(i)
+            self._table = self._child((), *header)
+            self._record(self._table, i)
+            return "statement", i + len(close)
+        start = i
+        key, i = self._key(i)
+        self._keys = self._child(self._table, *key)
+        self._record(self._keys, start, len(self._table))
+        return "value", self._expect(i, "=")
+
+    def _value(self, i: int) -> tuple[str, int]:
+        t = self.text
+        i = self._skip(i)
+        if t[i] not in "[{":
+            return "after", self._scalar(i)
+        self._stack.append([t[i], self._keys, 0])
+        if len(self._stack) > MAX_DEPTH and self.deep_line is None:
+            self.deep_line = self._line_at(i)
+        return ("items" if t[i] == "[" else "inline"), i + 1
+
+    def _inline(self, i: int) -> tuple[str, int]:
+        i = self._skip(i, newlines=True)
+        if self.text[i] == "}":
+            self._stack.pop()
+            return "after", i + 1
+        start = i
+        key, i = self._key(i)
+        self._keys = self._child(self._stack[-1][1], *key)
+        self._record(self._keys, start, len(self._stack[-1][1]))
+        return "value", self._expect(i, "=")
+
+    def _items(self, i: int) -> tuple[str, int]:
+        """The next item of an array, or its end."""
+        i = self._skip(i, newlines=True)
+        if self.text[i] == "]":
+            self._stack.pop()
+            return "after", i + 1
+        self._keys = self._child(self._stack[-1][1], self._stack[-1][2])
+        self._record(self._keys, i, len(self._keys) - 1)
+        return "value", i
 
     def _expect(self, i: int, char: str) -> int:
         i = self._skip(i)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import LedgerkitError
 from .model import ESTIMATE_ENCODING, Model, Price, PriceRule, Source, Tier, Tokenizer
@@ -112,33 +112,46 @@ def convert(
     shares: bool | None = None
     if default is not None:
         shares, sources["output_in_window"] = default.output_in_window, default.source
-    max_output = None
-    aliases = tuple(names(info))
+    gaps = _Gaps(window, None, shares, tuple(names(info)))
     if entry is not None:
-        replaced = dict(entry.replaces)
-        if entry.context_window is not None and (window is None or replaced.get("context_window") == window):
-            window, sources["context_window"] = entry.context_window, entry.source
-        if entry.max_output is not None:
-            max_output, sources["max_output"] = entry.max_output, entry.source
-        if entry.output_in_window is not None:
-            shares, sources["output_in_window"] = entry.output_in_window, entry.source
-        if entry.retired is not None:
-            sources["retired"] = entry.retired
-        aliases += tuple(a for a in entry.aliases if a not in aliases)
+        gaps = _filled(gaps, entry, sources)
     return Model(
         id=info.id,
         provider=provider,
         name=info.name or info.id,
-        aliases=aliases,
-        context_window=window,
-        max_output=max_output,
-        output_in_window=shares,
+        aliases=gaps.aliases,
+        context_window=gaps.window,
+        max_output=gaps.max_output,
+        output_in_window=gaps.shares,
         tokenizer=tokenizer(info.id),
         deprecated=bool(info.deprecated),
         retired=entry is not None and entry.retired is not None,
         prices=prices,
         sources=tuple(sources.items()),
     )
+
+
+class _Gaps(NamedTuple):
+    window: int | None
+    max_output: int | None
+    shares: bool | None
+    aliases: tuple[str, ...]
+
+
+def _filled(gaps: _Gaps, entry: Entry, sources: dict[str, Source]) -> _Gaps:
+    """The figures with the supplement's entry filling what the data lacks (or a window it declares it replaces)."""
+    window, max_output, shares, aliases = gaps
+    replaced = dict(entry.replaces)
+    if entry.context_window is not None and (window is None or replaced.get("context_window") == window):
+        window, sources["context_window"] = entry.context_window, entry.source
+    if entry.max_output is not None:
+        max_output, sources["max_output"] = entry.max_output, entry.source
+    if entry.output_in_window is not None:
+        shares, sources["output_in_window"] = entry.output_in_window, entry.source
+    if entry.retired is not None:
+        sources["retired"] = entry.retired
+    aliases += tuple(a for a in entry.aliases if a not in aliases)
+    return _Gaps(window, max_output, shares, aliases)
 
 
 # --- names ------------------------------------------------------------------------------------------------
