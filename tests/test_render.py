@@ -4,9 +4,11 @@ bounded sandbox leaves ordinary templates exactly as they were. Hostile template
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import string
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -101,11 +103,35 @@ def test_a_missing_templates_folder_is_an_error_when_the_environment_is_built(tm
         render("summary.md.j2", {}, tmp_path / "file")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a folder whatever its mode")
-def test_an_unreadable_templates_folder_is_an_error(tmp_path):
-    (tmp_path / "t").mkdir(mode=0)
-    with pytest.raises(TemplateError, match="cannot be read"):
-        environment(tmp_path / "t")
+def test_an_unreadable_templates_folder_is_an_error():
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="ledgerkit-unreadable-"))
+    try:
+        base.chmod(0o755)
+        (base / "t").mkdir(mode=0)
+        environment(base)  # everything environment() needs is imported before the fork
+        if os.geteuid() != 0:
+            with pytest.raises(TemplateError, match="cannot be read"):
+                environment(base / "t")
+            return
+        # Root reads any folder whatever its mode: look as an ordinary user does, in a forked child.
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                environment(base / "t")
+            except TemplateError as exc:
+                code = 0 if "cannot be read" in str(exc) else 1
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        (base / "t").chmod(0o700)
+        shutil.rmtree(base)
 
 
 def test_the_cli_names_a_missing_templates_folder(tmp_path):

@@ -20,7 +20,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 from jinja2.exceptions import SecurityError
@@ -258,6 +258,24 @@ def _templates_folder(templates: str | Path) -> str:
 # --- rendering -----------------------------------------------------------------------------------------
 
 
+#: What a render may raise that is the template's doing, each turned into one TemplateError.
+_RENDER_FAILURES = (
+    RenderTimeout,
+    jinja2.TemplateError,
+    LimitExceeded,
+    TemplateNameError,
+    TemplateLoadError,
+    TemplateCompileError,
+    RecursionError,
+    MemoryError,
+    ArithmeticError,
+    LookupError,
+    TypeError,
+    ValueError,
+    AttributeError,
+)
+
+
 def render(
     name: str, context: dict[str, Any], templates: str | Path | None = None, *, limits: Limits | None = None
 ) -> str:
@@ -266,49 +284,69 @@ def render(
     env = environment(templates, limits=limits)
     loader = env.loader
     assert isinstance(loader, _NameLoader)
-    seconds = env.limits.seconds
     top: str | None = None  # the loaded template: where an error outside any template line is reported
-
-    def failure(message: str, exc: BaseException, failed: bool = False) -> TemplateError:
-        """The error at the innermost template line the traceback passes through; ``failed`` words it as
-        "template NAME failed: ..."."""
-        where = _innermost(exc.__traceback__, set(loader.sources))
-        path = where[0] if where else top
-        if failed:
-            message = f"template {loader.names.get(path or '', name)} failed: {message}"
-        if len(message) > 300:
-            message = message[:297] + "..."
-        if path is None:
-            return TemplateError(message)
-        return TemplateError(message, path, where[1] if where else None)
-
     try:
-        with wall_clock(seconds):
+        with wall_clock(env.limits.seconds):
             env.start()
             template = env.get_template(name)
             top = template.filename or name
             return env.collect(template.generate(**context))
     except TemplateError:
         raise
-    except RenderTimeout as exc:
-        raise failure(f"ran longer than {seconds:g} s, the limit for one render", exc) from None
-    except jinja2.TemplateSyntaxError as exc:
-        source = exc.filename or exc.name or name
-        raise TemplateError(f"template syntax error: {exc.message}", source, exc.lineno or None) from None
-    except jinja2.TemplateNotFound as exc:
-        where = f" in {loader.shown}/ or" if loader.shown else " among"
+    except _RENDER_FAILURES as exc:
+        raise _failure(exc, _Failed(name, loader, env.limits.seconds, top)) from None
+
+
+class _Failed(NamedTuple):
+    """What a failure's message needs: the template asked for, the loader, the time limit, the top template."""
+
+    name: str
+    loader: _NameLoader
+    seconds: float | None
+    top: str | None
+
+
+def _failure(exc: BaseException, where: _Failed) -> TemplateError:
+    """The TemplateError for what a render raised."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        source = exc.filename or exc.name or where.name
+        return TemplateError(f"template syntax error: {exc.message}", source, exc.lineno or None)
+    message, failed = _explain(exc, where)
+    return _at_line(message, exc, where, failed)
+
+
+def _explain(exc: BaseException, where: _Failed) -> tuple[str, bool]:
+    """The message for a failure, and whether it reads "template NAME failed: ..."."""
+    if isinstance(exc, RenderTimeout):
+        return f"ran longer than {where.seconds or 0:g} s, the limit for one render", False
+    if isinstance(exc, jinja2.TemplateNotFound):
+        shown = f" in {where.loader.shown}/ or" if where.loader.shown else " among"
         missing = ", ".join(map(str, exc.templates)) if isinstance(exc, jinja2.TemplatesNotFound) else exc.name
-        raise failure(f"template {missing} not found{where} the default templates", exc) from None
-    except (LimitExceeded, TemplateNameError, TemplateLoadError, TemplateCompileError) as exc:
-        raise failure(exc.message or str(exc), exc) from None
-    except jinja2.TemplateError as exc:
-        raise failure(str(exc.message or exc), exc, failed=True) from None
-    except RecursionError as exc:
-        raise failure("recurses too deeply (a macro, include or extends that reaches itself?)", exc) from None
-    except MemoryError as exc:
-        raise failure("ran out of memory", exc) from None
-    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
-        raise failure(f"{type(exc).__name__}: {exc}", exc, failed=True) from None
+        return f"template {missing} not found{shown} the default templates", False
+    if isinstance(exc, (LimitExceeded, TemplateNameError, TemplateLoadError, TemplateCompileError)):
+        return getattr(exc, "message", None) or str(exc), False
+    if isinstance(exc, jinja2.TemplateError):
+        return str(exc.message or exc), True
+    if isinstance(exc, RecursionError):
+        return "recurses too deeply (a macro, include or extends that reaches itself?)", False
+    if isinstance(exc, MemoryError):
+        return "ran out of memory", False
+    return f"{type(exc).__name__}: {exc}", True
+
+
+def _at_line(message: str, exc: BaseException, where: _Failed, failed: bool) -> TemplateError:
+    """The error at the innermost template line the traceback passes through; ``failed`` words it as
+    "template NAME failed: ..."."""
+    loader = where.loader
+    found = _innermost(exc.__traceback__, set(loader.sources))
+    path = found[0] if found else where.top
+    if failed:
+        message = f"template {loader.names.get(path or '', where.name)} failed: {message}"
+    if len(message) > 300:
+        message = message[:297] + "..."
+    if path is None:
+        return TemplateError(message)
+    return TemplateError(message, path, found[1] if found else None)
 
 
 def _innermost(tb: TracebackType | None, filenames: set[str]) -> tuple[str, int] | None:
