@@ -33,3 +33,28 @@ def test_import_ledgerkit_loads_no_stage():
     code = "import sys, ledgerkit; print(sorted(m for m in sys.modules if m.startswith('ledgerkit')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO, timeout=60)
     assert out.stdout.strip() == "['ledgerkit', 'ledgerkit._version']"
+
+
+def test_the_readme_library_example_runs_and_uses_only_top_level_names(tmp_path, monkeypatch):
+    import re
+    import shutil
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## As a library", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    used = set(re.findall(r"ledgerkit\.(\w+)", block))
+    assert used and used <= set(ledgerkit.__all__), used - set(ledgerkit.__all__)
+    shutil.copytree(REPO / "sample_ledgers", tmp_path, dirs_exist_ok=True)
+    (tmp_path / "token_budget_ledger.md").rename(tmp_path / "ledger.md")
+    (tmp_path / "ledgers").mkdir()
+    shutil.copy(tmp_path / "ledger.md", tmp_path / "ledgers" / "ledger.md")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "brief.md").write_text("a brief\n", encoding="utf-8")
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "s"],
+        ["update-ref", "refs/remotes/origin/main", "HEAD"],
+    ):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True, timeout=60)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(block, "README.md", "exec"), {})
