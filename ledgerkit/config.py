@@ -12,7 +12,6 @@ from __future__ import annotations
 import codecs
 import os
 import re
-import stat
 import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
@@ -347,37 +346,25 @@ class _At(int):
 
 _Where = Callable[[_Keys], int | None]
 
-_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device"}
-
 
 def _read_regular(path: Path, *, missing_ok: bool = False) -> tuple[bytes, int] | None:
     """The bytes and owner of a regular file of at most MAX_BYTES; a FIFO or device is refused, never waited on."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    from .files.read import MissingFile, NotRegularFile, ReadError, TooLarge, read_with_stat
+
     try:
-        fd = os.open(path, flags)
-    except (FileNotFoundError, NotADirectoryError) as exc:
+        data, info = read_with_stat(path, limit=MAX_BYTES)
+    except MissingFile:
         if missing_ok:
             return None
-        raise _fail(path, None, f"cannot read configuration: {exc.strerror}") from None
-    except (OSError, ValueError) as exc:
-        raise _fail(path, None, f"cannot read configuration: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
-            raise _fail(path, None, f"cannot read configuration: it is {kind}; only a regular file is read")
-        chunks: list[bytes] = []
-        size = 0
-        while size <= MAX_BYTES and (chunk := os.read(fd, MAX_BYTES + 1 - size)):
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise _fail(path, None, f"cannot read configuration: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
-    if size > MAX_BYTES:
-        raise _fail(path, None, f"larger than {MAX_BYTES // 1024} KiB: too large to be a configuration")
-    return b"".join(chunks), info.st_uid
+        raise _fail(path, None, "cannot read configuration: No such file or directory") from None
+    except NotRegularFile as exc:
+        kind = "a folder" if exc.file_type == "directory" else f"a {exc.file_type}"
+        raise _fail(path, None, f"cannot read configuration: it is {kind}; only a regular file is read") from None
+    except TooLarge:
+        raise _fail(path, None, f"larger than {MAX_BYTES // 1024} KiB: too large to be a configuration") from None
+    except ReadError as exc:
+        raise _fail(path, None, f"cannot read configuration: {exc.message.removeprefix('cannot read: ')}") from None
+    return data, info.st_uid
 
 
 _WIDE_BOMS = {

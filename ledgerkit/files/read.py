@@ -52,6 +52,14 @@ class UnreadableFile(ReadError):
     """The file exists (or the path is malformed) but cannot be read: permissions, a loop, a long name."""
 
 
+class TooLarge(ReadError):
+    """The file holds more bytes than the reader takes (a configuration, a template)."""
+
+    def __init__(self, limit: int, path: str | Path) -> None:
+        super().__init__(f"is larger than {limit:,} bytes", path)
+        self.limit = limit
+
+
 def read_regular(path: str | Path) -> bytes:
     """The whole content of the regular file at ``path`` (symlinks followed); anything else is a ReadError."""
     return read_with_stat(path)[0]
@@ -62,25 +70,31 @@ def read_bytes(path: str | Path) -> bytes:
     return read_with_stat(path)[0]
 
 
-def read_with_stat(path: str | Path) -> tuple[bytes, os.stat_result]:
-    """:func:`read_regular` and the status of the very file read (the descriptor's, not the name's)."""
+def read_with_stat(path: str | Path, *, limit: int | None = None, follow: bool = True) -> tuple[bytes, os.stat_result]:
+    """:func:`read_regular` and the status of the very file read (the descriptor's, not the name's).
+
+    ``limit``: more bytes than that is TooLarge, found without reading more than ``limit + 1``; ``follow``
+    False refuses a symlink as the last part of the path (a template that is a link out of its folder).
+    """
     name = _checked_name(path)
     try:
         # A first look by name spares opening a device at all (opening some has effects, a tape rewinds);
         # the descriptor's own status below is what decides, since the name may change in between.
-        _refuse_irregular(os.stat(name), path)
-        fd = os.open(name, _FLAGS)
+        _refuse_irregular(os.stat(name) if follow else os.lstat(name), path)
+        fd = os.open(name, _FLAGS if follow else _FLAGS | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
         raise read_error(exc, path) from None
     try:
         status = os.fstat(fd)
         _refuse_irregular(status, path)
         with open(fd, "rb", buffering=0, closefd=False) as f:
-            data = f.readall()
+            data = f.readall() if limit is None else f.read(limit + 1)
     except OSError as exc:
         raise read_error(exc, path) from None
     finally:
         os.close(fd)
+    if limit is not None and len(data) > limit:
+        raise TooLarge(limit, path)
     return data, status
 
 

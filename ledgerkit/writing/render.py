@@ -81,21 +81,18 @@ class TemplateLoadError(SecurityError):
 
 
 def _read_regular(path: str, limit: int) -> bytes:
-    """The bytes of a regular file, refusing anything else before reading (a FIFO or device never blocks)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+    """The bytes of a regular file, never through a symlink at its last part, refusing anything else before
+    reading (a FIFO or device never blocks)."""
+    from ..files.read import NotRegularFile, ReadError, TooLarge, read_with_stat
+
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise TemplateLoadError("is not a regular file")
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := os.read(fd, 1 << 16):
-            size += len(chunk)
-            if size > limit:
-                raise TemplateLoadError(f"is larger than {limit:,} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+        return read_with_stat(path, limit=limit, follow=False)[0]
+    except NotRegularFile:
+        raise TemplateLoadError("is not a regular file") from None
+    except TooLarge:
+        raise TemplateLoadError(f"is larger than {limit:,} bytes") from None
+    except ReadError as exc:
+        raise TemplateLoadError(exc.message) from None
 
 
 def _decode(data: bytes, shown: str) -> str:
