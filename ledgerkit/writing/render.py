@@ -409,8 +409,8 @@ def _plain(value: Any) -> str:
 # Characters that open or close inline Markdown a cell must not start: links and images ([ ]), code spans
 # (a stray ` would pair with the fence of a code span later on the line and expose its text), escapes (\)
 # and table cells (|), and ~ (mistune's strikethrough, unlike CommonMark's emphasis, is matched before a code
-# span later on the line, so ~~ in a cell would swallow that span's opening fence). < and > become entities, so no autolink or raw HTML forms; an & that would start an
-# entity is escaped so the text shows as written.
+# span later on the line, so ~~ in a cell would swallow that span's opening fence). < and > become entities,
+# so no autolink or raw HTML forms; an & that would start an entity is escaped so the text shows as written.
 _MD_ESCAPE = re.compile(r"[\\`\[\]|~]")
 _MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 
