@@ -270,8 +270,7 @@ def compare(
 ) -> Output:
     """A baseline against an optimized session: one ledger with two sessions, or two ledgers (each whole, or
     the first session from the first ledger and the second from the second)."""
-    from .reports.compare import compare as make_comparison
-    from .reports.compare import side
+    from .reports.compare import compare_sides, side
 
     if len(paths) > 2 or not paths:
         raise UsageError("compare takes one ledger with two --session, or two ledgers")
@@ -284,7 +283,7 @@ def compare(
     sides = figures * 2 if len(figures) == 1 else figures
     names: Sequence[str | None] = sessions or (None, None)
     baseline, optimized = (side(f, s) for f, s in zip(sides, names, strict=True))
-    comparison = make_comparison(baseline, optimized)
+    comparison = compare_sides(baseline, optimized)
     if format == "json":
         text = _json(comparison.as_json())
     else:

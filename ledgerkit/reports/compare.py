@@ -128,7 +128,7 @@ def side(figures: LedgerFigures, session_id: str | None) -> Side:
     return Side(session, figures.ledger.display_path, sources)
 
 
-def compare(baseline: Side, optimized: Side) -> Comparison:
+def compare_sides(baseline: Side, optimized: Side) -> Comparison:
     def only(a: Side, b: Side) -> tuple[Change, ...]:
         changes = [Change(label, *a.sources[label]) for label in a.sources if label not in b.sources]
         return tuple(sorted(changes, key=lambda c: (-c.cost, c.label)))

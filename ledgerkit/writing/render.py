@@ -31,7 +31,7 @@ from .sandbox import BoundedEnvironment, LimitExceeded, Limits, RenderTimeout, T
 
 __all__ = ["Limits", "default_template", "environment", "render", "template_name_problem"]
 
-PLACEHOLDER = "[fill]"
+BLANK_FIGURE = "[fill]"  # what a figure that cannot be had is written as; schema.PLACEHOLDER reads any
 
 
 def _default_folder() -> Traversable:
@@ -364,12 +364,12 @@ def _innermost(tb: TracebackType | None, filenames: set[str]) -> tuple[str, int]
 
 def figure(value: Any) -> str:
     """A figure as the ledger writes it; a missing one stays a placeholder."""
-    return PLACEHOLDER if value is None else str(value)
+    return BLANK_FIGURE if value is None else str(value)
 
 
 def percent(value: Fraction | None) -> str:
     """A utilization as the ledger writes it (two decimals, toward zero), without the % sign."""
-    return PLACEHOLDER if value is None else format_percent(Fraction(value))
+    return BLANK_FIGURE if value is None else format_percent(Fraction(value))
 
 
 def _bar(value: Fraction | None) -> str:
