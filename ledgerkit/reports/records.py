@@ -142,6 +142,24 @@ def record_json(r: Row) -> dict[str, Any]:
     }
 
 
+def session_json(ledger: str, s: Session, first: datetime | None, last: datetime | None) -> dict[str, Any]:
+    """A session's figures as every JSON report writes them (rollup, report): one set of keys, one place."""
+    return {
+        "ledger": ledger,
+        "session_id": s.id,
+        "entries": s.count,
+        "char_count_total": s.char_count_total,
+        "token_estimate_total": s.token_estimate_total,
+        "utilization_peak": percent_number(s.utilization_peak),
+        "last_threshold_action": s.last_threshold_action,
+        "first_ts": iso(first),
+        "last_ts": iso(last),
+        "budget": s.budget,
+        "budget_share": percent_number(s.budget_share),
+        "cost_usd": usd(s.cost_total),
+    }
+
+
 def note_for(notes: dict[Fraction, str], thresholds: Thresholds, action: str) -> tuple[Fraction | None, str | None]:
     """The level an action starts at and the ledger's own note for it: the note written for the highest
     level at or below it (MINIMAL, over budget, adds that to the 95 % note)."""
