@@ -19,11 +19,11 @@ from ..config import Config, config_for
 from ..diagnostics import ERROR, Diagnostic, has_errors
 from ..errors import LedgerkitError, TemplateError
 from ..figures.compute import session_budget
-from ..files.textfile import encode, rewrite, unified_diff
+from ..files.textfile import rewrite
 from ..reading.parse import Ledger, Record, parse
 from ..reading.values import read_values
 from ..schema import SCOPES, format_utc, plain_number, run_id_pattern
-from .fill import FillResult, fill
+from .fill import FillResult, NewText, fill
 
 _BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9+-]{0,9}")
@@ -57,7 +57,7 @@ class NewRecord:
 
 
 @dataclass
-class AppendResult:
+class AppendResult(NewText):
     """The ledger before, the text after, and where the new record is."""
 
     ledger: Ledger
@@ -74,12 +74,6 @@ class AppendResult:
     @property
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
-
-    def data(self) -> bytes:
-        return encode(self.text, self.ledger.bom)
-
-    def diff(self) -> str:
-        return unified_diff(self.ledger.display_path, self.ledger.text, self.text)
 
 
 # --- time ----------------------------------------------------------------------------------------------

@@ -35,8 +35,22 @@ class Edit:
     text: str
 
 
+class NewText:
+    """What a writer of the ledger (fill, append) gives back: the ledger it read and the text it would write."""
+
+    ledger: Ledger
+    text: str
+
+    def data(self) -> bytes:
+        """The new file's bytes (BOM kept)."""
+        return encode(self.text, self.ledger.bom)
+
+    def diff(self) -> str:
+        return unified_diff(self.ledger.display_path, self.ledger.text, self.text)
+
+
 @dataclass
-class FillResult:
+class FillResult(NewText):
     """What filling a ledger gives: the new text, what was filled, the figures, and every problem found."""
 
     ledger: Ledger
@@ -53,13 +67,6 @@ class FillResult:
     @property
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
-
-    def data(self) -> bytes:
-        """The new file's bytes (BOM kept)."""
-        return encode(self.text, self.ledger.bom)
-
-    def diff(self) -> str:
-        return unified_diff(self.ledger.display_path, self.ledger.text, self.text)
 
 
 def fill(
