@@ -56,7 +56,7 @@ class Side:
 
 
 @dataclass(frozen=True)
-class Change:
+class SourceChange:
     """A source only one side loads, and what it costs there (loads × estimated tokens)."""
 
     label: str
@@ -72,8 +72,8 @@ class Change:
 class Comparison:
     baseline: Side
     optimized: Side
-    added: tuple[Change, ...]  # loaded by the optimized side only
-    dropped: tuple[Change, ...]  # loaded by the baseline only
+    added: tuple[SourceChange, ...]  # loaded by the optimized side only
+    dropped: tuple[SourceChange, ...]  # loaded by the baseline only
 
     @property
     def token_saving(self) -> int | None:
@@ -111,7 +111,7 @@ class Comparison:
         }
 
 
-def _change_json(c: Change) -> dict[str, Any]:
+def _change_json(c: SourceChange) -> dict[str, Any]:
     # "cost" (tokens) is kept from version 1 for scripts that read it; "token_cost" says what it is.
     return {"path": c.label, "loads": c.loads, "token_estimate": c.tokens, "token_cost": c.cost, "cost": c.cost}
 
@@ -129,8 +129,8 @@ def side(figures: LedgerFigures, session_id: str | None) -> Side:
 
 
 def compare_sides(baseline: Side, optimized: Side) -> Comparison:
-    def only(a: Side, b: Side) -> tuple[Change, ...]:
-        changes = [Change(label, *a.sources[label]) for label in a.sources if label not in b.sources]
+    def only(a: Side, b: Side) -> tuple[SourceChange, ...]:
+        changes = [SourceChange(label, *a.sources[label]) for label in a.sources if label not in b.sources]
         return tuple(sorted(changes, key=lambda c: (-c.cost, c.label)))
 
     return Comparison(baseline, optimized, added=only(optimized, baseline), dropped=only(baseline, optimized))
