@@ -584,6 +584,32 @@ def _appended(ledger: Path, result: Any) -> str:
 # --- count -----------------------------------------------------------------------------------------------
 
 
+_REPORT_FORMATS = {
+    "rollup": ("md", "html", "json"),
+    "report": ("md", "json", "csv"),
+    "compare": ("md", "json"),
+    "plan": ("md", "json"),
+    "export": ("json", "jsonl", "csv"),
+    "count": ("text", "json"),
+    "models": ("text", "json"),
+}
+
+
+def _report_format(command: str, default: str, what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(_REPORT_FORMATS[command]),
+        default=default,
+        show_default=True,
+        help=what,
+    )
+
+
+#: ``--json``, kept hidden where a command had it before ``--format json``.
+_json_alias = click.option("--json", "as_json", is_flag=True, hidden=True, help="The same as --format json.")
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
@@ -596,15 +622,8 @@ def _appended(ledger: Path, result: Any) -> str:
     "encoding it has cached, a model id (gpt-5, claude-opus-4-5: `ledgerkit models` lists them; a model "
     "whose tokenizer is not public is an estimate and says so).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="A table, or JSON: files, total, encodings, skipped.",
-)
-@click.option("--json", "as_json", is_flag=True, hidden=True, help="The same as --format json.")
+@_report_format("count", "text", "A table, or JSON: files, total, encodings, skipped.")
+@_json_alias
 @click.option("--top", type=click.IntRange(min=1), metavar="N", help="List only the N largest files.")
 @click.option(
     "--messages",
@@ -693,26 +712,6 @@ def _write_output(out: Any, output: Path) -> None:
     if not output.parent.is_dir():
         raise LedgerkitError("no such folder", output.parent)
     write_atomic(output, out.text.encode("utf-8"))
-
-
-_REPORT_FORMATS = {
-    "rollup": ("md", "html", "json"),
-    "report": ("md", "json", "csv"),
-    "compare": ("md", "json"),
-    "plan": ("md", "json"),
-    "export": ("json", "jsonl", "csv"),
-}
-
-
-def _report_format(command: str, default: str, what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(_REPORT_FORMATS[command]),
-        default=default,
-        show_default=True,
-        help=what,
-    )
 
 
 @cli.command()
@@ -920,15 +919,8 @@ def plan(
 @click.argument("pattern", required=False)
 @click.option("--provider", metavar="NAME", help="Only this provider's models (openai, anthropic, google, ...).")
 @click.option("--all", "include_all", is_flag=True, help="Also deprecated and retired models.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="An aligned table, or JSON.",
-)
-@click.option("--json", "as_json", is_flag=True, hidden=True, help="The same as --format json.")
+@_report_format("models", "text", "An aligned table, or JSON.")
+@_json_alias
 @_config
 def models(
     pattern: str | None, provider: str | None, include_all: bool, fmt: str, as_json: bool, config_file: Path | None
