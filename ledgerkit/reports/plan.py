@@ -146,6 +146,41 @@ def plan(
     if budget is not None and model_name is not None:
         raise PlanError("give --budget or --model, not both")
     chosen = _model(model_name, config) if model_name is not None else None
+    budget, budget_from = _budget(budget, chosen, config, ledger, full_window, output_tokens)
+    encoding, label = _encoding(encoding, chosen, config)
+    sources = _measure(paths, config, root, Path(cwd) if cwd else Path.cwd(), encoding)
+    estimate = token_estimate(sum(s.chars for s in sources), config.divisor)
+    shared = chosen is None or chosen.output_in_window is not False  # a separate output limit takes the reply
+    planned_output = output_tokens if shared else 0
+    action = config.thresholds.action(utilization(estimate + planned_output, budget))
+    note = _note(action, config, ledger)
+    exact = None if any(s.exact is None for s in sources) else sum(s.exact for s in sources)  # type: ignore[misc]
+    exact_action = None if exact is None else config.thresholds.action(utilization(exact + planned_output, budget))
+    cost = _cost(chosen or _configured(config), exact if exact is not None else estimate, output_tokens)
+    return Plan(
+        tuple(sources),
+        config.divisor,
+        budget,
+        budget_from,
+        chosen,
+        label,
+        action,
+        note,
+        exact_action,
+        planned_output,
+        cost,
+    )
+
+
+def _budget(
+    budget: int | None,
+    chosen: Model | None,
+    config: Config,
+    ledger: Ledger | None,
+    full_window: bool,
+    output_tokens: int,
+) -> tuple[int, str]:
+    """The budget and where it came from: --budget, the model, the ledger's SESSION_BUDGET_C, the configuration."""
     budget_from: str
     if budget is not None:
         budget_from = "--budget"
@@ -160,6 +195,11 @@ def plan(
         budget_from = "the ledger's SESSION_BUDGET_C" if ledger is not None and ledger.budget else "the configuration"
     if budget is None:
         raise PlanError("no budget: give --budget N or --model NAME (or a ledger that declares SESSION_BUDGET_C)")
+    return budget, budget_from
+
+
+def _encoding(encoding: str | None, chosen: Model | None, config: Config) -> tuple[str | None, str | None]:
+    """The encoding exact counts use (--encoding, the model's, the configuration's) and its label."""
     model_label = None
     if encoding is None and chosen is not None:
         encoding = chosen.tokenizer.encoding
@@ -167,35 +207,17 @@ def plan(
             model_label = f"{chosen.id} (estimate via {encoding})"
     elif encoding is None:
         encoding = config.encoding
-
-    sources = _measure(paths, config, root, Path(cwd) if cwd else Path.cwd(), encoding)
-    estimate = token_estimate(sum(s.chars for s in sources), config.divisor)
-    shared = chosen is None or chosen.output_in_window is not False  # a separate output limit takes the reply
-    planned_output = output_tokens if shared else 0
-    action = config.thresholds.action(utilization(estimate + planned_output, budget))
-    notes = ledger.threshold_notes if ledger is not None and ledger.threshold_notes else advice("en", config)
-    _, note = note_for(notes, config.thresholds, action)
-    exact = None if any(s.exact is None for s in sources) else sum(s.exact for s in sources)  # type: ignore[misc]
-    exact_action = None if exact is None else config.thresholds.action(utilization(exact + planned_output, budget))
-    cost = _cost(chosen or _configured(config), exact if exact is not None else estimate, output_tokens)
-    label = model_label
-    if encoding is not None and label is None:
+    if encoding is not None and model_label is None:
         from ..tokens.names import label as encoding_label
 
-        label = encoding_label(encoding)
-    return Plan(
-        tuple(sources),
-        config.divisor,
-        budget,
-        budget_from,
-        chosen,
-        label,
-        action,
-        note,
-        exact_action,
-        planned_output,
-        cost,
-    )
+        return encoding, encoding_label(encoding)
+    return encoding, model_label
+
+
+def _note(action: str, config: Config, ledger: Ledger | None) -> str | None:
+    """What the ledger's section 3 (or a new ledger's advice) says to do at the level reached."""
+    notes = ledger.threshold_notes if ledger is not None and ledger.threshold_notes else advice("en", config)
+    return note_for(notes, config.thresholds, action)[1]
 
 
 def _configured(config: Config) -> Model | None:
