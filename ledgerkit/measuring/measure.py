@@ -154,6 +154,10 @@ class Measurer:
         items, _, diagnostics = self._measure_all(specs_)
         return items, diagnostics
 
+    def measure_entries(self, specs_: list[SourceSpec]) -> tuple[list[MeasuredSource], list[Skipped], list[Diagnostic]]:
+        """As :meth:`measure_each`, with the members of globs and folders left out because they are not text."""
+        return self._measure_all(specs_)
+
     def _measure_all(self, specs_: list[SourceSpec]) -> tuple[list[MeasuredSource], list[Skipped], list[Diagnostic]]:
         diagnostics: list[Diagnostic] = []
         skipped: list[Skipped] = []
