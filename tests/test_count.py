@@ -220,7 +220,7 @@ def test_binary_files_in_a_folder_are_skipped_but_named_ones_are_problems(tree):
     assert named.stderr.splitlines() == [
         "ledgerkit: x*.md: glob matches no file",
         "ledgerkit: docs/img.png: is a binary file",
-        "ledgerkit: nope.md: not found",
+        f"ledgerkit: nope.md: not found (looked for {tree / 'nope.md'})",
         "ledgerkit: docs/en.md:9: goes beyond the end of the file (2 lines)",
     ]
 

@@ -178,7 +178,10 @@ def test_no_budget_is_one_clear_line(tree):
 def test_missing_sources_are_all_named_in_one_line(tree):
     result = run("plan", "--source", "nope.md", "--source", "a.md", "--source", "none/*.md", "--budget", "9")
     assert result.exit_code == 2
-    assert result.stderr == "ledgerkit: source nope.md not found; source glob 'none/*.md' matches no file\n"
+    assert result.stderr == (
+        f"ledgerkit: source nope.md not found (looked for {tree / 'nope.md'}); "
+        "source glob 'none/*.md' matches no file\n"
+    )
 
 
 def test_the_ledgers_budget_advice_and_root(sample, monkeypatch):
