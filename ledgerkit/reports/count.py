@@ -298,6 +298,8 @@ def read_transcript(path: str | Path) -> list[dict[str, str]]:
         doc = doc["messages"] if "messages" in doc else [doc]
     if not isinstance(doc, list):
         raise CountError("expected a JSON list of messages, or one message per line (JSONL)", path)
+    if not doc:
+        raise CountError("holds no message", path)
     messages = []
     for i, message in enumerate(doc):
         where = f"message {i + 1}" if lines is None else f"line {lines[i]}"
@@ -318,8 +320,10 @@ def _message(message: Any, path: str | Path, where: str) -> dict[str, str]:
     if not isinstance(message.get("role"), str):
         raise CountError(f"{where}: role must be a string", path)
     content = message.get("content")
-    if content is None:
-        content = ""  # an assistant message that only calls tools
+    if content is None or content == "":
+        # A message that says nothing is a mistake in the transcript (a tool call, whose content may be
+        # null, is refused above): counting only its overhead would hide it.
+        raise CountError(f"{where}: the message has no content", path)
     if not isinstance(content, str):
         raise CountError(f"{where}: content must be a string (content parts are not counted)", path)
     if "name" in message and not isinstance(message["name"], str):
