@@ -910,8 +910,7 @@ def plan(
         settings=_settings(config_file, templates, root),
     )
     click.echo(out.text, nl=False)
-    for skipped in getattr(out.value, "skipped", ()):
-        click.echo(f"ledgerkit: skipped {skipped}: not text", err=True)
+    _say_skipped(_Run(), out.value.skipped)
     sys.exit(EXIT_PROBLEMS if out.value.over_budget else EXIT_OK)
 
 

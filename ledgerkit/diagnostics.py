@@ -36,6 +36,7 @@ CODES: dict[str, tuple[str, str]] = {
     "LK207": (ERROR, "source line range is invalid or beyond the end of the file"),
     "LK208": (ERROR, "source cannot be read"),
     "LK209": (ERROR, "source is not a regular file"),
+    "LK210": (WARNING, "a record lists the same source twice (it is counted once)"),
     # LK3xx: figures that disagree with each other
     "LK301": (ERROR, "TOKEN_ESTIMATE is not ceil(CHAR_COUNT / N)"),
     "LK302": (ERROR, "UTILIZATION is not TOKEN_ESTIMATE / BUDGET_C as fill writes it"),

@@ -18,6 +18,7 @@ from .context import Check, Context
 from .figures import check_figures
 from .history import check_history
 from .schema import check_fields, check_run_ids, check_times, check_values
+from .sources import check_sources
 from .tokens import check_token_counts
 
 __all__ = ["DEFAULT_CHECKS", "Check", "Context", "verify"]
@@ -29,6 +30,7 @@ DEFAULT_CHECKS: tuple[Check, ...] = (
     check_run_ids,
     check_times,
     check_fields,
+    check_sources,
     check_allocation,
     check_figures,
     check_history,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -21,6 +21,7 @@ class Side:
     session: Session  # a whole ledger is one session named by its path
     ledger: str
     sources: dict[str, tuple[int, int]]  # source label -> (loads, estimated tokens per load)
+    names: dict[str, str] = field(default_factory=dict)  # source label -> as the side's first record wrote it
 
     @property
     def label(self) -> str:
@@ -125,12 +126,15 @@ def side(figures: LedgerFigures, session_id: str | None) -> Side:
     divisor = figures.config.divisor
     found = measured_sources(session.records)
     sources = {ms.source.label: (loads, token_estimate(ms.chars, divisor)) for ms, loads in found.values()}
-    return Side(session, figures.ledger.display_path, sources)
+    names = {ms.source.label: ms.source.shown_label for ms, _ in found.values()}
+    return Side(session, figures.ledger.display_path, sources, names)
 
 
 def compare_sides(baseline: Side, optimized: Side) -> Comparison:
     def only(a: Side, b: Side) -> tuple[SourceChange, ...]:
-        changes = [SourceChange(label, *a.sources[label]) for label in a.sources if label not in b.sources]
+        changes = [
+            SourceChange(a.names.get(label, label), *a.sources[label]) for label in a.sources if label not in b.sources
+        ]
         return tuple(sorted(changes, key=lambda c: (-c.cost, c.label)))
 
     return Comparison(baseline, optimized, added=only(optimized, baseline), dropped=only(baseline, optimized))

@@ -117,19 +117,27 @@ class CountResult:
 
     def format_text(self, top: int | None = None) -> str:
         """A table, numbers right-aligned and the path last (like ``wc``), then what each column means."""
+        lines = []
+        if top and top < len(self.files):
+            lines.append(f"the {top} largest of {_files(len(self.files))}, by {self.encodings[0].name} tokens")
+        lines.extend(self._table(self.largest(top) if top else self.files))
+        lines.extend(self._legend())
+        return "\n".join(lines) + "\n"
+
+    def _table(self, files: list[Counted]) -> list[str]:
+        """The header, a row per file and the total, numbers right-aligned and the path last."""
         names = [r.name for r in self.encodings]
         header = (["messages"] if self.messages else []) + ["chars", "estimate", *names, "path"]
         rows = [header]
-        for f in [*(self.largest(top) if top else self.files), self.total]:
+        for f in [*files, self.total]:
             numbers = ([f.messages] if self.messages else []) + [f.chars, f.token_estimate, *f.tokens.values()]
             rows.append([str(n) for n in numbers] + [f.path])
         widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-        lines = []
-        if top and top < len(self.files):
-            lines.append(f"the {top} largest of {_files(len(self.files))}, by {names[0]} tokens")
-        for row in rows:
-            lines.append("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
-        lines.append(f"estimate: ceil(chars / {self.divisor}), the ledger's rule of thumb")
+        return ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1] for row in rows]
+
+    def _legend(self) -> list[str]:
+        """What each column means: the estimate's rule, which encodings are exact, the chat overhead."""
+        lines = [f"estimate: ceil(chars / {self.divisor}), the ledger's rule of thumb"]
         for r in self.encodings:
             if not r.exact:
                 lines.append(
@@ -142,7 +150,7 @@ class CountResult:
                 f"tokens include OpenAI's chat overhead: {TOKENS_PER_MESSAGE} per message, "
                 f"{TOKENS_PER_NAME} per name, {TOKENS_REPLY_PRIMING} to prime the reply"
             )
-        return "\n".join(lines) + "\n"
+        return lines
 
 
 def _files(n: int) -> str:
@@ -290,6 +298,8 @@ def read_transcript(path: str | Path) -> list[dict[str, str]]:
         doc = doc["messages"] if "messages" in doc else [doc]
     if not isinstance(doc, list):
         raise CountError("expected a JSON list of messages, or one message per line (JSONL)", path)
+    if not doc:
+        raise CountError("holds no message", path)
     messages = []
     for i, message in enumerate(doc):
         where = f"message {i + 1}" if lines is None else f"line {lines[i]}"
@@ -310,8 +320,10 @@ def _message(message: Any, path: str | Path, where: str) -> dict[str, str]:
     if not isinstance(message.get("role"), str):
         raise CountError(f"{where}: role must be a string", path)
     content = message.get("content")
-    if content is None:
-        content = ""  # an assistant message that only calls tools
+    if content is None or content == "":
+        # A message that says nothing is a mistake in the transcript (a tool call, whose content may be
+        # null, is refused above): counting only its overhead would hide it.
+        raise CountError(f"{where}: the message has no content", path)
     if not isinstance(content, str):
         raise CountError(f"{where}: content must be a string (content parts are not counted)", path)
     if "name" in message and not isinstance(message["name"], str):

@@ -170,7 +170,9 @@ def _sources(session: Session, config: Config, encoding: str | None) -> tuple[So
     estimates = [token_estimate(ms.chars, config.divisor) for ms, _ in items]
     total = sum(loads * t for (_, loads), t in zip(items, estimates, strict=True))
     uses = [
-        SourceUse(ms.source.label, loads, ms.chars, t, n, Fraction(loads * t * 100, total) if total else Fraction(0))
+        SourceUse(
+            ms.source.shown_label, loads, ms.chars, t, n, Fraction(loads * t * 100, total) if total else Fraction(0)
+        )
         for (ms, loads), t, n in zip(items, estimates, exact, strict=True)
     ]
     uses.sort(key=lambda u: (-u.loads * u.tokens, u.label))
