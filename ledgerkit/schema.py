@@ -176,6 +176,8 @@ def _whole(number: str, rest: str, *, unit: str = "") -> bool:
 
 def read_integer(text: str) -> int | None:
     """A written whole number (``12345``, ``12,345``, ``≈ 12345 tokens``); None unless it is read whole."""
+    if text.isdigit() and text.isascii() and len(text) <= MAX_DIGITS:
+        return int(text)  # the common case: digits alone, which the rules below read the same
     text = _after_formula(text)
     start = _APPROX.match(text)
     at = start.end() if start else 0
@@ -301,6 +303,15 @@ _LOCAL_TS = re.compile(
 )
 
 
+@lru_cache(maxsize=256)  # a ledger writes the same few offsets; a timedelta and a timezone are slow to build
+def _zone(text: str) -> timezone | None:
+    """The time zone of an offset as written (``Z``, ``+09:00``, ``+9``), None past a day."""
+    if text == "Z":
+        return UTC
+    offset = _offset(text)
+    return None if offset is None else timezone(offset)
+
+
 def _offset(text: str) -> timedelta | None:
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
@@ -324,15 +335,15 @@ def read_local_time(text: str) -> datetime | None:
     m = _LOCAL_TS.match(text.strip())
     if not m:
         return None
-    offset_text = m.group("iso") or m.group("offset") or "+0"
-    offset = timedelta(0) if offset_text == "Z" else _offset(offset_text)
-    if offset is None:
+    date, time, iso, _name, offset = m.groups()
+    zone = _zone(iso or offset or "+0")
+    if zone is None:
         return None
     try:
-        naive = datetime.fromisoformat(f"{m.group('date')}T{m.group('time')}")
+        naive = datetime.fromisoformat(f"{date}T{time}")
     except ValueError:
         return None
-    return comparable(naive.replace(tzinfo=timezone(offset)))
+    return comparable(naive.replace(tzinfo=zone))
 
 
 def read_utc_time(text: str) -> datetime | None:

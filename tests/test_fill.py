@@ -377,3 +377,32 @@ def test_fill_refuses_an_edit_outside_what_it_owns(sample, monkeypatch):
     with pytest.raises(LedgerkitError, match=r"internal error: fill would change line 89, which it does not own"):
         fill_file(sample)
     assert sample.read_bytes() == data
+
+
+@pytest.mark.parametrize("where", ["before", "after", "ending", "dropped"])
+def test_fill_refuses_a_change_anywhere_outside_what_it_owns(sample, monkeypatch, where):
+    """The proof compares the lines before and after the summary, their endings too, and a line lost at the end."""
+    import importlib
+
+    fill_module = importlib.import_module("ledgerkit.writing.fill")
+    real_apply = fill_module.apply
+    summary = load(sample).summary
+    assert summary is not None and summary.last < len(sample.read_text(encoding="utf-8").splitlines())
+
+    def sloppy_apply(ledger, edits, lines):
+        text = real_apply(ledger, edits, lines).split("\n")
+        if where == "before":
+            text[2] += " "
+        elif where == "after":
+            text[-3] = text[-3] + "x"
+        elif where == "ending":
+            text[2] += "\r"
+        else:
+            text = text[:-3] + [""]
+        return "\n".join(text)
+
+    monkeypatch.setattr(fill_module, "apply", sloppy_apply)
+    data = sample.read_bytes()
+    with pytest.raises(LedgerkitError, match=r"internal error: fill would change line \d+, which it does not own"):
+        fill_file(sample)
+    assert sample.read_bytes() == data

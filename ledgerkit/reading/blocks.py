@@ -195,24 +195,34 @@ def _in_list(s: str, kind: str, width: int, after_blank: bool) -> tuple[int, int
     """
     c = s[0]
     if c in _BLANK_CHARS:
-        if not s.strip(_BLANK_CHARS):
-            return _CONTINUE, 1
-        # Fewer spaces than the item's content (a tab may still reach it): any other such line goes to mistune.
-        return (_CONTINUE, 0) if c in " \t" and _continue_width(s) >= width else (_HARD, 0)
+        return _in_list_indented(s, width)
     if c in "-*_" and _thematic(s):
         return _BREAK, 0
     if c in "-*+" or "0" <= c <= "9":
         marker = _list_marker(s)
         if marker is not None:
-            if marker[0] != kind:
-                return _END, 0  # a list of another kind starts here
-            return (_SIBLING, marker[1]) if marker[1] else (_HARD, 0)
+            return _in_list_marker(marker, kind)
     elif c == "#" and _atx(s) is not None:
         return _HEADING, 0
     elif _may_open_block(s):
         return _HARD, 0
     # Nothing breaks the item here: a lazy continuation line, unless a blank line came first.
     return (_END, 0) if after_blank else (_CONTINUE, 0)
+
+
+def _in_list_indented(s: str, width: int) -> tuple[int, int]:
+    """``_in_list`` for a line that starts with a blank character."""
+    if not s.strip(_BLANK_CHARS):
+        return _CONTINUE, 1
+    # Fewer spaces than the item's content (a tab may still reach it): any other such line goes to mistune.
+    return (_CONTINUE, 0) if s[0] in " \t" and _continue_width(s) >= width else (_HARD, 0)
+
+
+def _in_list_marker(marker: tuple[str, int, int], kind: str) -> tuple[int, int]:
+    """``_in_list`` for a line that starts a list item."""
+    if marker[0] != kind:
+        return _END, 0  # a list of another kind starts here
+    return (_SIBLING, marker[1]) if marker[1] else (_HARD, 0)
 
 
 def _paragraph(contents: list[str], first: int, end: int) -> Block:
@@ -342,6 +352,10 @@ class _Scanner:
                 else:
                     j = n - length_hint(lines) - 1
                     break
+        return self._close_list(i, j, action)
+
+    def _close_list(self, i: int, j: int, action: int) -> int:
+        """Emit the list on lines ``i``..``j - 1`` and what ``action`` says follows it; the line after, or -1."""
         if action == _HARD:
             return -1
         self.out.append(Block("list", i + 1, j))

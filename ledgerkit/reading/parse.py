@@ -547,11 +547,22 @@ def items(contents: list[str], first: int, last: int) -> Iterator[Item]:
         yield _make_item(contents, n, text_start, width, end)
 
 
-def _plain(line: str) -> bool:
-    """A line of a plain record list: ``- text`` at the margin, or indented by spaces, or blank; no tab or fence."""
-    if "\t" in line or "`" in line or "~" in line:
-        return False
-    return not line.strip() or line[:2] == "  " or (line[:2] == "- " and line[2:3] not in (" ", ""))
+def _plain_starts(lines: list[str]) -> list[int] | None:
+    """Where the items of a plain record list start, or None when the list is not plain: every line ``- text``
+    at the margin, indented by spaces, or blank; no tab, no fence character anywhere."""
+    joined = "\n".join(lines)
+    if "\t" in joined or "`" in joined or "~" in joined:
+        return None
+    starts: list[int] = []
+    for i, line in enumerate(lines):
+        head = line[:2]
+        if head == "- ":
+            if line[2:3] in (" ", ""):
+                return None
+            starts.append(i)
+        elif head != "  " and line.strip():
+            return None
+    return starts
 
 
 def plain_fields(contents: list[str], first: int, last: int) -> list[Field] | None:
@@ -559,42 +570,53 @@ def plain_fields(contents: list[str], first: int, last: int) -> list[Field] | No
     margin, everything else indented by spaces, no tab, no fence. The same fields as :func:`items` gives
     (tests/test_parse.py proves it), at a fraction of the cost; None when the list is not plain."""
     lines = contents[first - 1 : last]
-    if not all(map(_plain, lines)):
+    starts = _plain_starts(lines)
+    if starts is None:
         return None
     fields: list[Field] = []
-    starts = [i for i, line in enumerate(lines) if line[:2] == "- "]
-    for k, i in enumerate(starts):
-        end = (starts[k + 1] if k + 1 < len(starts) else len(lines)) - 1
-        while end > i and not lines[end].strip():
-            end -= 1
+    match = _FIELD.match
+    new = tuple.__new__
+    starts.append(len(lines))
+    for k in range(len(starts) - 1):
+        i = starts[k]
         text = lines[i][2:].rstrip()
-        fm = _FIELD.match(text) if "A" <= text[:1] <= "Z" else None
+        fm = match(text) if "A" <= text[:1] <= "Z" else None
         if fm is None:
             continue
-        n = first + i
-        more, entries = _plain_body(lines, i + 1, end, n - i) if end > i else ((), ())
-        arg = fm.group("arg")
+        end = starts[k + 1] - 1
+        while end > i and not lines[end].strip():
+            end -= 1
+        key, arg, _space = fm.groups()
         after = fm.end()
+        more, entries = _plain_body(lines, i + 1, end, first) if end > i else _NO_BODY
+        # tuple.__new__ skips the NamedTuple's generated __new__: a third of the cost of a field.
         fields.append(
-            Field(
-                fm.group("key"),
-                arg.strip() if arg is not None else None,
-                n,
-                3,
-                text[after:],
-                3 + after,
-                entries,
-                more,
-                first + end,
+            new(
+                Field,
+                (
+                    key,
+                    arg.strip() if arg is not None else None,
+                    first + i,
+                    3,
+                    text[after:],
+                    3 + after,
+                    entries,
+                    more,
+                    first + end,
+                ),
             )
         )
     return fields
+
+
+_NO_BODY: tuple[tuple[Entry, ...], tuple[Entry, ...]] = ((), ())
 
 
 def _plain_body(lines: list[str], first: int, last: int, base: int) -> tuple[tuple[Entry, ...], tuple[Entry, ...]]:
     """:func:`_body` for a plain list (spaces only, no fence): ``base`` turns an index into a line number."""
     more: list[Entry] = []
     entries: list[Entry] = []
+    new = tuple.__new__
     level = -1
     for i in range(first, last + 1):
         line = lines[i]
@@ -606,12 +628,12 @@ def _plain_body(lines: list[str], first: int, last: int, base: int) -> tuple[tup
                 level = indent
             if indent > level + 1:
                 continue  # deeper: belongs to the entry above
-            start = indent + 2
-            while start < len(line) and line[start] == " ":
-                start += 1
-            entries.append(Entry(base + i, start + 1, line[start:].rstrip()))
+            text = stripped[2:]
+            if text[:1] == " ":
+                text = text.lstrip(" ")
+            entries.append(new(Entry, (base + i, len(line) - len(text) + 1, text.rstrip())))
         elif level < 0 and stripped:
-            more.append(Entry(base + i, len(line) - len(stripped) + 1, stripped.rstrip()))
+            more.append(new(Entry, (base + i, len(line) - len(stripped) + 1, stripped.rstrip())))
     return tuple(more), tuple(entries)
 
 

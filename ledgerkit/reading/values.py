@@ -162,6 +162,12 @@ _NUMBER_HINT = "; write digits only, or groups of three with commas (130000 or 1
 _NUMBERS = (Kind.INTEGER, Kind.ESTIMATE, Kind.EXACT_COUNT)
 
 
+#: Each field's (whether fill computes it, the reader of its kind, its kind), looked up once per value.
+_BY_KEY: dict[str, tuple[bool, Callable[[str], Any] | None, Kind]] = {
+    key: (spec.figure, _READERS.get(spec.kind), spec.kind) for key, spec in FIELDS.items()
+}
+
+
 def _hint(kind: Kind, text: str) -> str:
     value = text.rsplit("=", 1)[-1].lstrip(" \t≈~")
     return _NUMBER_HINT if kind in _NUMBERS and value[:1].isdigit() else ""
@@ -221,7 +227,7 @@ class _Read:
             token_counts=self._token_counts(),
             model=self._model(),
             cost=self._cost(),
-            problems=tuple(sorted(self.problems, key=lambda p: (p[1].line, p[1].column, p[1].code))),
+            problems=tuple(sorted(self.problems, key=_place)) if self.problems else (),
         )
 
     def value(self, key: str) -> Value[Any]:
@@ -230,30 +236,29 @@ class _Read:
         return self._read(key, f) if f is not None else Value(None, State.MISSING)
 
     def _read(self, key: str, f: Field) -> Value[Any]:
-        spec = FIELDS[key]
+        figure, reader, kind = _BY_KEY[key]
         text = f.value if not f.more else f.text
         if not text.strip():
             return Value(f, State.EMPTY)
         if "[fill" in text and f.waiting:
             spans = f.placeholders
-            if spec.figure and len(spans) > 1:
+            if figure and len(spans) > 1:
                 self._report(
                     key, f.line, f.value_column, "LK102", f"{f.name} holds {len(spans)} placeholders; write one"
                 )
             return Value(f, State.WAITING)
-        reader = _READERS.get(spec.kind)
         if reader is None:
             return Value(f, State.WRITTEN, text.strip())
         value = reader(text)
         if value is None:
             shown = text.strip()
-            what = _what(spec.kind)
+            what = _what(kind)
             self._report(
                 key,
                 f.line,
                 f.value_column,
-                _UNREADABLE[spec.kind],
-                f"{f.name} {shown!r} is not {what}{_hint(spec.kind, shown)}",
+                _UNREADABLE[kind],
+                f"{f.name} {shown!r} is not {what}{_hint(kind, shown)}",
             )
             return Value(f, State.UNREADABLE)
         return Value(f, State.WRITTEN, value)
@@ -333,6 +338,11 @@ class _Read:
             )
             return Value(f, State.UNREADABLE)
         return self._read("COST_ESTIMATE", f)
+
+
+def _place(problem: tuple[str, Diagnostic]) -> tuple[int, int, str]:
+    d = problem[1]
+    return d.line, d.column, d.code
 
 
 def _what(kind: Kind) -> str:

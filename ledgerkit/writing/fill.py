@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import ne, or_
 from pathlib import Path
 
 from ..config import Config, config_for
@@ -304,12 +306,9 @@ def _prove_only_owned_changed(ledger: Ledger, text: str, summary_rewritten: bool
     head = summary.first - 1 if summary else len(old.contents)
     tail = len(old.contents) - summary.last if summary else 0
     new_tail = len(new.contents) - tail
-    pairs = [(i, i) for i in range(head)]
-    pairs += [
-        (i, new_tail + i - (len(old.contents) - tail)) for i in range(len(old.contents) - tail, len(old.contents))
-    ]
-    for i, j in pairs:
-        if not _line_kept(old, new, i, j, opens_summary=i == head - 1):
+    shift = new_tail - (len(old.contents) - tail)
+    for i in _changed(old, new, 0, head, 0) + _changed(old, new, len(old.contents) - tail, len(old.contents), shift):
+        if not _line_kept(old, new, i, i + shift if i >= head else i, opens_summary=i == head - 1):
             _refuse(ledger, f"line {i + 1}")
     if summary is not None:
         for n in range(summary.first, summary.last + 1):
@@ -318,6 +317,17 @@ def _prove_only_owned_changed(ledger: Ledger, text: str, summary_rewritten: bool
         for n in range(head, new_tail):
             if not _owned(new.contents[n]):
                 _refuse(ledger, f"the new summary's line {n + 1}")
+
+
+def _changed(old: Lines, new: Lines, first: int, end: int, shift: int) -> list[int]:
+    """The lines ``first``..``end - 1`` of the old text whose content or ending differ from line ``i + shift`` of
+    the new (or that the new text lacks): the only ones :func:`_line_kept` must judge. Compared in C, since a
+    fill leaves all but a few lines untouched (usually the very same string objects)."""
+    if not (0 <= first + shift and end + shift <= len(new.contents)):
+        return list(range(first, end))
+    a, b = new.contents[first + shift : end + shift], new.endings[first + shift : end + shift]
+    differs = map(or_, map(ne, old.contents[first:end], a), map(ne, old.endings[first:end], b))
+    return list(compress(range(first, end), differs))
 
 
 def _line_kept(old: Lines, new: Lines, i: int, j: int, *, opens_summary: bool) -> bool:
