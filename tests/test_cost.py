@@ -237,3 +237,69 @@ def test_models_plan_and_a_costing_fill_open_no_socket(tmp_path, monkeypatch, no
         assert result.exit_code == 0, (args, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit), args
     assert filled_field(Path("ledger.md").read_text("utf-8"), "001", "COST_ESTIMATE (USD)") != "[fill]"
+
+
+# --- the data package stays unloaded where no model is named ---------------------------------------------------
+
+HEAVY = ("genai_prices", "pydantic", "pydantic_core", "jinja2", "tiktoken", "ruamel")
+
+
+def test_import_verify_and_a_plain_fill_load_neither_genai_prices_nor_pydantic(tmp_path):
+    import subprocess
+    import sys
+
+    from .conftest import ledger, record
+
+    make_files(tmp_path, {"a.md": "x" * 400, "ledger.md": ledger(record(1), record(2))})
+    git = ["git", "-C", str(tmp_path), "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "ledger"], check=True)
+    probe = f"""
+import sys
+HEAVY = {HEAVY!r}
+def loaded():
+    return sorted({{m.split(".")[0] for m in sys.modules}} & set(HEAVY))
+import ledgerkit
+print("import", loaded())
+from click.testing import CliRunner
+from ledgerkit.cli import cli
+for args in (["verify", "ledger.md"], ["verify", "--no-base", "--require-filled", "ledger.md"],
+             ["fill", "ledger.md"], ["verify", "ledger.md"], ["fill", "--check", "ledger.md"]):
+    r = CliRunner().invoke(cli, args)
+    print(" ".join(args), r.exit_code, loaded())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    # fill renders the cumulative summary with its Jinja template, so jinja2 is loaded by the first fill (as
+    # writing/fill.py says: "jinja2 only when there is a summary to render"); nothing else is.
+    assert done.stdout.splitlines() == [
+        "import []",
+        "verify ledger.md 0 []",
+        "verify --no-base --require-filled ledger.md 1 []",  # the placeholders wait: exit 1
+        "fill ledger.md 0 ['jinja2']",
+        "verify ledger.md 0 ['jinja2']",
+        "fill --check ledger.md 0 ['jinja2']",
+    ]
+    assert "TOKEN_ESTIMATE: ceil(CHAR_COUNT / 4) = 100" in (tmp_path / "ledger.md").read_text("utf-8")
+
+
+def test_a_fill_that_computes_cost_loads_the_catalog(tmp_path):
+    # The other side of the test above: it can fail, since a costing fill does load the data.
+    import subprocess
+    import sys
+
+    at = datetime(2026, 12, 2, tzinfo=UTC)
+    make_files(
+        tmp_path,
+        {"a.md": "x" * 400, "ledger.md": HEADER.format(budget=1000) + priced_record(1, at, "a.md", "gpt-5") + SUMMARY},
+    )
+    probe = (
+        "import sys\nfrom click.testing import CliRunner\nfrom ledgerkit.cli import cli\n"
+        "r = CliRunner().invoke(cli, ['fill', 'ledger.md'])\n"
+        "print(r.exit_code, 'genai_prices' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.stdout.split() == ["0", "True"], done.stderr
