@@ -30,6 +30,8 @@ DIAGNOSTIC_FORMATS = ("text", "json", "github")
 def _asked_format(args: Sequence[str]) -> str:
     """The --format a command line asks for, read before (or without) click parsing it."""
     for i, arg in enumerate(args):
+        if arg == "--json":
+            return "json"
         if arg == "--format" and i + 1 < len(args):
             return args[i + 1]
         if arg.startswith("--format="):
@@ -60,8 +62,36 @@ def _ledgerkit_error(exc: LedgerkitError, output_format: str) -> None:
     _fatal(exc.message, output_format, exc.path, exc.line)
 
 
+class _Command(click.Command):
+    """A command whose ``--format`` takes ``json`` also takes ``--json``, a hidden alias (count and models,
+    which had ``--json`` first, declare it themselves)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, _json_alias(self, args))
+
+
+def _json_alias(command: click.Command, args: list[str]) -> list[str]:
+    """``--json`` as ``--format=json`` where the command has no --json of its own; never an option's value
+    (``--note --json``) nor anything after ``--``."""
+    options = {name: p for p in command.params if isinstance(p, click.Option) for name in p.opts}
+    fmt = options.get("--format")
+    if "--json" in options or fmt is None or "json" not in getattr(fmt.type, "choices", ()):
+        return args
+    out: list[str] = []
+    takes_value = False
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return out + args[i:]
+        out.append("--format=json" if arg == "--json" and not takes_value else arg)
+        option = options.get(arg)
+        takes_value = not takes_value and option is not None and not option.is_flag and not option.count
+    return out
+
+
 class _Group(click.Group):
     """Every problem that stops a run becomes one line and exit code 2; Ctrl-C is exit code 130."""
+
+    command_class = _Command
 
     def main(  # type: ignore[override]
         self, args: Sequence[str] | None = None, prog_name: str | None = None, **kw: Any
@@ -869,6 +899,7 @@ def compare(
 @_root
 @_config
 @_templates
+@_quiet
 def plan(
     sources: tuple[str, ...],
     budget: int | None,
@@ -881,6 +912,7 @@ def plan(
     root: Path | None,
     config_file: Path | None,
     templates: Path | None,
+    quiet: bool,
 ) -> None:
     """What a record with these sources would measure, before anyone loads them. Exit 1 if over budget.
 
@@ -911,7 +943,7 @@ def plan(
         settings=_settings(config_file, templates, root),
     )
     click.echo(out.text, nl=False)
-    _say_skipped(_Run(), out.value.skipped)
+    _say_skipped(_Run(quiet=quiet), out.value.skipped)
     sys.exit(EXIT_PROBLEMS if out.value.over_budget else EXIT_OK)
 
 

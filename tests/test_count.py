@@ -49,19 +49,19 @@ def test_text_output_gives_chars_estimate_and_exact_tokens_per_encoding(tree, re
     for path, text in [("docs/en.md", ENGLISH), ("docs/ko.md", KOREAN), ("src/code.py", CODE)]:
         chars = len(text)
         assert rows[path] == [
-            str(chars),
-            str(-(-chars // 4)),
-            str(n(reference, text)),
-            str(n(reference, text, "cl100k_base")),
+            f"{chars:,}",
+            f"{-(-chars // 4):,}",
+            f"{n(reference, text):,}",
+            f"{n(reference, text, 'cl100k_base'):,}",
         ]
     total = lines[4].split()
     texts = [ENGLISH, KOREAN, CODE]
     chars = sum(map(len, texts))
     assert total == [
-        str(chars),
-        str(-(-chars // 4)),
-        str(sum(n(reference, t) for t in texts)),
-        str(sum(n(reference, t, "cl100k_base") for t in texts)),
+        f"{chars:,}",  # with thousands separators, as every view for people (issue 15)
+        f"{-(-chars // 4):,}",
+        f"{sum(n(reference, t) for t in texts):,}",
+        f"{sum(n(reference, t, 'cl100k_base') for t in texts):,}",
         "total",
         "(3",
         "files)",

@@ -29,6 +29,7 @@ from ..measuring.specs import parse_source, range_suffix
 from ..schema import token_estimate
 from ..tokens.engine import count_many
 from ..tokens.names import DEFAULT, Resolved, resolve
+from .formatting import thousands
 
 #: OpenAI's documented chat overhead for its chat models (gpt-3.5-turbo-0125, gpt-4, gpt-4o, gpt-4o-mini):
 #: the OpenAI Cookbook, "How to count tokens with tiktoken", num_tokens_from_messages().
@@ -125,13 +126,14 @@ class CountResult:
         return "\n".join(lines) + "\n"
 
     def _table(self, files: list[Counted]) -> list[str]:
-        """The header, a row per file and the total, numbers right-aligned and the path last."""
+        """The header, a row per file and the total, numbers right-aligned (with thousands separators, as
+        every view for people shows them; JSON has the bare numbers) and the path last."""
         names = [r.name for r in self.encodings]
         header = (["messages"] if self.messages else []) + ["chars", "estimate", *names, "path"]
         rows = [header]
         for f in [*files, self.total]:
             numbers = ([f.messages] if self.messages else []) + [f.chars, f.token_estimate, *f.tokens.values()]
-            rows.append([str(n) for n in numbers] + [f.path])
+            rows.append([thousands(n) for n in numbers] + [f.path])
         widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
         return ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1] for row in rows]
 

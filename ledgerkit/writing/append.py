@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
@@ -66,10 +66,11 @@ class AppendResult(NewText):
     line: int  # the new record's heading line in ``text``
     filled: FillResult | None = None
     written: bool = False  # set by append_file when the file was replaced
+    warnings: list[Diagnostic] = field(default_factory=list)  # about the new record as written (LK210)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
-        return self.filled.diagnostics if self.filled else []
+        return (self.filled.diagnostics if self.filled else []) + self.warnings
 
     @property
     def ok(self) -> bool:
@@ -247,12 +248,13 @@ def append(
     if fill_figures:
         result.filled = fill(parse(text, ledger.path, bom=ledger.bom), config=config, root=root)
         result.text = result.filled.text
-    _prove(result.text, ledger, run_id, heading_line, config)
+    result.warnings = _prove(result.text, ledger, run_id, heading_line, config)
     return result
 
 
-def _prove(text: str, before: Ledger, run_id: str, line: int, config: Config) -> None:
-    """The new text reads back as the old records plus one, and passes verify against the old text.
+def _prove(text: str, before: Ledger, run_id: str, line: int, config: Config) -> list[Diagnostic]:
+    """The new text reads back as the old records plus one, and passes verify against the old text; what
+    verify warns of in the new record as written (a source given twice: LK210) is returned, to be said.
 
     The default template always does (the tests show it); a user's record template might not, and then
     nothing is written.
@@ -264,14 +266,14 @@ def _prove(text: str, before: Ledger, run_id: str, line: int, config: Config) ->
             f"template record.md.j2 does not give one record '### RUN_ID: {run_id}' followed by its fields"
         )
     new = after.records[-1]
+    verified = verify(after, base=before, config=config)
     found = [
-        d
-        for d in verify(after, base=before, config=config)
-        if d.severity == ERROR and (new.line <= d.line <= new.end_line or d.code.startswith("LK6"))
+        d for d in verified if d.severity == ERROR and (new.line <= d.line <= new.end_line or d.code.startswith("LK6"))
     ]
     if found:
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         raise TemplateError(f"the record from template record.md.j2 would not pass verify: {found[0].format()}{more}")
+    return [d for d in verified if d.code == "LK210" and new.line <= d.line <= new.end_line]
 
 
 def append_file(
