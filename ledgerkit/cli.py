@@ -63,8 +63,8 @@ def _ledgerkit_error(exc: LedgerkitError, output_format: str) -> None:
 
 
 class _Command(click.Command):
-    """A command whose ``--format`` takes ``json`` also takes ``--json``, a hidden alias (count and models,
-    which had ``--json`` first, declare it themselves)."""
+    """A command whose ``--format`` takes ``json`` also takes ``--json``, a hidden alias (count and models had
+    ``--json`` before ``--format``)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, _json_alias(self, args))
@@ -637,10 +637,6 @@ def _report_format(command: str, default: str, what: str) -> Callable[[Callable[
     )
 
 
-#: ``--json``, kept hidden where a command had it before ``--format json``.
-_json_alias = click.option("--json", "as_json", is_flag=True, hidden=True, help="The same as --format json.")
-
-
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
@@ -654,7 +650,6 @@ _json_alias = click.option("--json", "as_json", is_flag=True, hidden=True, help=
     "whose tokenizer is not public is an estimate and says so).",
 )
 @_report_format("count", "text", "A table, or JSON: files, total, encodings, skipped.")
-@_json_alias
 @click.option("--top", type=click.IntRange(min=1), metavar="N", help="List only the N largest files.")
 @click.option(
     "--messages",
@@ -668,7 +663,6 @@ def count(
     paths: tuple[str, ...],
     encodings: tuple[str, ...],
     fmt: str,
-    as_json: bool,
     top: int | None,
     messages: bool,
     config_file: Path | None,
@@ -691,7 +685,6 @@ def count(
     from .api import count as count_tokens
     from .reports.count import ProgressBar
 
-    fmt = "json" if as_json else fmt
     progress = ProgressBar(sys.stderr) if sys.stderr.isatty() and not quiet else None
     stdin = sys.stdin.read() if list(paths) == ["-"] else None
     try:
@@ -952,11 +945,8 @@ def plan(
 @click.option("--provider", metavar="NAME", help="Only this provider's models (openai, anthropic, google, ...).")
 @click.option("--all", "include_all", is_flag=True, help="Also deprecated and retired models.")
 @_report_format("models", "text", "An aligned table, or JSON.")
-@_json_alias
 @_config
-def models(
-    pattern: str | None, provider: str | None, include_all: bool, fmt: str, as_json: bool, config_file: Path | None
-) -> None:
+def models(pattern: str | None, provider: str | None, include_all: bool, fmt: str, config_file: Path | None) -> None:
     """The models ledgerkit knows: context window, output limit, prices per million tokens, as-of date.
 
     From genai-prices (installed with ledgerkit; never fetched) and a small dated supplement, plus the
@@ -975,7 +965,7 @@ def models(
         pattern,
         provider=provider,
         include_all=include_all,
-        format="json" if as_json else fmt,
+        format=fmt,
         settings=_settings(config_file),
     )
     click.echo(out.text, nl=False)
