@@ -25,6 +25,8 @@ from ..files.textfile import Lines, encode, rewrite, unified_diff
 from ..measuring.measure import SourceReader
 from ..reading.parse import Field, Ledger, filled_from, parse, summary_key
 from ..schema import FIELDS, SUMMARY_ITEMS, write_figure
+from .summary import NAME as SUMMARY_TEMPLATE
+from .summary import mirrored_body
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,10 +201,12 @@ def _summary_lines(
     if summary.foreign:
         problems.append(_kept(ledger, summary.foreign[0], "holds text fill does not own"))
         return None, problems
-    from .render import render  # jinja2 only when there is a summary to render
-
     project = Project(summary.project_id, tuple(group(records)))
-    body = render("summary.md.j2", {"sessions": project.sessions, "project": project}, config.templates)
+    body = mirrored_body(project, config.templates)
+    if body is None:
+        from .render import render  # jinja2 only for a template writing/summary.py does not mirror
+
+        body = render(SUMMARY_TEMPLATE, {"sessions": project.sessions, "project": project}, config.templates)
     lines = body.rstrip("\n").split("\n") if body.strip() else []
     _check_rendered(lines)
     dropped = _dropped_key(ledger.lines.contents[summary.first - 1 : summary.last], lines)

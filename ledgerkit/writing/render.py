@@ -16,8 +16,6 @@ import re
 import stat
 from collections.abc import Callable
 from fractions import Fraction
-from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
@@ -28,18 +26,9 @@ from jinja2.exceptions import SecurityError
 from ..errors import TemplateError
 from ..schema import format_percent, plain_number
 from .sandbox import BoundedEnvironment, LimitExceeded, Limits, RenderTimeout, TemplateCompileError, wall_clock
+from .summary import figure, percent, shipped_folder
 
 __all__ = ["Limits", "default_template", "environment", "render", "template_name_problem"]
-
-BLANK_FIGURE = "[fill]"  # what a figure that cannot be had is written as; schema.PLACEHOLDER reads any
-
-
-def _default_folder() -> Traversable:
-    try:
-        return files("ledgerkit.templates")
-    except ModuleNotFoundError:  # a bare checkout, not installed: the folder beside the package
-        return Path(__file__).resolve().parent.parent / "templates"
-
 
 # --- names ---------------------------------------------------------------------------------------------
 
@@ -151,7 +140,7 @@ class _NameLoader(jinja2.BaseLoader):
     def _from_defaults(self, name: str, parts: list[str]) -> tuple[str, str]:
         if not name.endswith(".j2"):  # the shipped defaults are the *.j2 files; nothing else there is a template
             raise jinja2.TemplateNotFound(name)
-        resource = _default_folder()
+        resource = shipped_folder()
         for part in parts:
             resource = resource / part
         try:
@@ -360,16 +349,6 @@ def _innermost(tb: TracebackType | None, filenames: set[str]) -> tuple[str, int]
 
 
 # --- filters -------------------------------------------------------------------------------------------
-
-
-def figure(value: Any) -> str:
-    """A figure as the ledger writes it; a missing one stays a placeholder."""
-    return BLANK_FIGURE if value is None else str(value)
-
-
-def percent(value: Fraction | None) -> str:
-    """A utilization as the ledger writes it (two decimals, toward zero), without the % sign."""
-    return BLANK_FIGURE if value is None else format_percent(Fraction(value))
 
 
 def _bar(value: Fraction | None) -> str:
