@@ -356,12 +356,12 @@ def models(
     settings: Settings | None = None,
 ) -> Output:
     """The models ledgerkit knows (the configuration's own ones too): limits, prices and where they are from."""
-    from .catalog import format_json, format_text
     from .catalog import models as listed
+    from .catalog import table_json, table_text
 
     config = (settings or Settings()).config(None)
     found = listed(pattern, provider=provider, include_all=include_all, extra=config.models)
-    return Output(format_json(found) if format == "json" else format_text(found), [], found)
+    return Output(table_json(found) if format == "json" else table_text(found), [], found)
 
 
 def count(

@@ -273,15 +273,14 @@ for args in (["verify", "ledger.md"], ["verify", "--no-base", "--require-filled"
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr
-    # fill renders the cumulative summary with its Jinja template, so jinja2 is loaded by the first fill (as
-    # writing/fill.py says: "jinja2 only when there is a summary to render"); nothing else is.
+    # fill writes the cumulative summary as the shipped template would, without Jinja (writing/summary.py).
     assert done.stdout.splitlines() == [
         "import []",
         "verify ledger.md 0 []",
         "verify --no-base --require-filled ledger.md 1 []",  # the placeholders wait: exit 1
-        "fill ledger.md 0 ['jinja2']",
-        "verify ledger.md 0 ['jinja2']",
-        "fill --check ledger.md 0 ['jinja2']",
+        "fill ledger.md 0 []",
+        "verify ledger.md 0 []",
+        "fill --check ledger.md 0 []",
     ]
     assert "TOKEN_ESTIMATE: ceil(CHAR_COUNT / 4) = 100" in (tmp_path / "ledger.md").read_text("utf-8")
 

@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 
 from ledgerkit.config import Config, load_config
-from ledgerkit.measuring.measure import FileText, Measurer, SourceError, parse_source, source_root
+from ledgerkit.measuring.measure import FileText, Measurer, SourceError, source_root, spec_of
 from ledgerkit.reading.parse import Entry, parse
 
 from .conftest import ledger, make_files, record
 
 
 def spec(text: str):
-    return parse_source(Entry(5, 5, text))
+    return spec_of(Entry(5, 5, text))
 
 
 @pytest.mark.parametrize(

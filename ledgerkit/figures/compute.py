@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..config import Config
 from ..diagnostics import Diagnostic, has_errors
-from ..measuring.measure import MeasuredSource, Measurer, SourceReader, parse_source
+from ..measuring.measure import MeasuredSource, Measurer, SourceReader, spec_of
 from ..reading.parse import Field, Ledger
 from ..reading.values import FIGURE_KEYS, RecordValues, read_values
 from ..schema import format_money, format_percent, token_estimate, utilization, written_money, written_percent
@@ -174,7 +174,7 @@ class Computer:
         """The record's sources that could be measured, and whether that is all of them. A record without
         sources is a problem only when a waiting figure ``needed`` them."""
         assert self.measurer is not None
-        specs = [spec for spec in map(parse_source, v.sources) if spec is not None]
+        specs = [spec for spec in map(spec_of, v.sources) if spec is not None]
         if not specs and not needed:
             return (), False
         if not specs:

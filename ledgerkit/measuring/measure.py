@@ -34,7 +34,7 @@ __all__ = [
     "SourceSpec",
     "SourceText",
     "StreamedText",
-    "parse_source",
+    "spec_of",
     "source_root",
     "source_specs",
 ]
@@ -43,7 +43,7 @@ __all__ = [
 NOT_TEXT = frozenset({"LK203", "LK204", "LK209"})
 
 
-def parse_source(entry: Entry) -> SourceSpec | None:
+def spec_of(entry: Entry) -> SourceSpec | None:
     """Read an entry: ``path``, ``path:START-END``, ``path#LSTART-LEND``, ``path#L7``, `` # comment``."""
     return specs.parse_source(entry.text, entry.line, entry.column)
 
@@ -56,7 +56,7 @@ def source_specs(record: Record) -> list[SourceSpec]:
     inline = f.value.strip()
     if inline and not f.placeholders:
         entries.insert(0, Entry(f.line, f.value_column, f.value))
-    return [spec for spec in map(parse_source, entries) if spec is not None]
+    return [spec for spec in map(spec_of, entries) if spec is not None]
 
 
 def source_root(ledger_path: str | Path | None, config: Config, root: str | Path | None = None) -> Path:

@@ -68,7 +68,7 @@ class Counted:
 
 
 @dataclass(frozen=True)
-class Problem:
+class CountProblem:
     """A path that was not counted, and why."""
 
     path: str
@@ -82,8 +82,8 @@ class CountResult:
     files: list[Counted]
     encodings: list[Resolved]
     divisor: int
-    skipped: list[Problem] = field(default_factory=list)  # found in a folder, not text: left out
-    problems: list[Problem] = field(default_factory=list)  # named, and cannot be counted
+    skipped: list[CountProblem] = field(default_factory=list)  # found in a folder, not text: left out
+    problems: list[CountProblem] = field(default_factory=list)  # named, and cannot be counted
     messages: bool = False
 
     @property
@@ -175,25 +175,25 @@ class Target:
     problem: SourceProblem | None = None
 
 
-def gather(paths: Sequence[str], cwd: Path | None = None) -> tuple[list[Target], list[Problem]]:
+def gather(paths: Sequence[str], cwd: Path | None = None) -> tuple[list[Target], list[CountProblem]]:
     """Every file the arguments name, in order, each file and line range once (resolved as SOURCE_FILES
     entries are, with the file system's root as the source root: see ledgerkit.measuring.resolve)."""
     cwd = cwd or Path.cwd()
     resolver = Resolver(Path(os.sep), cwd)
     targets: list[Target] = []
-    problems: list[Problem] = []
+    problems: list[CountProblem] = []
     seen: set[tuple[str, int | None, int | None]] = set()
     for arg in paths:
         spec = parse_source(arg)
         if spec is None:
-            problems.append(Problem(arg, "names no file"))
+            problems.append(CountProblem(arg, "names no file"))
             continue
         found = resolver.resolve(spec)
         for p in found.problems:
             if p.code == "LK206":
-                problems.append(Problem(spec.path, "glob matches no file"))
+                problems.append(CountProblem(spec.path, "glob matches no file"))
             elif spec.is_glob or p.code == "LK202":
-                problems.append(Problem(spec.path + range_suffix(spec.start, spec.end), _reason(p.message)))
+                problems.append(CountProblem(spec.path + range_suffix(spec.start, spec.end), _reason(p.message)))
             else:  # a file named that cannot be had: reported in its turn, with those that cannot be read
                 where = spec.path + range_suffix(spec.start, spec.end)
                 targets.append(Target(where, cwd / spec.path, spec.start, spec.end, True, p))
@@ -235,7 +235,7 @@ def count_paths(
     resolved = resolve_all(encodings)
     targets, problems = gather(paths, cwd)
     reader = SourceReader()
-    skipped: list[Problem] = []
+    skipped: list[CountProblem] = []
     kept: list[tuple[Target, int]] = []
 
     def texts() -> Iterator[str]:
@@ -250,7 +250,7 @@ def count_paths(
                     failed = exc.problem
             if failed is not None:
                 not_text = failed.code in NOT_TEXT
-                (skipped if not_text and not t.named else problems).append(Problem(t.display, failed.message))
+                (skipped if not_text and not t.named else problems).append(CountProblem(t.display, failed.message))
                 continue
             kept.append((t, chars))
             yield source_text(text, t.start, t.end)
@@ -351,12 +351,12 @@ def count_messages(
     resolved = resolve_all(encodings)
     cwd = cwd or Path.cwd()
     transcripts: list[tuple[str, list[dict[str, str]]]] = []
-    problems: list[Problem] = []
+    problems: list[CountProblem] = []
     for arg in paths:
         try:
             transcripts.append((arg, read_transcript(cwd / arg)))
         except LedgerkitError as exc:
-            problems.append(Problem(arg, exc.message if exc.line is None else f"line {exc.line}: {exc.message}"))
+            problems.append(CountProblem(arg, exc.message if exc.line is None else f"line {exc.line}: {exc.message}"))
     texts = [value for _, messages in transcripts for m in messages for value in m.values()]
     counts = count_many(texts, [r.name for r in resolved], progress=_of(progress, len(texts)))
     files, offset = [], 0

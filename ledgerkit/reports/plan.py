@@ -20,7 +20,7 @@ from ..config import Config
 from ..errors import LedgerkitError
 from ..figures.compute import session_budget
 from ..figures.exact import source_text
-from ..measuring.measure import Measurer, SourceSpec, parse_source, source_root
+from ..measuring.measure import Measurer, SourceSpec, source_root, spec_of
 from ..reading.parse import Entry, Ledger, parse
 from ..schema import token_estimate, utilization, written_percent
 from ..writing.init import advice
@@ -291,7 +291,7 @@ def _specs(paths: Sequence[str], root: Path) -> tuple[list[SourceSpec], list[str
     specs_: list[SourceSpec] = []
     problems: list[str] = []
     for written in paths:
-        spec = parse_source(Entry(1, 1, written))
+        spec = spec_of(Entry(1, 1, written))
         if spec is None:
             problems.append(f"{written!r} names no source")
         elif spec.path.startswith("/") and not os.path.lexists(spec.path.split("*", 1)[0] or "/"):

@@ -14,7 +14,7 @@ from ..config import Config, Thresholds
 from ..errors import LedgerkitError
 from ..figures.compute import Figures, LedgerFigures, compute
 from ..figures.sessions import Session, group
-from ..measuring.measure import MeasuredSource, SourceReader, parse_source
+from ..measuring.measure import MeasuredSource, SourceReader, spec_of
 from ..reading.parse import Ledger, Record
 from .formatting import iso, percent_number, usd
 
@@ -82,7 +82,7 @@ class Row:
 
     @property
     def source_count(self) -> int:
-        return sum(1 for e in self.figures.values.sources if parse_source(e) is not None)
+        return sum(1 for e in self.figures.values.sources if spec_of(e) is not None)
 
     @property
     def chars(self) -> int | None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .encodings import OPENAI_ENCODINGS, SHIPPED, EncodingUnavailable
 
 if TYPE_CHECKING:
-    from ..catalog.model import ModelOverride
+    from ..catalog.model import OverrideSpec
 
 DEFAULT = "o200k_base"
 
@@ -72,7 +72,7 @@ def unknown(name: str, close: Sequence[str] = (), kind: str | None = None) -> En
     )
 
 
-def resolve(name: str, extra: Sequence[ModelOverride] = ()) -> Resolved:
+def resolve(name: str, extra: Sequence[OverrideSpec] = ()) -> Resolved:
     """Which encoding counts for ``name``: an encoding, a model (the catalog's tokenizer), or a family.
 
     ``extra`` are the configuration's own models. A model the catalog does not know is counted with tiktoken's
