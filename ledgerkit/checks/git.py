@@ -394,6 +394,12 @@ class Repository:
                 return b""
             if bad is not None:
                 raise self._missing(bad.group(1), path) from None
+            # A full commit id this clone lacks (a shallow clone's older commit) is a "bad object": the revision
+            # asked for is missing, and the repository is not damaged.
+            lost = re.search(r"bad object \^?(\S+)", failed.stderr)
+            asked = {os.fsdecode(a).lstrip("^") for a in args}
+            if lost is not None and lost.group(1) in asked:
+                raise self._missing(lost.group(1), path) from None
             raise
 
     def read_blobs(self, blobs: Iterable[str], *, path: str | Path | None = None) -> Iterator[tuple[str, bytes]]:
