@@ -99,13 +99,15 @@ def build(
     rename_at: int | None = None,
     records: int = 6,
     tamper_after: int = 4,
+    files: dict[str, str | bytes] | None = None,
 ) -> History:
     """A ledger appended and filled in two commits per record (``records`` records, so 2 x records commits);
     ``tamper``: after record ``tamper_after`` is filled, one more commit by Mallory, made with --no-verify;
-    ``rename_at``: before record n is appended, the ledger moves to ledgers/tokens.md."""
+    ``rename_at``: before record n is appended, the ledger moves to ledgers/tokens.md; ``files``: more files
+    in the first commit."""
     repo.mkdir(parents=True, exist_ok=True)
     git(repo, "init", "-q", "-b", "main")
-    make_files(repo, {"a.md": "x" * 400, "ledger.md": ledger()})
+    make_files(repo, {"a.md": "x" * 400, "ledger.md": ledger(), **(files or {})})
     history = History(repo, repo / "ledger.md", [])
     for n in range(1, records + 1):
         if n == rename_at:

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..diagnostics import Diagnostic
 from ..errors import LedgerkitError
 from ..files.text import decode
-from ..reading.parse import Ledger, parse
+from ..reading.parse import Ledger, may_hold_ledger, parse
 from .git import Change, Commit, GitError, Repository, Version
 from .history import compare
 
@@ -110,6 +110,8 @@ class _Reader:
 
 
 def _parsed(data: bytes, oid: str) -> Ledger | LedgerkitError:
+    if not may_hold_ledger(data):  # any Markdown file may be given (pre-commit passes them all): no ledger here
+        return parse("", None)
     try:
         text, bom = decode(data, oid)
     except LedgerkitError as error:
