@@ -406,3 +406,70 @@ def test_framework_verify_over_a_range_reports_a_frozen_path(tmp_path, ledgerkit
     result = _pre_commit(history.repo, pre_commit_home, "run", "--from-ref", "HEAD~1", "--to-ref", "HEAD")
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"ssot/truth.txt:1:1: LK609 in commit {touched[:12]} " in result.stdout
+
+
+# --- the documented snippet, copied ------------------------------------------------------------------------
+
+
+def _documented_snippet() -> str:
+    doc = (REPO / "docs" / "pre-commit.md").read_text(encoding="utf-8")
+    return re.findall(r"```yaml\n(.*?)```", doc, re.DOTALL)[0]
+
+
+def _user_repo(tmp_path: Path, config: str) -> Path:
+    """A repository laid out as the snippet expects: a filled ledger under ledgers/, its source at the top."""
+    repo = tmp_path / "user"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    make_files(repo, {"a.md": "x" * 400, "ledgers/tokens.md": ledger(record(1, ("/a.md",)), record(2, ("/a.md",)))})
+    assert run("fill", "--root", str(repo), str(repo / "ledgers" / "tokens.md")).exit_code == 0
+    (repo / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "a ledger and the hooks")
+    return repo
+
+
+def test_the_documented_rev_is_the_release_tag_of_this_version():
+    from ledgerkit import __version__
+
+    (rev,) = re.findall(r"^\s+rev: (\S+)", _documented_snippet(), re.M)
+    assert rev == f"v{__version__}"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert re.findall(r"^\s+rev: (\S+)", readme, re.M) == [rev]
+
+
+def test_the_documented_snippet_runs_pinned_to_a_commit_sha(tmp_path, ledgerkit_clone, pre_commit_home):
+    clone, sha = ledgerkit_clone
+    snippet = _documented_snippet().replace("<URL of the ledgerkit git repository>", str(clone))
+    repo = _user_repo(tmp_path, re.sub(r"(?m)^(\s+rev: )\S+", rf"\g<1>{sha}", snippet))
+    clean = _pre_commit(repo, pre_commit_home, "run", "--all-files")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert re.search(r"ledgerkit fill\.+Passed", clean.stdout) and re.search(r"ledgerkit verify\.+Passed", clean.stdout)
+    path = repo / "ledgers" / "tokens.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("  - note\n", "  - a rewritten note\n", 1), "utf-8")
+    _git(repo, "add", "ledgers/tokens.md")
+    edited = _pre_commit(repo, pre_commit_home, "run")
+    assert edited.returncode == 1 and "ledgers/tokens.md:" in edited.stdout and " LK601 " in edited.stdout
+
+
+def test_the_documented_snippet_as_copied_then_autoupdate_pins_a_sha(tmp_path, ledgerkit_clone, pre_commit_home):
+    clone, sha = ledgerkit_clone
+    repo = _user_repo(tmp_path, _documented_snippet().replace("<URL of the ledgerkit git repository>", str(clone)))
+    updated = _pre_commit(repo, pre_commit_home, "autoupdate", "--bleeding-edge", "--freeze")
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    config = (repo / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    assert re.search(rf"(?m)^\s+rev: {sha}\b", config)
+    result = _pre_commit(repo, pre_commit_home, "run", "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_documented_snippet_as_copied_runs_once_the_release_is_tagged(tmp_path, ledgerkit_clone, pre_commit_home):
+    from ledgerkit import __version__
+
+    clone, _ = ledgerkit_clone
+    repo = _user_repo(tmp_path, _documented_snippet().replace("<URL of the ledgerkit git repository>", str(clone)))
+    untagged = _pre_commit(repo, pre_commit_home, "run", "--all-files")
+    assert untagged.returncode != 0 and f"v{__version__}" in untagged.stdout + untagged.stderr  # the issue's failure
+    _git(clone, "tag", f"v{__version__}")  # how a release is tagged
+    tagged = _pre_commit(repo, pre_commit_home, "run", "--all-files")
+    assert tagged.returncode == 0, tagged.stdout + tagged.stderr
