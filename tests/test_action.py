@@ -9,6 +9,7 @@ checked out as actions/checkout leaves it. The script installs ledgerkit with pi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -174,3 +175,110 @@ def test_no_ledger_named_is_an_error(tmp_path: Path, action_folder: Path, runner
     checkout = pull_request(tmp_path, tamper=False)
     result = run_action(checkout, action_folder, runner_python, {"ledgers": "  \n "}, {})
     assert result.returncode == 2 and "names no ledger" in result.stdout
+
+
+# --- what CI shows: the output the action relies on (issue 13, points 3 and 4) ----------------------------
+
+
+def cli(cwd: Path, *args: str) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    from ledgerkit.cli import cli as command
+
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(command, list(args))
+    finally:
+        os.chdir(here)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _unfilled(tmp_path: Path) -> tuple[Path, list[int]]:
+    from .conftest import ledger, record
+
+    text = ledger(record(1, ("a.md",)))
+    make_files(tmp_path, {"a.md": "x" * 40, "l.md": text})
+    waiting = [n for n, line in enumerate(text.split("\n"), 1) if "[fill" in line and line.startswith("- ")]
+    return tmp_path / "l.md", waiting
+
+
+def test_require_filled_makes_each_waiting_placeholder_an_error(tmp_path: Path) -> None:
+    path, waiting = _unfilled(tmp_path)
+    assert cli(tmp_path, "verify", "l.md")[0] == 0  # a placeholder waiting is not an error by default
+    code, out, _ = cli(tmp_path, "verify", "--require-filled", "--format", "json", "l.md")
+    items = json.loads(out)
+    assert code == 1 and {(i["code"], i["severity"]) for i in items} == {("LK108", "error")}
+    assert [i["line"] for i in items] == waiting and len(waiting) == 4
+    code, out, _ = cli(tmp_path, "verify", "--require-filled", "--format", "github", "l.md")
+    assert code == 1 and out.count("title=LK108::LK108 ") == 4
+
+
+def test_fill_check_annotates_the_lines_it_would_write_and_writes_nothing(tmp_path: Path) -> None:
+    path, waiting = _unfilled(tmp_path)
+    before = path.read_bytes()
+    code, out, _ = cli(tmp_path, "fill", "--check", "--format", "github", "l.md")
+    lines = out.splitlines()
+    assert code == 1 and lines and all(line.startswith("::error file=l.md,line=") for line in lines)
+    assert all(",col=1,title=ledgerkit fill::fill would write: " in line for line in lines)
+    annotated = {int(re.search(r"line=(\d+)", line).group(1)) for line in lines}  # type: ignore[union-attr]
+    assert set(waiting) <= annotated
+    assert path.read_bytes() == before
+
+
+def test_an_error_that_stops_the_run_is_written_in_the_format_asked_for(tmp_path: Path) -> None:
+    path, _ = _unfilled(tmp_path)
+    make_files(tmp_path, {"bad.md": b"### RUN_ID: X\n\xff\n"})
+    code, out, err = cli(tmp_path, "verify", "--require-filled", "--format", "json", "bad.md", "l.md")
+    items = json.loads(out)
+    assert code == 2 and err.startswith("ledgerkit: bad.md: not UTF-8 text")
+    assert [i["severity"] for i in items if i["path"] == "bad.md"] == ["fatal"]
+    assert {i["code"] for i in items if i["path"] == "l.md"} == {"LK108"}  # the other file was still checked
+    code, out, _ = cli(tmp_path, "verify", "--format", "github", "bad.md")
+    assert code == 2 and out == "::error file=bad.md::ledgerkit: not UTF-8 text (byte 0xff at offset 14)\n"
+
+
+def test_a_base_a_shallow_clone_lacks_says_so_in_plain_verify_too(tmp_path: Path) -> None:
+    checkout = pull_request(tmp_path, tamper=False)
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{checkout}", str(shallow))
+    code, out, _ = cli(shallow, "verify", "--base", "origin/main", "--format", "github", "ledger.md")
+    assert code == 2 and out.startswith("::error file=ledger.md::ledgerkit: --base origin/main: no such git revision")
+    assert "this clone is shallow" in out and "fetch-depth: 0" in out and "git fetch --unshallow" in out
+
+
+# --- docs/ci.md's shell script -------------------------------------------------------------------------
+
+
+def _documented_script() -> str:
+    doc = (REPO / "docs" / "ci.md").read_text(encoding="utf-8")
+    (script,) = [s for s in re.findall(r"```sh\n(.*?)```", doc, re.DOTALL) if s.startswith("#!/usr/bin/env bash")]
+    return script
+
+
+@pytest.mark.parametrize("tamper", [True, False])
+def test_the_documented_shell_script_checks_each_commit_after_the_base(tmp_path: Path, tamper: bool) -> None:
+    origin = build(tmp_path / "origin", records=2, rename_at=2).repo  # the ledger moves to ledgers/
+    git(origin, "checkout", "-q", "-b", "feature")
+    path = origin / "ledgers" / "tokens.md"
+    if tamper:
+        path.write_text(_edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+        commit(origin, "tidy", author="Mallory")
+    append(path, 3)
+    commit(origin, "record 3")
+    checkout = tmp_path / "checkout"
+    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{origin}", str(checkout))
+    script = tmp_path / "ledgers.sh"
+    script.write_text(_documented_script(), encoding="utf-8")
+    env = {**CLEAN, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{CLEAN['PATH']}"}
+    result = subprocess.run(
+        ["bash", str(script)], cwd=checkout, env=env, capture_output=True, text=True, check=False, timeout=600
+    )
+    # The clone was shallow: the script deepened it. The record left unfilled fails fill --check and LK108.
+    assert git(checkout, "rev-parse", "--is-shallow-repository").strip() == "false"
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert " LK108 " in result.stdout and "would fill 1 record" in result.stderr
+    tampered = git(checkout, "log", "-1", "--format=%H", "--author=Mallory").strip()
+    assert bool(tampered) == tamper
+    assert (f"LK601 in commit {tampered[:12]} (Mallory, " in result.stdout) == tamper
+    assert ("in commit" in result.stdout) == tamper

@@ -103,7 +103,7 @@ def build(
 ) -> History:
     """A ledger appended and filled in two commits per record (``records`` records, so 2 x records commits);
     ``tamper``: after record ``tamper_after`` is filled, one more commit by Mallory, made with --no-verify;
-    ``rename_at``: before record n is appended, the ledger moves to ledgers/tokens.md; ``files``: more files
+    ``rename_at``: before record n is appended, the ledger (and its source) move to ledgers/; ``files``: more files
     in the first commit."""
     repo.mkdir(parents=True, exist_ok=True)
     git(repo, "init", "-q", "-b", "main")
@@ -113,6 +113,7 @@ def build(
         if n == rename_at:
             (repo / "ledgers").mkdir()
             git(repo, "mv", "ledger.md", "ledgers/tokens.md")
+            git(repo, "mv", "a.md", "ledgers/a.md")  # its source moves with it
             history.path = repo / "ledgers" / "tokens.md"
             history.commits.append(commit(repo, "move the ledger"))
         append(history.path, n)
