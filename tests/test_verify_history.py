@@ -292,3 +292,57 @@ def test_a_commit_touching_a_frozen_path_is_named_with_the_file(tmp_path: Path) 
     # The whole history names the commit that created them as well: nothing may write there, ever.
     whole = {(d.code, getattr(d, "commit", None)) for d in verify_frozen([history.path])}
     assert ("LK609", created) in whole and len(whole) == 3
+
+
+# --- merges ------------------------------------------------------------------------------------------------
+
+
+def _merged_pull_request(tmp_path: Path, *, tamper: bool) -> tuple[History, str, str | None]:
+    """main with three records; a branch that (optionally) rewrites record 1, then appends record 4; merged
+    with --no-ff, as a pull request's merge commit. (history, the base, the rewriting commit)."""
+    history = build(tmp_path / "repo", records=3)
+    base = history.commits[-1]
+    git(history.repo, "checkout", "-q", "-b", "feature")
+    tampered = None
+    if tamper:
+        history.path.write_text(_edit(history.path.read_text(encoding="utf-8")), encoding="utf-8")
+        tampered = commit(history.repo, "tidy", author="Mallory")
+    append(history.path, 4)
+    fill_file(history.path)
+    commit(history.repo, "record 4")
+    git(history.repo, "checkout", "-q", "main")
+    git(history.repo, "-c", "commit.gpgsign=false", "merge", "-q", "--no-ff", "-m", "Merge feature", "feature")
+    return history, base, tampered
+
+
+def test_a_merge_commit_is_not_blamed_for_what_the_branch_it_merged_did(tmp_path: Path) -> None:
+    history, base, tampered = _merged_pull_request(tmp_path, tamper=True)
+    merge = git(history.repo, "rev-parse", "HEAD").strip()
+    for since in (base, None):
+        found = verify_history(history.path, since=since)
+        assert found is not None
+        assert [(d.code, getattr(d, "commit", None)) for d in found] == [("LK601", tampered)], merge
+
+
+def test_a_merge_that_rewrites_a_record_itself_is_named(tmp_path: Path) -> None:
+    history, base, _ = _merged_pull_request(tmp_path, tamper=False)
+    git(history.repo, "reset", "-q", "--hard", "HEAD~1")  # undo the merge, then merge again, editing in it
+    git(history.repo, "-c", "commit.gpgsign=false", "merge", "-q", "--no-ff", "--no-commit", "feature")
+    history.path.write_text(_value(history.path.read_text(encoding="utf-8")), encoding="utf-8")
+    merge = commit(history.repo, "Merge feature, and tidy")
+    found = verify_history(history.path, since=base)
+    assert found is not None and [(d.code, getattr(d, "commit", None)) for d in found] == [("LK605", merge)]
+
+
+def test_a_version_that_is_not_utf8_is_named_and_other_markdown_is_skipped(tmp_path: Path) -> None:
+    history = build(tmp_path / "repo", records=2)
+    good = history.path.read_bytes()
+    history.path.write_bytes(good.replace(b"  - note\n", b"  - caf\xe9\n", 1))
+    broken = commit(history.repo, "latin-1")
+    history.path.write_bytes(good)
+    commit(history.repo, "utf-8 again")
+    make_files(history.repo, {"NOTES.md": "# Caf\xe9\n".encode("latin-1")})
+    commit(history.repo, "notes")
+    code, items = history_items(history.repo, "ledger.md", "NOTES.md")
+    assert code == 1 and [(i["code"], i["commit"], i["line"]) for i in items] == [("LK610", broken, 1)]
+    assert "not UTF-8 text" in str(items[0]["message"])

@@ -62,22 +62,42 @@ def history_problems(
     found: list[CommitDiagnostic] = []
     try:
         for version in versions:
-            found.extend(_check_version(reader, version, _shown(repository, path, version.path)))
+            problems = _check_version(reader, version, _shown(repository, path, version.path))
+            if problems and len(version.commit.parents) > 1:
+                problems = _made_by_the_merge(repository, reader, version, problems)
+            found.extend(problems)
     finally:
         reader.close()
     return found
 
 
+def _made_by_the_merge(
+    repository: Repository, reader: _Reader, version: Version, problems: list[CommitDiagnostic]
+) -> list[CommitDiagnostic]:
+    """The problems a merge made itself: those it shows against every parent. Against the first parent alone
+    it repeats each problem of the branch it merged (already named at the commit that made it), as a pull
+    request's merge commit does (actions/checkout's default for pull requests)."""
+    now = reader.ledger(version.blob) if version.blob is not None else parse("", None)
+    if isinstance(now, LedgerkitError):
+        return problems
+    kept = {(d.line, d.column, d.code) for d in problems}
+    others = [(parent, version.path) for parent in version.commit.parents[1:]]
+    for data in repository.files_at(others, path=version.path):
+        base = _parsed(data, version.path) if data is not None else None
+        if isinstance(base, Ledger):  # a parent without the file, or unreadable there, clears nothing
+            kept &= {(d.line, d.column, d.code) for d in compare(base, now)}
+    return [d for d in problems if (d.line, d.column, d.code) in kept]
+
+
 def _check_version(reader: _Reader, version: Version, shown: str) -> list[CommitDiagnostic]:
+    # The reader streams the blobs in the order _Reader lists them: the one before, then this one.
+    base = reader.ledger(version.before.blob) if version.before is not None else None
     now = reader.ledger(version.blob) if version.blob is not None else parse("", shown)
     if isinstance(now, LedgerkitError):
         message = f"this version cannot be read: {now.message}"
         return [in_commit(Diagnostic(shown, 1, 1, "LK610", message), version.commit)]
-    if version.before is None:
-        return []  # added: nothing before it to keep
-    base = reader.ledger(version.before.blob)
-    if isinstance(base, LedgerkitError):
-        return []  # reported at the commit that wrote it
+    if base is None or isinstance(base, LedgerkitError):
+        return []  # added (nothing before it to keep), or unreadable before (named at the commit that wrote it)
     return [in_commit(d, version.commit, shown) for d in compare(base, now)]
 
 
@@ -99,7 +119,9 @@ class _Reader:
             oid, data = next(self._stream, (blob, None))
             if data is None:
                 raise GitError(f"blob {blob} was asked for out of the order read: a bug in ledgerkit")
-            self._recent[oid] = _parsed(data, oid)
+            if oid not in self._recent:  # a blob met again (a merge's first parent) is kept, not parsed again
+                self._recent[oid] = _parsed(data, oid)
+            self._recent.move_to_end(oid)
             while len(self._recent) > 2:
                 self._recent.popitem(last=False)
         return self._recent[blob]
