@@ -346,3 +346,48 @@ def test_a_version_that_is_not_utf8_is_named_and_other_markdown_is_skipped(tmp_p
     code, items = history_items(history.repo, "ledger.md", "NOTES.md")
     assert code == 1 and [(i["code"], i["commit"], i["line"]) for i in items] == [("LK610", broken, 1)]
     assert "not UTF-8 text" in str(items[0]["message"])
+
+
+# --- verify --pre-commit: what the hook runs -------------------------------------------------------------
+
+
+def run_hook(repo: Path, env: dict[str, str], *files: str) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    cwd = os.getcwd()
+    os.chdir(repo)
+    try:
+        result = CliRunner(env=env).invoke(cli, ["verify", "--pre-commit", *files])
+    finally:
+        os.chdir(cwd)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_the_hook_over_a_range_checks_its_commits_and_not_the_working_copy(tmp_path: Path) -> None:
+    history = build(tmp_path / "repo", tamper="edit")
+    assert history.tampered is not None
+    history.path.write_text(_value(history.path.read_text(encoding="utf-8")), encoding="utf-8")  # not committed
+    span = {"PRE_COMMIT_FROM_REF": history.commits[7], "PRE_COMMIT_TO_REF": history.tampered}
+    code, out, _ = run_hook(history.repo, span, "ledger.md")
+    assert code == 1 and out.count(" LK601 in commit ") == 1 and history.tampered[:12] in out
+    after = {"PRE_COMMIT_FROM_REF": history.tampered, "PRE_COMMIT_TO_REF": "HEAD"}
+    assert run_hook(history.repo, after, "ledger.md") == (0, "", "")  # the working copy's edit is not a commit
+    # At commit time (no range): the working copy against HEAD.
+    code, out, _ = run_hook(history.repo, {}, "ledger.md")
+    assert code == 1 and " LK605 " in out and "in commit" not in out
+
+
+def test_the_hook_needs_both_ends_of_a_range(tmp_path: Path) -> None:
+    history = build(tmp_path / "repo", records=1)
+    code, out, err = run_hook(history.repo, {"PRE_COMMIT_FROM_REF": "HEAD~1"}, "ledger.md")
+    assert (code, out) == (2, "") and "--from-ref and --to-ref" in err
+
+
+def test_the_hook_over_a_range_without_files_checks_the_frozen_paths_only(tmp_path: Path) -> None:
+    history = build(tmp_path / "repo", records=1, files={"ledgerkit.yaml": "frozen: [ssot]\n", "ssot/a": "a\n"})
+    span = {"PRE_COMMIT_FROM_REF": history.commits[0], "PRE_COMMIT_TO_REF": "HEAD"}
+    assert run_hook(history.repo, span) == (0, "", "")
+    make_files(history.repo, {"ssot/a": "b\n"})
+    touched = commit(history.repo, "touch the frozen file")
+    code, out, _ = run_hook(history.repo, span)
+    assert code == 1 and out.startswith(f"{os.path.join('ssot', 'a')}:1:1: LK609 in commit {touched[:12]} ")
