@@ -12,7 +12,7 @@ calls the same functions and gets the same figures, diagnostics and text::
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -177,6 +177,78 @@ def verify_path(
     checks = (*DEFAULT_CHECKS, check_waiting) if require_filled else DEFAULT_CHECKS
     found = problems + verify(ledger, base=base_ledger, config=config, checks=checks)
     return settings.steer(found, config, ledger, unused=True)
+
+
+def verify_history(
+    path: str | Path,
+    *,
+    since: str | None = None,
+    until: str = "HEAD",
+    settings: Settings | None = None,
+    require_filled: bool = False,
+    working: bool = True,
+) -> list[Diagnostic] | None:
+    """``ledgerkit verify --history``: every committed version of the ledger in ``since..until`` (its whole
+    history without ``since``) against the one before it, renames followed, each problem naming the commit
+    that introduced it; then (``working``) the working copy against HEAD as :func:`verify_path` checks it.
+    None when the file holds no ledger now and never broke one. Outside git, or a revision this clone lacks
+    (with how to fetch it), stops the run."""
+    from .checks.git import open_repository
+    from .checks.walk import history_problems
+
+    path = Path(path)
+    settings = settings or Settings()
+    repository = open_repository(path)
+    if repository is None:
+        raise UsageError(f"--history: {path.resolve().parent} is not in a git repository", path)
+    config = settings.config(path)
+    committed = settings.steer(history_problems(repository, path, since=since, until=until), config)
+    if not working or not path.exists():
+        return committed
+    now = verify_path(path, base="HEAD", settings=settings, require_filled=require_filled)
+    if now is None and not committed:
+        return None
+    return committed + (now or [])
+
+
+def verify_frozen(
+    paths: Sequence[Path], *, since: str | None = None, until: str = "HEAD", settings: Settings | None = None
+) -> list[Diagnostic]:
+    """LK609 for every commit in ``since..until`` that touched a file under a ``frozen:`` path of the
+    configuration of each ledger given (of the current folder when none is), each configuration once."""
+    from .checks.git import open_repository
+    from .checks.walk import frozen_problems
+    from .measuring.measure import source_root
+
+    settings = settings or Settings()
+    seen: set[tuple[Path, tuple[str, ...]]] = set()
+    found: list[Diagnostic] = []
+    chosen: Sequence[Path | None] = paths or [None]
+    for path in chosen:
+        config = settings.config(path)
+        root = source_root(path, config, settings.root)
+        key = (root, config.frozen)
+        if not config.frozen or key in seen:
+            continue
+        seen.add(key)
+        repository = open_repository(root)
+        if repository is None:
+            raise UsageError(f"frozen paths are checked in git, but {root} is not in a git repository", path)
+        found.extend(settings.steer(frozen_problems(repository, root, config.frozen, since=since, until=until), config))
+    return found
+
+
+def pre_commit_range(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """The range ``pre-commit run --from-ref X --to-ref Y`` (and pre-commit's CI integrations) asks a hook to
+    check, from PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF (or the older PRE_COMMIT_SOURCE / _ORIGIN); None at
+    commit time, when pre-commit sets neither."""
+    start = environ.get("PRE_COMMIT_FROM_REF") or environ.get("PRE_COMMIT_SOURCE")
+    end = environ.get("PRE_COMMIT_TO_REF") or environ.get("PRE_COMMIT_ORIGIN")
+    if not start and not end:
+        return None
+    if not start or not end:
+        raise UsageError("pre-commit named one end of a range only: give both --from-ref and --to-ref")
+    return start, end
 
 
 def base_of(path: Path, base: Base, *, strict: bool = False) -> Ledger | None:
