@@ -22,7 +22,7 @@ from ..errors import LedgerkitError
 from ..files.text import decode
 from ..reading.parse import Ledger, may_hold_ledger, parse
 from .git import Change, Commit, GitError, Repository, Version
-from .history import compare
+from .history import append_only_problems
 
 #: What each status letter of a change under a frozen path did to the file.
 _DID = {"A": "added", "M": "changed", "T": "changed (its type)", "D": "removed", "R": "renamed", "C": "copied"}
@@ -85,7 +85,7 @@ def _made_by_the_merge(
     for data in repository.files_at(others, path=version.path):
         base = _parsed(data, version.path) if data is not None else None
         if isinstance(base, Ledger):  # a parent without the file, or unreadable there, clears nothing
-            kept &= {(d.line, d.column, d.code) for d in compare(base, now)}
+            kept &= {(d.line, d.column, d.code) for d in append_only_problems(base, now)}
     return [d for d in problems if (d.line, d.column, d.code) in kept]
 
 
@@ -98,7 +98,7 @@ def _check_version(reader: _Reader, version: Version, shown: str) -> list[Commit
         return [in_commit(Diagnostic(shown, 1, 1, "LK610", message), version.commit)]
     if base is None or isinstance(base, LedgerkitError):
         return []  # added (nothing before it to keep), or unreadable before (named at the commit that wrote it)
-    return [in_commit(d, version.commit, shown) for d in compare(base, now)]
+    return [in_commit(d, version.commit, shown) for d in append_only_problems(base, now)]
 
 
 class _Reader:
