@@ -360,16 +360,22 @@ def fill(
 
 
 def _changed_lines(result: Any) -> list[tuple[str, int, str]]:
-    """Each line of the new text that differs from the ledger's (by position: fill changes lines in place,
-    except in the summary, whose new lines are listed where it starts)."""
+    """One entry per line of the ledger that fill would change, in line order: the line and what fill would
+    write there. Lines a block adds (a longer summary) go with the block's last line, or, where fill only
+    inserts, with the line they would follow, so no line is named twice and none past the ledger's end."""
     import difflib
 
     old, new = result.ledger.text.splitlines(), result.text.splitlines()
-    out: list[tuple[str, int, str]] = []
-    for tag, i1, _, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
-        if tag != "equal":
-            out.extend((result.ledger.display_path, i1 + 1 + k, new[j1 + k]) for k in range(j2 - j1))
-    return out
+    at: dict[int, list[str]] = {}
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        last = max(i2, i1, 1)  # the block's last old line (1-based); an insertion goes with the line before it
+        for k in range(max(i2 - i1, j2 - j1)):
+            line = min(i1 + 1 + k, last)
+            at.setdefault(line, []).extend(new[j1 + k : j1 + k + 1] or ["(this line removed)"])
+    path = result.ledger.display_path
+    return [(path, line, "\n".join(texts)) for line, texts in sorted(at.items())]
 
 
 def _say_skipped(run: _Run, skipped: Sequence[str]) -> None:
