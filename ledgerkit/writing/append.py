@@ -70,7 +70,8 @@ class AppendResult(NewText):
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
-        return (self.filled.diagnostics if self.filled else []) + self.warnings
+        # A fill of the new text reports every problem in it, LK210 among them; without one, what was proven.
+        return self.filled.diagnostics if self.filled else self.warnings
 
     @property
     def ok(self) -> bool:

@@ -16,6 +16,8 @@ from itertools import compress
 from operator import ne, or_
 from pathlib import Path
 
+from ..checks.context import Context
+from ..checks.sources import check_sources
 from ..config import Config, config_for
 from ..diagnostics import Diagnostic, has_errors
 from ..errors import LedgerkitError, TemplateError
@@ -99,6 +101,7 @@ def fill_from(figures: LedgerFigures) -> FillResult:
             filled.append(f.run_id)
     summary, problems = _summary_lines(ledger, figures.records, config)
     diagnostics.extend(problems)
+    diagnostics.extend(check_sources(ledger, Context(config)))  # LK210: named twice, counted once
     text = apply(ledger, edits, summary)
     _prove_only_owned_changed(ledger, text, summary is not None)
     return FillResult(ledger, text, figures, diagnostics, filled)
