@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..api import Settings, UsageError, ledger_paths
 from ..errors import LedgerkitError
@@ -22,6 +23,8 @@ from ..reading.parse import Ledger
 DEBOUNCE_MS = 200
 #: How often watchfiles looks at what it has gathered, in milliseconds.
 STEP_MS = 50
+#: The longest watchfiles waits before it gives a batch, empty when nothing changed (milliseconds).
+RUST_TIMEOUT_MS = 500
 
 Say = Callable[[str], None]
 
@@ -34,6 +37,7 @@ class _Followed:
     files: set[str] = field(default_factory=set)
     folders: set[str] = field(default_factory=set)
     written: tuple[int, int, int] | None = None  # the ledger's identity right after this watch wrote it
+    root: str = ""  # the source root, real
 
 
 def _identity(path: str | Path) -> tuple[int, int, int] | None:
@@ -54,16 +58,24 @@ class Watcher:
         self.followed = [_Followed(Path(os.path.realpath(p))) for p in ledgers]
         self.shown = {Path(os.path.realpath(p)): p for p in ledgers}
         self.runs = 0
+        self.ancestors: set[str] = set()  # folders not there yet on the way to a named file
 
     # -- what to follow
 
     def targets(self) -> list[str]:
-        """The folders to watch (not recursively): those of every ledger and every file the records name."""
+        """The folders to watch (not recursively): those of every ledger and every file the records name; for
+        a file whose folder is not there yet, the nearest folder above it that is (inside the source root)."""
         found: set[str] = set()
+        self.ancestors = set()
         for f in self.followed:
             found.add(str(f.path.parent))
-            found.update(os.path.dirname(p) for p in f.files)
             found.update(f.folders)
+            for p in f.files:
+                folder = os.path.dirname(p)
+                while not os.path.isdir(folder) and _inside(os.path.dirname(folder), f.root):
+                    self.ancestors.add(folder)  # its creation is a change: the watch then restarts inside it
+                    folder = os.path.dirname(folder)
+                found.add(folder)
         return sorted(p for p in found if os.path.isdir(p))
 
     def wanted(self, _change: object, path: str) -> bool:
@@ -72,6 +84,8 @@ class Watcher:
 
     def concerned(self, real: str) -> list[_Followed]:
         folder = os.path.dirname(real)
+        if real in self.ancestors:
+            return list(self.followed)
         return [f for f in self.followed if real == str(f.path) or real in f.files or folder in f.folders]
 
     def snapshot(self) -> dict[str, tuple[int, int, int] | None]:
@@ -101,7 +115,7 @@ class Watcher:
         self.runs += 1
         try:
             config = self.settings.config(f.path)
-            result = fill_file(f.path, config=config, root=self.settings.root, check=self.check)
+            result = fill_file(shown, config=config, root=self.settings.root, check=self.check)
         except LedgerkitError as exc:
             where = f"{exc.path}:{exc.line}: " if exc.path and exc.line else (f"{exc.path}: " if exc.path else "")
             self.say(f"ledgerkit: {where}{exc.message}")
@@ -117,12 +131,12 @@ class Watcher:
         else:
             what = "clean"
         self.say(f"{shown}: {what} ({reason})")
-        f.files, f.folders = _named(result.ledger, config, self.settings.root)
+        f.root, f.files, f.folders = _named(result.ledger, config, self.settings.root)
 
 
-def _named(ledger: Ledger, config: object, root: Path | None) -> tuple[set[str], set[str]]:
-    """Every file the records' SOURCE_FILES name (found or not yet there) and the folders globs and folders
-    name, each inside the source root (nothing outside it is followed)."""
+def _named(ledger: Ledger, config: object, root: Path | None) -> tuple[str, set[str], set[str]]:
+    """The source root, every file the records' SOURCE_FILES name (found or not yet there) and the folders globs
+    and folders name, each inside the source root (nothing outside it is followed)."""
     from ..config import Config
     from ..measuring.measure import Measurer, source_specs
 
@@ -139,7 +153,7 @@ def _named(ledger: Ledger, config: object, root: Path | None) -> tuple[set[str],
             written = _written_path(spec.path, top, measurer.folder)
             if written is not None and not sources:
                 files.add(written)  # not there yet: its creation is a change
-    return files, folders
+    return top, files, folders
 
 
 def _written_path(written: str, top: str, folder: Path) -> str | None:
@@ -148,7 +162,11 @@ def _written_path(written: str, top: str, folder: Path) -> str | None:
         return None
     base = top if written.startswith("/") else str(folder)
     real = os.path.realpath(os.path.join(base, written.lstrip("/")))
-    return real if real == top or real.startswith(top.rstrip(os.sep) + os.sep) else None
+    return real if _inside(real, top) else None
+
+
+def _inside(path: str, top: str) -> bool:
+    return bool(top) and (path == top or path.startswith(top.rstrip(os.sep) + os.sep))
 
 
 def _short(path: str) -> str:
@@ -181,34 +199,43 @@ def watch_ledgers(
     try:
         for f in watcher.followed:
             watcher.run(f, "start")
-        seen = watcher.snapshot()
-        while stop is None or not stop.is_set():
-            # What changed while the watch restarted on new folders is handled before watching again.
-            moved = {p for p, identity in seen.items() if _identity(p) != identity}
-            if moved:
-                watcher.handle(moved)
-            targets = watcher.targets()
-            files = sum(len(f.files) for f in watcher.followed)
-            say(f"watching {_count(len(ledgers), 'ledger')} and {_count(files, 'source')} (Ctrl-C ends)")
-            restarted = False
-            for changes in watchfiles.watch(
-                *targets,
-                watch_filter=watcher.wanted,
-                debounce=DEBOUNCE_MS,
-                step=STEP_MS,
-                stop_event=stop,
-                recursive=False,
-            ):
-                if watcher.handle({os.path.realpath(p) for _, p in changes}):
-                    restarted = True
-                    seen = watcher.snapshot()
-                    break
-            if not restarted:
-                break
+        while _follow(watcher, watchfiles.watch, stop):
+            pass  # what to follow changed: watch again on the new folders
     except KeyboardInterrupt:
         pass
     say("stopped")
     return 0
+
+
+def _follow(watcher: Watcher, watch: Callable[..., Any], stop: threading.Event | None) -> bool:
+    """Watch the current folders until what to follow changes (True) or ``stop`` is set (False).
+
+    The first batch watchfiles gives (an empty one after RUST_TIMEOUT_MS at the latest) comes once it watches:
+    every followed file that changed since the snapshot before it started is handled with it, so a change
+    made while the watch restarts is not lost.
+    """
+    seen = watcher.snapshot()
+    targets = watcher.targets()
+    files = sum(len(f.files) for f in watcher.followed)
+    watcher.say(f"watching {_count(len(watcher.followed), 'ledger')} and {_count(files, 'source')} (Ctrl-C ends)")
+    first = True
+    for changes in watch(
+        *targets,
+        watch_filter=watcher.wanted,
+        debounce=DEBOUNCE_MS,
+        step=STEP_MS,
+        stop_event=stop,
+        recursive=False,
+        rust_timeout=RUST_TIMEOUT_MS,
+        yield_on_timeout=True,
+    ):
+        changed = {os.path.realpath(p) for _, p in changes}
+        if first:
+            changed |= {p for p, identity in seen.items() if _identity(p) != identity}
+            first = False
+        if changed and watcher.handle(changed):
+            return True
+    return False
 
 
 def _count(n: int, what: str) -> str:
