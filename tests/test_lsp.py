@@ -200,7 +200,7 @@ def test_diagnostics_as_typed_with_codes_ranges_and_the_append_only_base(project
             line = doc.text.split("\n").index("- SCOPE: 🪷SESION")
             assert scope.range == types.Range(types.Position(line, 9), types.Position(line, 9 + 2 + 6))
             assert scope.severity == types.DiagnosticSeverity.Error and scope.source == "ledgerkit"
-            assert scope.code_description is not None and scope.code_description.href.endswith("codes.md#lk508")
+            assert scope.code_description is not None and scope.code_description.href.endswith("/docs/codes.md")
 
             doc.replace("- SCOPE: 🪷SESION", "- SCOPE: SESSION")
             doc.replace("/gumgang_meeting/memory/memory.log  #", "/../../outside.log  #", nth=2)
@@ -473,3 +473,19 @@ def test_span_of_points_at_the_text_a_problem_is_about() -> None:
     assert span_of(ledger, 4, 9, record) == (4, 9, 4, 13)  # a value
     assert span_of(ledger, 5, 2, record) == (5, 2, 5, 5)  # a key
     assert span_of(ledger, 9, 0, record) == (5, 0, 5, 8)  # past the end: the last line
+
+
+def test_a_broken_configuration_is_one_problem_and_the_server_stays_up(project: Path) -> None:
+    async def test() -> None:
+        async with server(project) as client:
+            (project / "ledgerkit.yaml").write_text("root: .\ndivisor: many\n", encoding="utf-8")
+            doc = Doc(client, project / "token_budget_ledger.md")
+            (problem,) = await doc.diagnostics()
+            assert problem.range.start.line == 0 and "ledgerkit.yaml:2" in problem.message
+            assert problem.severity == types.DiagnosticSeverity.Error
+            (project / "ledgerkit.yaml").write_text("root: .\n", encoding="utf-8")
+            client.text_document_did_save(types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(doc.uri)))
+            doc.replace("- SCOPE: SESSION", "- SCOPE: SESSION")  # a new version, after the save
+            assert await doc.diagnostics() == []
+
+    run(test)

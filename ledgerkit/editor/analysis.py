@@ -126,7 +126,7 @@ class Analyzer:
             config = self.config(path)
             figures, found = _check(ledger, base, config, self)
         except LedgerkitError as exc:  # a configuration or template that stops every command: said once
-            problem = Problem(exc.line or 1, exc.message)
+            problem = _stopping(exc, ledger)
             return Analysis(self, ledger, None, [], holds_ledger=True, problem=problem)
         if base_problem is not None:
             found.insert(0, base_problem)
@@ -145,6 +145,13 @@ def _check(
     figures = compute(ledger, config, root=analyzer.settings.root, reader=analyzer.reader)
     unique = set(found) | set(figures.diagnostics)  # fill and verify both report a contradiction
     return figures, sorted(unique, key=lambda d: (d.line, d.column, d.code, d.message))
+
+
+def _stopping(exc: LedgerkitError, ledger: Ledger) -> Problem:
+    """A problem that stops the run, on its line when it is the ledger's, else on the first with its place."""
+    if exc.path is not None and exc.path == ledger.path:
+        return Problem(exc.line or 1, exc.message)
+    return Problem(1, str(exc))  # the configuration's own path:line, said in the message
 
 
 class Problem(NamedTuple):

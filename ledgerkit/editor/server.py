@@ -31,6 +31,9 @@ FILL_RECORD = "Fill this record"
 FILL_LEDGER = "Fill the ledger"
 APPEND = "Append the next record"
 _CODES_DOC = Path(__file__).resolve().parents[2] / "docs" / "codes.md"
+#: A checkout's docs/codes.md, whose table lists every code; a wheel has none, and a diagnostic then says what
+#: its code means in its message.
+_CODES_HREF = _CODES_DOC.as_uri() if _CODES_DOC.is_file() else None
 
 
 @dataclass
@@ -126,8 +129,8 @@ class LedgerServer(LanguageServer):
         severity = types.DiagnosticSeverity.Error if d.severity == ERROR else types.DiagnosticSeverity.Warning
         message = d.message
         description = None
-        if _CODES_DOC.is_file():
-            description = types.CodeDescription(href=_CODES_DOC.as_uri() + "#" + d.code.lower())
+        if _CODES_HREF is not None:
+            description = types.CodeDescription(href=_CODES_HREF)
         else:
             message = f"{d.message} ({d.code}: {lk.code_summary(d.code)})"
         return types.Diagnostic(
