@@ -472,6 +472,10 @@ def complete(analysis: Analysis, line: int, column: int) -> list[Completion]:
     if record is None:
         return []
     typed = contents[line - 1][:column]
+    return _field_or_value(record, typed) or _source_path(analysis, record, line, typed)
+
+
+def _field_or_value(record: Record, typed: str) -> list[Completion]:
     m = _KEY_TYPED.match(typed)
     if m:
         written = {f.key for f in record.fields}
@@ -481,6 +485,10 @@ def complete(analysis: Analysis, line: int, column: int) -> list[Completion]:
     if m:
         values = SCOPES if m.group("key") == "SCOPE" else ACTIONS
         return [Completion(v, "value", m.group("key"), m.start("word")) for v in values]
+    return []
+
+
+def _source_path(analysis: Analysis, record: Record, line: int, typed: str) -> list[Completion]:
     f = _field_holding(record, line)
     if f is None and line == record.end_line + 1:
         f = record.fields[-1] if record.fields else None
