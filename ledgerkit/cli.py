@@ -1045,7 +1045,12 @@ def lsp(
     """A language server over stdio for Markdown files that hold a ledger (docs/editors.md).
 
     Diagnostics as you type, hover with a record's figures, code actions that fill and append, completion
-    and an outline. Needs the editor extra (pip install 'ledgerkit[editor]').
+    and an outline. Needs the editor extra (pip install 'ledgerkit[editor]'). Start it from your editor.
+
+    \b
+    Example:
+      ledgerkit lsp
+      ledgerkit lsp --root .
     """
     from .editor import MISSING_EXTRA, missing
 
