@@ -489,3 +489,50 @@ def test_a_broken_configuration_is_one_problem_and_the_server_stays_up(project: 
             assert await doc.diagnostics() == []
 
     run(test)
+
+
+@pytest.mark.parametrize("filled", [False, True])
+def test_the_analysis_figures_are_fills_own(project: Path, filled: bool) -> None:
+    """The analysis reuses the checks' figures for records with nothing waiting: fill's figures all the same."""
+    from ledgerkit.config import config_for
+    from ledgerkit.editor.analysis import Analyzer
+    from ledgerkit.figures.compute import compute
+    from ledgerkit.reading.parse import parse
+    from ledgerkit.writing.fill import fill_from
+
+    path = project / "token_budget_ledger.md"
+    text = path.read_text(encoding="utf-8")
+    text = fill_cli(project, text) if filled else text
+    text = text.replace("## 7)", RECORD_WAITING + "\n## 7)")  # one more record waiting, whose source is missing
+    ledger = parse(text, str(path))
+    expected = compute(ledger, config_for(path))
+    found = Analyzer().analyze(text, path).figures
+    assert found is not None
+
+    def shown(f: Any) -> tuple[Any, ...]:
+        return (f.run_id, f.chars, f.tokens, f.budget, f.utilization, f.action, f.exact, f.problems, f.blocked)
+
+    assert [shown(f) for f in found.records] == [shown(f) for f in expected.records]
+    assert sorted(found.diagnostics) == sorted(expected.diagnostics)
+    assert fill_from(found).text == fill_from(expected).text
+
+
+RECORD_WAITING = """
+### RUN_ID: TB-LEDGER-20250816-003
+- LOCAL_TS: 2025-08-16 17:40 KST (UTC+09:00)
+- UTC_TS: 2025-08-16T08:40:00Z
+- SCOPE: SESSION
+- CONTEXT_ID: GG-SESS-20250816-1620
+- SOURCE_FILES:
+  - /gumgang_meeting/memory/memory.log
+  - /gumgang_meeting/not_there.md
+- CHAR_COUNT: [fill_after_measure]
+- TOKEN_ESTIMATE: [fill]
+- BUDGET_C: [fill]
+- UTILIZATION: [fill]%
+- DISTRIBUTION:
+  - system: 100%
+- THRESHOLD_ACTION: [fill]
+- NOTES:
+  - waits
+"""

@@ -137,14 +137,29 @@ class Analyzer:
 def _check(
     ledger: Ledger, base: Ledger | None, config: Config, analyzer: Analyzer
 ) -> tuple[LedgerFigures, list[Diagnostic]]:
-    """verify's checks, and the figures fill computes (measuring what waits) with the problems fill reports."""
-    from ..checks.verify import verify
-    from ..figures.compute import compute
+    """verify's checks, and the figures fill computes (measuring what waits) with the problems fill reports.
 
-    found = verify(ledger, base=base, config=config)
-    figures = compute(ledger, config, root=analyzer.settings.root, reader=analyzer.reader)
+    A record with no placeholder in a figure field has the same figures whether or not its sources could be
+    measured (fill measures only what waits): the checks' figures serve for it, and only the records that
+    wait are computed again, measuring.
+    """
+    from ..checks.verify import Context, verify_in
+    from ..figures.compute import Computer
+
+    context = Context(config, base)
+    found = verify_in(ledger, context)
+    written = context.figures(ledger)
+    computer = Computer(ledger, config, root=analyzer.settings.root, reader=analyzer.reader)
+    records = tuple(computer.compute(f.values) if _waits(f.values.record) else f for f in written.records)
+    skipped = tuple(s.shown for s in computer.measurer.skipped) if computer.measurer is not None else ()
+    figures = LedgerFigures(ledger, config, records, written.problems, skipped)
     unique = set(found) | set(figures.diagnostics)  # fill and verify both report a contradiction
     return figures, sorted(unique, key=lambda d: (d.line, d.column, d.code, d.message))
+
+
+def _waits(record: Record) -> bool:
+    """Whether a figure field of the record holds a placeholder (fill would measure for it)."""
+    return any(f.waiting for f in record.fields if f.key in FIELDS and FIELDS[f.key].figure)
 
 
 def _stopping(exc: LedgerkitError, ledger: Ledger) -> Problem:
