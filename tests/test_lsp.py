@@ -23,6 +23,7 @@ from pygls.lsp.client import LanguageClient  # noqa: E402
 
 from ledgerkit.editor.analysis import TextEdit as LkEdit  # noqa: E402
 from ledgerkit.editor.analysis import apply_edits, span_of  # noqa: E402
+from ledgerkit.errors import LedgerkitError  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample_ledgers"
@@ -536,3 +537,85 @@ RECORD_WAITING = """
 - NOTES:
   - waits
 """
+
+
+# --- a broken buffer, as a class ---------------------------------------------------------------------------
+
+_PIECES = [
+    "### RUN_ID: TB-LEDGER-20250816-00",
+    "- CHAR_COUNT: [fill",
+    "- SOURCE_FILES:\n  - /../../etc/passwd\n  - /gumgang_meeting/",
+    "```\n",
+    "\r",
+    "\u2028",
+    "🪷",
+    "<!-- ledgerkit: ignore LK5 -->\n",
+    "## 7) 누계/요약(Cumulative Summary)\n- SESSION_ID: X\n",
+    "- UTILIZATION: 12.5%\n",
+    "- THRESHOLD_ACTION: ",
+    "\n\n---\n",
+    "    ",
+    "SESSION_BUDGET_C: 0\n",
+]
+
+
+def test_any_edit_of_a_buffer_gives_problems_and_answers_never_an_error(project: Path) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from ledgerkit.diagnostics import CODES
+    from ledgerkit.editor import analysis as lk
+
+    path = project / "token_budget_ledger.md"
+    original = path.read_text(encoding="utf-8")
+    analyzer = lk.Analyzer()
+    edit = st.tuples(
+        st.integers(0, len(original)),
+        st.integers(0, 200),
+        st.lists(st.sampled_from(_PIECES) | st.text(max_size=8), max_size=4).map("".join),
+    )
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(edit, min_size=1, max_size=3), st.integers(1, 200), st.integers(0, 60))
+    def check(edits: list[tuple[int, int, str]], line: int, column: int) -> None:
+        text = original
+        for at, cut, new in edits:
+            at = min(at, len(text))
+            text = text[:at] + new + text[at + cut :]
+        found = analyzer.analyze(text, path)
+        assert all(d.code in CODES for d in found.diagnostics)
+        count = max(len(found.ledger.lines.contents), 1)
+        for d in found.diagnostics:
+            span = found.span(d)
+            assert 1 <= span.line <= span.end_line <= count and span.start <= span.end
+        lk.hover(found, line, column)
+        lk.complete(found, line, column)
+        lk.symbols(found)
+        for record in found.ledger.records[-2:]:
+            lk.fill_record_edits(found, record)
+        try:
+            lk.fill_ledger_edits(found)
+        except LedgerkitError:
+            pass  # fill refuses (a summary it would not own): the server offers no action and says why
+        lk.append_edit(found)
+
+    check()
+
+
+def test_a_base_in_git_that_is_not_utf8_is_lk608_and_the_buffer_is_still_checked(project: Path) -> None:
+    ledger = project / "token_budget_ledger.md"
+    good = ledger.read_bytes()
+    ledger.write_bytes(good.replace("의식".encode(), b"\xff\xfe", 1))
+    for args in (["add", "-A"], ["-c", "user.name=T", "-c", "user.email=t@x", "commit", "-qm", "latin"]):
+        subprocess.run(["git", "-C", str(project), *args], check=True, capture_output=True, timeout=TIMEOUT)
+    ledger.write_bytes(good)
+
+    async def test() -> None:
+        async with server(project) as client:
+            doc = Doc(client, ledger)
+            doc.replace("- SCOPE: SESSION", "- SCOPE: NOPE")
+            found = await doc.diagnostics()
+            assert codes(found) == ["LK508", "LK608"]
+            assert "not UTF-8" in by_code(found, "LK608").message
+
+    run(test)

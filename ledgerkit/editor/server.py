@@ -88,7 +88,8 @@ class LedgerServer(LanguageServer):
                 if not state.again:
                     break
             state.latest, state.version = found, version
-            self._publish(doc, found)
+            if self.states.get(uri) is state:  # not closed meanwhile
+                self._publish(doc, found)
         finally:
             state.running = None
             waiters, state.waiters = state.waiters, []
