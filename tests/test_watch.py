@@ -188,3 +188,53 @@ def test_the_watchers_followed_files_stay_inside_the_source_root(project: Path) 
     assert files and all(p.startswith(root + os.sep) for p in files)
     assert all(t == root or t.startswith(root + os.sep) for t in watcher.targets())
     assert any("LK205" in line for line in said)
+
+
+def test_a_save_during_a_watch_fill_is_never_written_over(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ledgerkit.writing.fill as fill_module
+    from ledgerkit.api import Settings
+    from ledgerkit.editor.watch import Watcher
+
+    ledger = project / "token_budget_ledger.md"
+    real = fill_module.fill_file
+    saved: list[str] = []
+
+    def person_saves(_result: object) -> None:
+        if not saved:  # between the fill's compute and its write, once
+            text = ledger.read_text(encoding="utf-8") + "\n사람이 저장한 줄\n"
+            ledger.write_text(text, encoding="utf-8")
+            saved.append(text)
+
+    monkeypatch.setattr(fill_module, "fill_file", lambda *a, **k: real(*a, on_computed=person_saves, **k))
+    said: list[str] = []
+    watcher = Watcher([ledger], Settings(), check=False, say=said.append)
+    watcher.run(watcher.followed[0], "start")
+    final = ledger.read_text(encoding="utf-8")
+    assert saved and final.endswith("사람이 저장한 줄\n")
+    assert final == fill_cli(project, saved[0])  # the fill started over on the person's text
+
+
+def test_changes_that_arrive_together_are_one_fill_and_none_is_lost_while_watching_starts(project: Path) -> None:
+    from ledgerkit.api import Settings
+    from ledgerkit.editor.watch import Watcher, _follow
+
+    ledger = project / "token_budget_ledger.md"
+    memory = project / "gumgang_meeting" / "memory" / "memory.log"
+    checklist = project / "gumgang_meeting" / "task" / "ui_mvp_gate_checklist.md"
+    said: list[str] = []
+    watcher = Watcher([ledger], Settings(), check=True, say=said.append)
+    watcher.run(watcher.followed[0], "start")
+    runs = watcher.runs
+
+    def batches(*targets: str, **options: object) -> Iterator[set[tuple[int, str]]]:
+        assert options["recursive"] is False and str(memory.parent) in targets
+        memory.write_text("changed before the first batch\n", encoding="utf-8")  # while watching starts
+        yield set()
+        assert watcher.runs == runs + 1  # the change made meanwhile was handled with the first batch
+        yield {(2, str(memory)), (2, str(checklist)), (2, str(ledger))}  # one batch of three changes
+        assert watcher.runs == runs + 2
+        yield {(2, str(project / "unrelated.txt"))}
+        assert watcher.runs == runs + 2
+
+    assert _follow(watcher, batches, None) is False
+    assert "memory.log changed and 2 more)" in said[-1]
