@@ -503,12 +503,26 @@ def test_the_analysis_figures_are_fills_own(project: Path, filled: bool) -> None
 
     path = project / "token_budget_ledger.md"
     text = path.read_text(encoding="utf-8")
-    text = fill_cli(project, text) if filled else text
+    if filled:  # records with nothing waiting, one with a contradiction and a model no one knows
+        text = fill_cli(project, text)
+        text = text.replace("- THRESHOLD_ACTION: NONE", "- THRESHOLD_ACTION: ALERT95\n- MODEL: no-such-model", 1)
     text = text.replace("## 7)", RECORD_WAITING + "\n## 7)")  # one more record waiting, whose source is missing
+    warm = Analyzer()
+    warm.analyze(text.replace("- SCOPE: SESSION", "- SCOPE: TASK"), path)  # its records' figures are kept
+    text = text.replace("- BUDGET_C: 130000", "- BUDGET_C: 120000", 1)  # and one record changes
     ledger = parse(text, str(path))
     expected = compute(ledger, config_for(path))
-    found = Analyzer().analyze(text, path).figures
+    analysis = warm.analyze(text, path)
+    found = analysis.figures
     assert found is not None
+    assert analysis.diagnostics == Analyzer().analyze(text, path).diagnostics  # as a fresh analysis finds
+    from ledgerkit.api import Settings, base_of
+    from ledgerkit.checks.verify import verify
+
+    config = config_for(path)
+    both = set(verify(ledger, base=base_of(path, "HEAD"), config=config)) | set(expected.diagnostics)
+    ordered = sorted(both, key=lambda d: (d.line, d.column, d.code, d.message))
+    assert analysis.diagnostics == Settings().steer(ordered, config, ledger, unused=True)  # verify's and fill's
 
     def shown(f: Any) -> tuple[Any, ...]:
         return (f.run_id, f.chars, f.tokens, f.budget, f.utilization, f.action, f.exact, f.problems, f.blocked)
@@ -516,6 +530,7 @@ def test_the_analysis_figures_are_fills_own(project: Path, filled: bool) -> None
     assert [shown(f) for f in found.records] == [shown(f) for f in expected.records]
     assert sorted(found.diagnostics) == sorted(expected.diagnostics)
     assert fill_from(found).text == fill_from(expected).text
+    assert not filled or {"LK303", "LK306"} <= {d.code for d in analysis.diagnostics}
 
 
 RECORD_WAITING = """

@@ -80,6 +80,7 @@ class Analyzer:
         self.reader = StatCachedReader()
         self._configs: dict[str, Config] = {}
         self._bases: dict[str, tuple[Ledger | None, Diagnostic | None]] = {}
+        self._written: tuple[Config | None, dict[tuple[Record, str, int | None], Figures]] = (None, {})
         self._lock = threading.Lock()
 
     def refresh(self, path: Path | None) -> None:
@@ -116,6 +117,31 @@ class Analyzer:
                 self._bases[key] = found
         return found
 
+    def written_figures(self, ledger: Ledger, config: Config) -> LedgerFigures:
+        """The ledger's figures from its written values (what the checks compute, measuring nothing), each
+        record's kept from the last analysis while the record, the ledger's budget and the configuration are
+        the same: a keystroke computes only the record it changed."""
+        from ..figures.compute import Computer, ledger_problems, session_budget
+        from ..reading.values import read_values
+
+        computer = Computer(ledger, config, measure=False)
+        budget = session_budget(ledger, config)
+        with self._lock:
+            kept_config, kept = self._written
+        kept = kept if kept_config is config else {}
+        now: dict[tuple[Record, str, int | None], Figures] = {}
+        records = []
+        for record in ledger.records:
+            key = (record, ledger.display_path, budget)
+            f = kept.get(key) or now.get(key)
+            if f is None:
+                f = computer.compute(read_values(record, ledger, config.divisor))
+            now[key] = f
+            records.append(f)
+        with self._lock:
+            self._written = (config, now)
+        return LedgerFigures(ledger, config, tuple(records), tuple(ledger_problems(ledger)))
+
     def analyze(self, text: str, path: Path | None) -> Analysis:
         """Every problem verify finds in the text (against the base), and what fill finds measuring it."""
         ledger = parse(text, str(path) if path is not None else None)
@@ -143,17 +169,24 @@ def _check(
     measured (fill measures only what waits): the checks' figures serve for it, and only the records that
     wait are computed again, measuring.
     """
+    from ..checks.context import given
     from ..checks.verify import Context, verify_in
-    from ..figures.compute import Computer
+    from ..figures.compute import Computer, contradictions
+    from ..reading.values import FIGURE_KEYS
 
-    context = Context(config, base)
-    found = verify_in(ledger, context)
-    written = context.figures(ledger)
+    written = analyzer.written_figures(ledger, config)
+    found = verify_in(ledger, given(Context(config, base), written))
     computer = Computer(ledger, config, root=analyzer.settings.root, reader=analyzer.reader)
-    records = tuple(computer.compute(f.values) if _waits(f.values.record) else f for f in written.records)
+    records = []
+    unique = set(found)
+    for f in written.records:
+        if _waits(f.values.record):
+            f = computer.compute(f.values)
+            unique.update(f.values.problems_of(FIGURE_KEYS), contradictions(f, config))
+        unique.update(f.problems)  # what fill reports beyond the checks (the rest they report already)
+        records.append(f)
     skipped = tuple(s.shown for s in computer.measurer.skipped) if computer.measurer is not None else ()
-    figures = LedgerFigures(ledger, config, records, written.problems, skipped)
-    unique = set(found) | set(figures.diagnostics)  # fill and verify both report a contradiction
+    figures = LedgerFigures(ledger, config, tuple(records), written.problems, skipped)
     return figures, sorted(unique, key=lambda d: (d.line, d.column, d.code, d.message))
 
 
