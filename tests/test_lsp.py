@@ -634,3 +634,39 @@ def test_a_base_in_git_that_is_not_utf8_is_lk608_and_the_buffer_is_still_checked
             assert "not UTF-8" in by_code(found, "LK608").message
 
     run(test)
+
+
+# --- reading only the record a keystroke changed -------------------------------------------------------------
+
+_TYPED = ["a", "7", " ", "-", "* ", "1. ", "`", "~~~", "<", "#", "|", "\t", "\\", "[fill]", "---", "🪷", "=", ">"]
+
+
+def test_reading_only_the_changed_record_gives_what_a_whole_parse_gives() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ledgerkit.editor.incremental import reparse
+    from ledgerkit.reading.parse import parse
+
+    text = (SAMPLE / "token_budget_ledger.md").read_text(encoding="utf-8")
+    before = parse(text, "l.md")
+    lines = text.split("\n")
+    inside = [i for r in before.records for i in range(r.line - 1, r.end_line)]
+    used = {"whole": 0, "record": 0}
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.sampled_from(inside), st.integers(0, 80), st.integers(0, 3), st.lists(st.sampled_from(_TYPED), max_size=3)
+    )
+    def check(index: int, at: int, cut: int, typed: list[str]) -> None:
+        line = lines[index]
+        at = min(at, len(line))
+        edited = lines[:index] + [line[:at] + "".join(typed) + line[at + cut :]] + lines[index + 1 :]
+        after = "\n".join(edited)
+        found = reparse(before, after)
+        used["whole" if found is None else "record"] += 1
+        if found is not None:
+            assert found == parse(after, "l.md")
+
+    check()
+    assert used["record"] > 50 and used["whole"] > 20  # both ways were taken

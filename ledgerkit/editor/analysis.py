@@ -81,6 +81,7 @@ class Analyzer:
         self._configs: dict[str, Config] = {}
         self._bases: dict[str, tuple[Ledger | None, Diagnostic | None]] = {}
         self._written: tuple[Config | None, dict[tuple[Record, str, int | None], Figures]] = (None, {})
+        self._parsed: dict[str | None, Ledger] = {}  # each document's last parse
         self._lock = threading.Lock()
 
     def refresh(self, path: Path | None) -> None:
@@ -117,6 +118,26 @@ class Analyzer:
                 self._bases[key] = found
         return found
 
+    def parse(self, text: str, path: Path | None) -> Ledger:
+        """The buffer's ledger: only the record a keystroke changed read again when that is enough
+        (``incremental.py``), else the whole text."""
+        from .incremental import reparse
+
+        name = str(path) if path is not None else None
+        with self._lock:
+            previous = self._parsed.get(name)
+        ledger = reparse(previous, text) if previous is not None else None
+        if ledger is None:
+            ledger = parse(text, name)
+        with self._lock:
+            self._parsed[name] = ledger
+        return ledger
+
+    def forget(self, path: Path | None) -> None:
+        """Drop what is kept of a closed document."""
+        with self._lock:
+            self._parsed.pop(str(path) if path is not None else None, None)
+
     def written_figures(self, ledger: Ledger, config: Config) -> LedgerFigures:
         """The ledger's figures from its written values (what the checks compute, measuring nothing), each
         record's kept from the last analysis while the record, the ledger's budget and the configuration are
@@ -144,7 +165,7 @@ class Analyzer:
 
     def analyze(self, text: str, path: Path | None) -> Analysis:
         """Every problem verify finds in the text (against the base), and what fill finds measuring it."""
-        ledger = parse(text, str(path) if path is not None else None)
+        ledger = self.parse(text, path)
         base, base_problem = self.base(path)
         if not may_hold_ledger(text.encode("utf-8", "surrogatepass")) and (base is None or not base.records):
             return Analysis(self, ledger, None, [], holds_ledger=False)

@@ -213,6 +213,7 @@ def _sync(server: LedgerServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LedgerServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.states.pop(params.text_document.uri, None)
+        ls.analyzer.forget(_path(params.text_document.uri))
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
         )
