@@ -28,6 +28,8 @@ from pygls.lsp.client import LanguageClient
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_fill import REFERENCE, build  # noqa: E402
 
+from ledgerkit.reading.parse import parse  # noqa: E402
+
 TIMEOUT = 120.0
 
 
@@ -63,7 +65,7 @@ async def keystrokes(path: Path, edits: int) -> list[float]:
     )
     await client.wait(1)
     lines = text.split("\n")
-    line = max(i for i, t in enumerate(lines) if t.startswith("  - ") and i < len(lines) - 1)
+    line = parse(text).records[-1].end_line - 1  # the last record's last line (its last note)
     times = []
     for version in range(2, edits + 2):
         column = len(lines[line])
