@@ -1,11 +1,12 @@
 """How long `ledgerkit lsp` takes from a keystroke to its diagnostics, measured through a real client over stdio.
 
 Starts `python -m ledgerkit lsp` with pygls's own client, opens a ledger, then sends --edits incremental
-changes one at a time (a character typed into the last record's NOTES), each time timing didChange to the
-publishDiagnostics for that version. Does so for the reference ledger and for a filled ledger of --records
-records (bench/bench_fill.py's, whose records name three sources each). Beside each figure, its anchor
-measured in the same run: the library's own parse + verify of the same text in this process, which the
-server's analysis contains; and the target the issue set (50 ms for the reference, 500 ms for 5,000 records).
+changes one at a time (a character typed at the end of the last record's last note), each time timing
+didChange to the publishDiagnostics for that version. Does so for the reference ledger and for a filled
+ledger of --records records (bench/bench_fill.py's, whose records name three sources each). Beside each
+figure, its anchor measured in the same run: the library's own parse + verify of the same text in this
+process (what one analysis would cost without keeping anything between keystrokes), and the target the issue
+set (50 ms for the reference, 500 ms for 5,000 records).
 
     python bench/bench_lsp.py [--edits 20] [--records 5000]
 """
