@@ -252,6 +252,15 @@ def test_a_broken_buffer_gets_diagnostics_and_the_server_keeps_serving(project: 
             other = Doc(client, notes)
             assert await other.diagnostics() == []  # a Markdown file that holds no ledger gets nothing
 
+            untitled = "untitled:Untitled-1"  # an unsaved buffer the editor calls Markdown
+            text = (
+                (project / "token_budget_ledger.md").read_text(encoding="utf-8").replace("SCOPE: SESSION", "SCOPE: S")
+            )
+            client.text_document_did_open(
+                types.DidOpenTextDocumentParams(types.TextDocumentItem(untitled, "markdown", 1, text))
+            )
+            assert "LK508" in codes(await client.diagnostics(untitled, 1))
+
     run(test)
 
 
@@ -345,6 +354,9 @@ def test_fill_actions_write_what_fill_writes_and_append_inserts_a_record(project
             actions = {a.title.split(" (")[0]: a for a in await _actions(client, doc, heading + 2)}
             assert set(actions) == {"Fill this record", "Fill the ledger", "Append the next record"}
 
+            for action in actions.values():  # versioned edits, and the same plain ones for other clients
+                assert action.edit is not None and action.edit.changes is not None
+                assert list(action.edit.changes[doc.uri]) == _edits(action)
             whole = doc.apply(_edits(actions["Fill the ledger"]))
             assert whole == expected
             for e in _edits(actions["Fill the ledger"]):  # only placeholders and the summary block

@@ -176,8 +176,12 @@ def _path(uri: str) -> Path | None:
     return Path(path) if path else None
 
 
-def _markdown(uri: str) -> bool:
-    return uri.lower().endswith((".md", ".markdown"))
+def _markdown(ls: LedgerServer, uri: str) -> bool:
+    """A Markdown document: by its name, or by the language the editor gave it (an unsaved buffer)."""
+    if uri.lower().endswith((".md", ".markdown")):
+        return True
+    doc = ls.workspace.text_documents.get(uri)
+    return doc is not None and doc.language_id == "markdown"
 
 
 # --- the features -------------------------------------------------------------------------------------------
@@ -195,18 +199,18 @@ def _sync(server: LedgerServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: LedgerServer, params: types.DidOpenTextDocumentParams) -> None:
-        if _markdown(params.text_document.uri):
+        if _markdown(ls, params.text_document.uri):
             ls.analyzer.refresh(_path(params.text_document.uri))
             ls.schedule(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: LedgerServer, params: types.DidChangeTextDocumentParams) -> None:
-        if _markdown(params.text_document.uri):
+        if _markdown(ls, params.text_document.uri):
             ls.schedule(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: LedgerServer, params: types.DidSaveTextDocumentParams) -> None:
-        if _markdown(params.text_document.uri):
+        if _markdown(ls, params.text_document.uri):
             ls.analyzer.refresh(_path(params.text_document.uri))  # a commit may have moved HEAD since
             ls.schedule(params.text_document.uri)
 
@@ -263,7 +267,7 @@ def _requests(server: LedgerServer) -> None:
 
 
 async def _analysed(ls: LedgerServer, uri: str) -> Analysis | None:
-    if not _markdown(uri):
+    if not _markdown(ls, uri):
         return None
     found = await ls.analysis(uri)
     return found if found is not None and found.holds_ledger else None
@@ -331,11 +335,13 @@ def _action(
     quick: bool,
 ) -> types.CodeAction:
     document = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
-    change = types.TextDocumentEdit(text_document=document, edits=[ls.edit(found, e) for e in edits])
+    text_edits = [ls.edit(found, e) for e in edits]
+    change = types.TextDocumentEdit(text_document=document, edits=list(text_edits))
     return types.CodeAction(
         title=title,
         kind=types.CodeActionKind.QuickFix if quick else types.CodeActionKind.Source,
-        edit=types.WorkspaceEdit(document_changes=[change]),
+        # Versioned for the clients that can check it; plain for those that cannot (the spec allows both).
+        edit=types.WorkspaceEdit(changes={uri: text_edits}, document_changes=[change]),
     )
 
 
