@@ -30,19 +30,33 @@ def reparse(previous: Ledger, text: str) -> Ledger | None:
     if text.startswith("\ufeff") or previous.bom or previous.ledger_section is None:
         return None
     lines = Lines.split(text)
-    old = previous.lines
-    if len(lines.contents) != len(old.contents) or lines.endings != old.endings:
+    changed = _changed_line(previous.lines, lines)
+    if changed is None:
         return None
-    changed = [i for i, (a, b) in enumerate(zip(old.contents, lines.contents, strict=True)) if a != b]
-    if not changed:
+    if changed == 0:
         return dataclasses.replace(previous, text=text, lines=lines)
-    if len(changed) != 1:
+    index = _record_index(previous, changed)
+    if index is None or not _same_shape(previous.lines.contents[changed - 1], lines.contents[changed - 1]):
         return None
-    n = changed[0] + 1
-    index = _record_index(previous, n)
-    if index is None or not _same_shape(old.contents[n - 1], lines.contents[n - 1]):
+    new = _record_alone(previous, lines, previous.records[index])
+    if new is None:
         return None
-    record = previous.records[index]
+    records = (*previous.records[:index], new, *previous.records[index + 1 :])
+    return dataclasses.replace(previous, text=text, lines=lines, records=records)
+
+
+def _changed_line(old: Lines, new: Lines) -> int | None:
+    """The one line (1-based) that differs, 0 when none does, None when more changed (or a line ending)."""
+    if len(new.contents) != len(old.contents) or new.endings != old.endings:
+        return None
+    changed = [i for i, (a, b) in enumerate(zip(old.contents, new.contents, strict=True)) if a != b]
+    if len(changed) > 1:
+        return None
+    return changed[0] + 1 if changed else 0
+
+
+def _record_alone(previous: Ledger, lines: Lines, record: Record) -> Record | None:
+    """The record's new lines parsed on their own, in place; None unless they still are that one record."""
     span = slice(record.line - 1, record.end_line)
     piece = "".join(c + e for c, e in zip(lines.contents[span], lines.endings[span], strict=True))
     alone = parse(piece, previous.path)
@@ -51,8 +65,7 @@ def reparse(previous: Ledger, text: str) -> Ledger | None:
     new = _shifted(alone.records[0], record.line - 1)
     if new.run_id != record.run_id or new.end_line != record.end_line or new.column != record.column:
         return None
-    records = (*previous.records[:index], new, *previous.records[index + 1 :])
-    return dataclasses.replace(previous, text=text, lines=lines, records=records)
+    return new
 
 
 def _record_index(ledger: Ledger, line: int) -> int | None:
