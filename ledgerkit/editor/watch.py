@@ -27,6 +27,8 @@ STEP_MS = 50
 RUST_TIMEOUT_MS = 500
 
 Say = Callable[[str], None]
+#: The identity of a file whose state the last fill saw is not known: no file has it.
+_UNKNOWN = (-1, -1, -1)
 
 
 @dataclass
@@ -59,6 +61,7 @@ class Watcher:
         self.shown = {Path(os.path.realpath(p)): p for p in ledgers}
         self.runs = 0
         self.ancestors: set[str] = set()  # folders not there yet on the way to a named file
+        self.seen: dict[str, tuple[int, int, int] | None] = {}  # each followed file as the last fill saw it
 
     # -- what to follow
 
@@ -88,10 +91,9 @@ class Watcher:
             return list(self.followed)
         return [f for f in self.followed if real == str(f.path) or real in f.files or folder in f.folders]
 
-    def snapshot(self) -> dict[str, tuple[int, int, int] | None]:
-        """Every followed file's identity now (None: not there)."""
-        paths = {str(f.path) for f in self.followed} | {p for f in self.followed for p in f.files}
-        return {p: _identity(p) for p in paths}
+    def moved(self) -> set[str]:
+        """The followed files whose identity is not the one the last fill saw (a change the watch missed)."""
+        return {p for p, identity in self.seen.items() if _identity(p) != identity}
 
     # -- a batch of changes
 
@@ -115,6 +117,8 @@ class Watcher:
         self.runs += 1
         try:
             config = self.settings.config(f.path)
+            # What the fill is about to see, taken before it reads: a change made while it works is seen again.
+            seen = {p: _identity(p) for p in (str(f.path), *f.files, *self._named_now(f, config))}
             result = fill_file(shown, config=config, root=self.settings.root, check=self.check)
         except LedgerkitError as exc:
             where = f"{exc.path}:{exc.line}: " if exc.path and exc.line else (f"{exc.path}: " if exc.path else "")
@@ -132,6 +136,23 @@ class Watcher:
             what = "clean"
         self.say(f"{shown}: {what} ({reason})")
         f.root, f.files, f.folders = _named(result.ledger, config, self.settings.root)
+        if f.written is not None and result.written:
+            seen[str(f.path)] = f.written  # its own write is no change
+        for p in f.files - seen.keys():
+            # Named by a record written while the fill worked: what the fill read of it is not known, so one
+            # that is there is read again once the watch follows it (one not there is followed for its creation).
+            seen[p] = None if _identity(p) is None else _UNKNOWN
+        self.seen.update(seen)
+
+    def _named_now(self, f: _Followed, config: object) -> set[str]:
+        """The files the ledger's records name as it is on disk now (none when it cannot be read: the fill
+        says why)."""
+        from ..reading.parse import load
+
+        try:
+            return _named(load(f.path), config, self.settings.root)[1]
+        except LedgerkitError:
+            return set()
 
 
 def _named(ledger: Ledger, config: object, root: Path | None) -> tuple[str, set[str], set[str]]:
@@ -211,10 +232,9 @@ def _follow(watcher: Watcher, watch: Callable[..., Any], stop: threading.Event |
     """Watch the current folders until what to follow changes (True) or ``stop`` is set (False).
 
     The first batch watchfiles gives (an empty one after RUST_TIMEOUT_MS at the latest) comes once it watches:
-    every followed file that changed since the snapshot before it started is handled with it, so a change
-    made while the watch restarts is not lost.
+    every followed file that changed since the last fill saw it is handled with it, so a change made while
+    the watch restarts is not lost.
     """
-    seen = watcher.snapshot()
     targets = watcher.targets()
     files = sum(len(f.files) for f in watcher.followed)
     watcher.say(f"watching {_count(len(watcher.followed), 'ledger')} and {_count(files, 'source')} (Ctrl-C ends)")
@@ -231,7 +251,7 @@ def _follow(watcher: Watcher, watch: Callable[..., Any], stop: threading.Event |
     ):
         changed = {os.path.realpath(p) for _, p in changes}
         if first:
-            changed |= {p for p, identity in seen.items() if _identity(p) != identity}
+            changed |= watcher.moved()
             first = False
         if changed and watcher.handle(changed):
             return True
