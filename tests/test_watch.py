@@ -238,3 +238,10 @@ def test_changes_that_arrive_together_are_one_fill_and_none_is_lost_while_watchi
 
     assert _follow(watcher, batches, None) is False
     assert "memory.log changed and 2 more)" in said[-1]
+
+
+def test_watch_on_a_ledger_that_is_not_there_stops_with_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("watchfiles")
+    result = CliRunner().invoke(cli, ["watch", str(tmp_path / "missing.md")])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [f"ledgerkit: {tmp_path / 'missing.md'}: no such file"]

@@ -216,6 +216,9 @@ def watch_ledgers(
     ledgers = ledger_paths(list(paths))
     if not ledgers:
         raise UsageError("no ledger found in the paths given")
+    for path in ledgers:
+        if not os.path.isfile(path):  # a name mistyped: say so now rather than wait for it to appear
+            raise LedgerkitError("no such file" if not os.path.exists(path) else "not a regular file", path)
     watcher = Watcher(ledgers, settings or Settings(), check=check, say=say)
     try:
         for f in watcher.followed:
