@@ -1070,6 +1070,75 @@ def export(
     _emit(make_export(ledgers, format=fmt, bom=bom, settings=settings), output)
 
 
+# --- the editor: watch and the language server -------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("ledgers", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, help="Write nothing: only report the problems and what fill would change.")
+@_steering
+@_templates
+def watch(
+    ledgers: tuple[Path, ...],
+    check: bool,
+    root: Path | None,
+    config_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    templates: Path | None,
+) -> None:
+    """Fill the ledgers again whenever they or a source their records name changes, until Ctrl-C.
+
+    Prints the problems and one line per change. Changes that arrive together are handled once; a save
+    made while a fill works is never written over; a source added to a record is watched from then on.
+    Needs the editor extra (pip install 'ledgerkit[editor]'). Ctrl-C ends it with exit code 0.
+
+    \b
+    Example:
+      ledgerkit watch ledger.md
+      ledgerkit watch --check ledgers/
+    """
+    from .editor import MISSING_EXTRA, missing
+
+    if missing("watchfiles"):
+        raise LedgerkitError(MISSING_EXTRA)
+    from .editor.watch import watch_ledgers
+
+    settings = _settings(config_file, templates, root, select, ignore)
+    sys.exit(watch_ledgers(list(ledgers), settings=settings, check=check, say=lambda line: click.echo(line)))
+
+
+@cli.command()
+@click.option("--stdio", is_flag=True, help="Talk over standard input and output (the only way; accepted for clients).")
+@_steering
+@_templates
+def lsp(
+    stdio: bool,
+    root: Path | None,
+    config_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    templates: Path | None,
+) -> None:
+    """A language server over stdio for Markdown files that hold a ledger (docs/editors.md).
+
+    Diagnostics as you type, hover with a record's figures, code actions that fill and append, completion
+    and an outline. Needs the editor extra (pip install 'ledgerkit[editor]'). Start it from your editor.
+
+    \b
+    Example:
+      ledgerkit lsp
+      ledgerkit lsp --root .
+    """
+    from .editor import MISSING_EXTRA, missing
+
+    if missing("pygls", "lsprotocol"):
+        raise LedgerkitError(MISSING_EXTRA)
+    from .editor.server import serve
+
+    serve(_settings(config_file, templates, root, select, ignore))
+
+
 def main() -> None:
     """Console entry point: a traceback never reaches a user (LEDGERKIT_TRACEBACK=1 shows it)."""
     # One command per process, and what it builds (a ledger's records, values and figures) lives until it

@@ -303,14 +303,15 @@ def test_base_file(tmp_path, sample):
     assert result.exit_code == 1 and "LK605 CONTEXT_ID of record TB-LEDGER-20250816-001 changed" in result.stdout
 
 
-def test_verify_imports_neither_jinja2_nor_tiktoken(sample):
+def test_verify_imports_neither_jinja2_nor_tiktoken_nor_the_editor_libraries(sample):
     code = (
         "import sys\n"
         "from ledgerkit.cli import cli\n"
         "try:\n"
         f"    cli.main(['verify', {str(sample)!r}], standalone_mode=False)\n"
         "finally:\n"
-        "    print(sorted(m for m in ('jinja2', 'tiktoken') if m in sys.modules))\n"
+        "    heavy = ('jinja2', 'tiktoken', 'pygls', 'lsprotocol', 'watchfiles')\n"
+        "    print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr

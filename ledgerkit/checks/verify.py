@@ -52,3 +52,12 @@ def verify(
     context = Context(config or config_for(ledger.path), base)
     found = [d for check in checks for d in check(ledger, context)]
     return sorted(set(found), key=lambda d: (d.line, d.column, d.code, d.message))
+
+
+def verify_in(ledger: Ledger, context: Context, checks: Sequence[Check] = DEFAULT_CHECKS) -> list[Diagnostic]:
+    """:func:`verify` with a context the caller made and keeps: the figures the checks computed (from the
+    written values, measuring nothing) are then the caller's too, through ``context.figures(ledger)``."""
+    if not ledger.records and (context.base is None or not context.base.records):
+        return []
+    found = [d for check in checks for d in check(ledger, context)]
+    return sorted(set(found), key=lambda d: (d.line, d.column, d.code, d.message))
