@@ -46,7 +46,10 @@ class Settings:
     def config(self, path: Path | None) -> Config:
         """The configuration for a ledger (or, without one, the current folder), with these overrides."""
         config = load_config(self.config_file) if self.config_file else config_for(path or Path.cwd() / "-")
-        return config.with_overrides(templates=self.templates.resolve() if self.templates else None)
+        return config.with_overrides(
+            templates=self.templates.resolve() if self.templates else None,
+            root=self.root.resolve() if self.root else None,  # every stage then sees --root as the source root
+        )
 
     def steer(
         self, diagnostics: Sequence[Diagnostic], config: Config, ledger: Ledger | None = None, *, unused: bool = False

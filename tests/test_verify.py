@@ -374,3 +374,18 @@ def test_verify_reports_lk210_and_still_exits_0(tmp_path):
     result = CliRunner().invoke(cli, ["verify", "--no-base", str(tmp_path / "ledger.md")])
     assert result.exit_code == 0
     assert "LK210 [warning] source a.md is listed twice" in result.stdout
+
+
+def test_a_source_named_twice_is_judged_against_the_root_given_on_the_command_line(tmp_path):
+    # /sub/a.md and a.md are one file when the ledger lies in sub/ of the source root given by --root; the
+    # configuration's root (none here: the ledger's folder) must not decide it instead.
+    from click.testing import CliRunner
+
+    from ledgerkit.cli import cli
+
+    from .conftest import ledger, make_files, record
+
+    make_files(tmp_path, {"sub/a.md": "x" * 40, "sub/l.md": ledger(record(1, ("a.md", "/sub/a.md")))})
+    for command in ("verify", "fill"):
+        result = CliRunner().invoke(cli, [command, "--root", str(tmp_path), str(tmp_path / "sub" / "l.md")])
+        assert "LK210" in result.output, (command, result.output)
