@@ -290,14 +290,15 @@ class _Read:
         return inline + tuple(e.text.strip() for e in f.entries)
 
     def _token_counts(self) -> tuple[TokenCount, ...]:
-        from ..tokens.encodings import SHIPPED
-        from ..tokens.names import exact_problem  # names only: loads no encoding
-
         counts: list[TokenCount] = []
         seen: set[str] = set()
         for f in self.record.fields:
             if f.key != "TOKEN_COUNT":
                 continue
+            # Imported only for a record that has an exact count: most hook runs never need them.
+            from ..tokens.encodings import SHIPPED
+            from ..tokens.names import exact_problem  # names only: loads no encoding
+
             name = (f.arg or "").strip()
             if not name:
                 shipped = ", ".join(sorted(SHIPPED))
