@@ -112,8 +112,8 @@ def _inputs(figures: Sequence[LedgerFigures]) -> set[Path]:
     for f in figures:
         if f.ledger.path:
             files.add(Path(f.ledger.path))
-        for record in f.records:
-            files.update(ms.source.path for ms in record.sources or ())
+        # Records name the same few files again and again: one Path per file, not per entry.
+        files.update(map(Path, {ms.source.real for record in f.records for ms in record.sources or ()}))
     return files
 
 
