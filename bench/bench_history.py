@@ -5,7 +5,9 @@ commit over --commits commits, beside an unrelated file changed now and then. Th
 `Repository.history()` (the whole call: its git log, its cat-file and the parsing of both) beside an anchor
 measured in the same rounds, one `git log --follow` process listing the same file's commits, and
 the same plus one `git cat-file --batch` of every version (git's own floor for reading them all), and
-`Repository.base()` beside one `git cat-file -p HEAD:ledger.md`. Prints median and range, the cost per
+`Repository.base()` beside one `git cat-file -p HEAD:ledger.md`; and what `verify --history` does:
+the walk (`history_problems`: every version read once, parsed once, compared with the one before it), and
+`api.verify_history` (the walk, then the working copy against HEAD). Prints median and range, the cost per
 commit, and the git processes each call started (counted, not timed).
 
     python bench/bench_history.py [--commits 300] [--rounds 15]
@@ -25,7 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from ledgerkit.api import verify_history  # noqa: E402
 from ledgerkit.checks.git import Repository, open_repository  # noqa: E402
+from ledgerkit.checks.walk import history_problems  # noqa: E402
+from ledgerkit.reading.parse import parse  # noqa: E402
 
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
 
@@ -132,6 +137,7 @@ def main() -> None:
         versions = repository.history(path)  # also warms the file cache
         assert len(versions) == args.commits and versions[-1].data == ledger(args.commits)
         total = sum(len(v.data or b"") for v in versions)
+        texts = [v.data.decode("utf-8") for v in versions if v.data is not None]
         requests = "".join(f"{v.blob}\n" for v in versions).encode()
         anchor_batch = ["git", "-C", top, "cat-file", "--batch"]
 
@@ -145,6 +151,9 @@ def main() -> None:
             "Repository.history() (all versions read)": lambda: repository.history(path),
             "anchor: git cat-file -p HEAD:ledger.md": lambda: subprocess.run(anchor_show, capture_output=True, env=ENV),
             "Repository.base()": lambda: repository.base(path),
+            "anchor: parse every version (the parser alone)": lambda: [parse(text) for text in texts],
+            "verify --history: the walk (history_problems)": lambda: history_problems(repository, path),
+            "verify --history: api.verify_history": lambda: verify_history(path),
         }
         times: dict[str, list[float]] = {name: [] for name in work}
         for _ in range(args.rounds):
@@ -161,6 +170,12 @@ def main() -> None:
             print(f"history / {anchor[8:]}: {history / statistics.median(times[anchor]):.2f}x")
         print(f"git processes of history(): {processes_of(lambda: repository.history(path))}")
         print(f"git processes of base():    {processes_of(lambda: repository.base(path))}")
+        walk = statistics.median(times["verify --history: the walk (history_problems)"])
+        parsing = statistics.median(times["anchor: parse every version (the parser alone)"])
+        print(f"walk / history(): {walk / history:.2f}x; walk / parsing every version: {walk / parsing:.2f}x")
+        assert history_problems(repository, path) == []  # a clean history: the figure is of a walk that passed
+        print(f"git processes of the walk:  {processes_of(lambda: history_problems(repository, path))}")
+        print(f"git processes of verify_history(): {processes_of(lambda: verify_history(path))}")
 
 
 def git() -> str:

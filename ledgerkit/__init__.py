@@ -35,6 +35,8 @@ if TYPE_CHECKING:
         report,
         rollup,
         verify_file,
+        verify_frozen,
+        verify_history,
         verify_path,
     )
     from .checks.verify import verify
@@ -80,6 +82,8 @@ _PUBLIC = {
     "rollup": "api",
     "verify": "checks.verify",
     "verify_file": "api",
+    "verify_frozen": "api",
+    "verify_history": "api",
     "verify_path": "api",
 }
 
@@ -116,6 +120,8 @@ __all__ = [
     "rollup",
     "verify",
     "verify_file",
+    "verify_frozen",
+    "verify_history",
     "verify_path",
 ]
 

@@ -12,7 +12,7 @@ calls the same functions and gets the same figures, diagnostics and text::
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -179,6 +179,78 @@ def verify_path(
     return settings.steer(found, config, ledger, unused=True)
 
 
+def verify_history(
+    path: str | Path,
+    *,
+    since: str | None = None,
+    until: str = "HEAD",
+    settings: Settings | None = None,
+    require_filled: bool = False,
+    working: bool = True,
+) -> list[Diagnostic] | None:
+    """``ledgerkit verify --history``: every committed version of the ledger in ``since..until`` (its whole
+    history without ``since``) against the one before it, renames followed, each problem naming the commit
+    that introduced it; then (``working``) the working copy against HEAD as :func:`verify_path` checks it.
+    None when the file holds no ledger now and never broke one. Outside git, or a revision this clone lacks
+    (with how to fetch it), stops the run."""
+    from .checks.git import open_repository
+    from .checks.walk import history_problems
+
+    path = Path(path)
+    settings = settings or Settings()
+    repository = open_repository(path)
+    if repository is None:
+        raise UsageError(f"--history: {path.resolve().parent} is not in a git repository", path)
+    config = settings.config(path)
+    committed = settings.steer(history_problems(repository, path, since=since, until=until), config)
+    if not working or not path.exists():
+        return committed
+    now = verify_path(path, base="HEAD", settings=settings, require_filled=require_filled)
+    if now is None and not committed:
+        return None
+    return committed + (now or [])
+
+
+def verify_frozen(
+    paths: Sequence[Path], *, since: str | None = None, until: str = "HEAD", settings: Settings | None = None
+) -> list[Diagnostic]:
+    """LK609 for every commit in ``since..until`` that touched a file under a ``frozen:`` path of the
+    configuration of each ledger given (of the current folder when none is), each configuration once."""
+    from .checks.git import open_repository
+    from .checks.walk import frozen_problems
+    from .measuring.measure import source_root
+
+    settings = settings or Settings()
+    seen: set[tuple[Path, tuple[str, ...]]] = set()
+    found: list[Diagnostic] = []
+    chosen: Sequence[Path | None] = paths or [None]
+    for path in chosen:
+        config = settings.config(path)
+        root = source_root(path, config, settings.root)
+        key = (root, config.frozen)
+        if not config.frozen or key in seen:
+            continue
+        seen.add(key)
+        repository = open_repository(root)
+        if repository is None:
+            raise UsageError(f"frozen paths are checked in git, but {root} is not in a git repository", path)
+        found.extend(settings.steer(frozen_problems(repository, root, config.frozen, since=since, until=until), config))
+    return found
+
+
+def pre_commit_range(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """The range ``pre-commit run --from-ref X --to-ref Y`` (and pre-commit's CI integrations) asks a hook to
+    check, from PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF (or the older PRE_COMMIT_SOURCE / _ORIGIN); None at
+    commit time, when pre-commit sets neither."""
+    start = environ.get("PRE_COMMIT_FROM_REF") or environ.get("PRE_COMMIT_SOURCE")
+    end = environ.get("PRE_COMMIT_TO_REF") or environ.get("PRE_COMMIT_ORIGIN")
+    if not start and not end:
+        return None
+    if not start or not end:
+        raise UsageError("pre-commit named one end of a range only: give both --from-ref and --to-ref")
+    return start, end
+
+
 def base_of(path: Path, base: Base, *, strict: bool = False) -> Ledger | None:
     """The base ledger ``base`` names for the ledger at ``path``; ``strict``: a revision named explicitly, which
     must exist (HEAD too)."""
@@ -270,8 +342,7 @@ def compare(
 ) -> Output:
     """A baseline against an optimized session: one ledger with two sessions, or two ledgers (each whole, or
     the first session from the first ledger and the second from the second)."""
-    from .reports.compare import compare as make_comparison
-    from .reports.compare import side
+    from .reports.compare import compare_sides, side
 
     if len(paths) > 2 or not paths:
         raise UsageError("compare takes one ledger with two --session, or two ledgers")
@@ -284,7 +355,7 @@ def compare(
     sides = figures * 2 if len(figures) == 1 else figures
     names: Sequence[str | None] = sessions or (None, None)
     baseline, optimized = (side(f, s) for f, s in zip(sides, names, strict=True))
-    comparison = make_comparison(baseline, optimized)
+    comparison = compare_sides(baseline, optimized)
     if format == "json":
         text = _json(comparison.as_json())
     else:
@@ -357,12 +428,12 @@ def models(
     settings: Settings | None = None,
 ) -> Output:
     """The models ledgerkit knows (the configuration's own ones too): limits, prices and where they are from."""
-    from .catalog import format_json, format_text
     from .catalog import models as listed
+    from .catalog import table_json, table_text
 
     config = (settings or Settings()).config(None)
     found = listed(pattern, provider=provider, include_all=include_all, extra=config.models)
-    return Output(format_json(found) if format == "json" else format_text(found), [], found)
+    return Output(table_json(found) if format == "json" else table_text(found), [], found)
 
 
 def count(

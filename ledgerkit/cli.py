@@ -30,6 +30,8 @@ DIAGNOSTIC_FORMATS = ("text", "json", "github")
 def _asked_format(args: Sequence[str]) -> str:
     """The --format a command line asks for, read before (or without) click parsing it."""
     for i, arg in enumerate(args):
+        if arg == "--json":
+            return "json"
         if arg == "--format" and i + 1 < len(args):
             return args[i + 1]
         if arg.startswith("--format="):
@@ -60,8 +62,36 @@ def _ledgerkit_error(exc: LedgerkitError, output_format: str) -> None:
     _fatal(exc.message, output_format, exc.path, exc.line)
 
 
+class _Command(click.Command):
+    """A command whose ``--format`` takes ``json`` also takes ``--json``, a hidden alias (count and models had
+    ``--json`` before ``--format``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, _json_alias(self, args))
+
+
+def _json_alias(command: click.Command, args: list[str]) -> list[str]:
+    """``--json`` as ``--format=json`` where the command has no --json of its own; never an option's value
+    (``--note --json``) nor anything after ``--``."""
+    options = {name: p for p in command.params if isinstance(p, click.Option) for name in p.opts}
+    fmt = options.get("--format")
+    if "--json" in options or fmt is None or "json" not in getattr(fmt.type, "choices", ()):
+        return args
+    out: list[str] = []
+    takes_value = False
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return out + args[i:]
+        out.append("--format=json" if arg == "--json" and not takes_value else arg)
+        option = options.get(arg)
+        takes_value = not takes_value and option is not None and not option.is_flag and not option.count
+    return out
+
+
 class _Group(click.Group):
     """Every problem that stops a run becomes one line and exit code 2; Ctrl-C is exit code 130."""
+
+    command_class = _Command
 
     def main(  # type: ignore[override]
         self, args: Sequence[str] | None = None, prog_name: str | None = None, **kw: Any
@@ -330,16 +360,22 @@ def fill(
 
 
 def _changed_lines(result: Any) -> list[tuple[str, int, str]]:
-    """Each line of the new text that differs from the ledger's (by position: fill changes lines in place,
-    except in the summary, whose new lines are listed where it starts)."""
+    """One entry per line of the ledger that fill would change, in line order: the line and what fill would
+    write there. Lines a block adds (a longer summary) go with the block's last line, or, where fill only
+    inserts, with the line they would follow, so no line is named twice and none past the ledger's end."""
     import difflib
 
     old, new = result.ledger.text.splitlines(), result.text.splitlines()
-    out: list[tuple[str, int, str]] = []
-    for tag, i1, _, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
-        if tag != "equal":
-            out.extend((result.ledger.display_path, i1 + 1 + k, new[j1 + k]) for k in range(j2 - j1))
-    return out
+    at: dict[int, list[str]] = {}
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        last = max(i2, i1, 1)  # the block's last old line (1-based); an insertion goes with the line before it
+        for k in range(max(i2 - i1, j2 - j1)):
+            line = min(i1 + 1 + k, last)
+            at.setdefault(line, []).extend(new[j1 + k : j1 + k + 1] or ["(this line removed)"])
+    path = result.ledger.display_path
+    return [(path, line, "\n".join(texts)) for line, texts in sorted(at.items())]
 
 
 def _say_skipped(run: _Run, skipped: Sequence[str]) -> None:
@@ -369,6 +405,19 @@ def _records(n: int) -> str:
 @click.option(
     "--require-filled", is_flag=True, help="A placeholder still waiting is an error (LK108): CI before merging."
 )
+@click.option(
+    "--history",
+    is_flag=True,
+    help="Check every commit of each ledger against the one before it (after --base REV only), then the "
+    "working copy against HEAD; also the frozen paths.",
+)
+@click.option(
+    "--pre-commit",
+    "hook",
+    is_flag=True,
+    help="As the pre-commit hook: over the range pre-commit names (PRE_COMMIT_FROM_REF/TO_REF) check each "
+    "commit; at commit time, the staged ledgers against HEAD.",
+)
 @_steering
 @_diagnostics_format
 @_quiet
@@ -379,6 +428,8 @@ def verify(
     base_file: Path | None,
     no_base: bool,
     require_filled: bool,
+    history: bool,
+    hook: bool,
     root: Path | None,
     config_file: Path | None,
     select: tuple[str, ...],
@@ -395,19 +446,29 @@ def verify(
     base git cannot give is a problem (LK608), never a silent pass. Markdown files without records (now and
     in the base) are skipped. Warnings do not change the exit code.
 
+    With --history every committed version is checked against the one before it, so a commit that
+    rewrote a record (say with `git commit --no-verify`) is named however clean the later ones are; each
+    problem names its commit. Commits touching a `frozen:` path of the configuration are LK609.
+
     \b
     Example:
       ledgerkit verify ledger.md
       ledgerkit verify --base origin/main --require-filled --format github ledgers/
+      ledgerkit verify --history --base origin/main ledgers/
     """
-    from .api import verify_path
+    from .api import pre_commit_range, verify_path
 
     if sum(map(bool, (base_rev, base_file, no_base))) > 1:
         raise click.UsageError("give at most one of --base, --base-file and --no-base")
     if base_file is not None and len(ledgers) > 1:
         raise click.UsageError("--base-file compares one ledger; give one")
+    if (history or hook) and (base_file is not None or no_base):
+        raise click.UsageError("--history and --pre-commit read git: they take --base, not --base-file or --no-base")
     settings = _settings(config_file, None, root, select, ignore)
     run = _Run(output_format, quiet, verbose)
+    span = pre_commit_range(os.environ) if hook else None
+    if history or span is not None:
+        _verify_history(run, ledgers, settings, span or (base_rev, "HEAD"), require_filled, working=span is None)
     base: Any = None if no_base else (base_file if base_file is not None else (base_rev or "HEAD"))
 
     def work(path: Path) -> None:
@@ -421,6 +482,39 @@ def verify(
             run.say(f"{path}: clean", verbose_only=True)
 
     run.each(ledgers, work, ledgers_only=False)  # verify_path skips a file only when its base held no ledger
+    run.finish()
+
+
+def _verify_history(
+    run: _Run,
+    ledgers: Sequence[Path],
+    settings: Any,
+    span: tuple[str | None, str],
+    require_filled: bool,
+    *,
+    working: bool,
+) -> NoReturn:
+    """verify --history (``working``: then the working copy against HEAD) and the hook over a range."""
+    from .api import ledger_paths, verify_frozen, verify_history
+
+    since, until = span
+
+    def work(path: Path) -> None:
+        found = verify_history(
+            path, since=since, until=until, settings=settings, require_filled=require_filled, working=working
+        )
+        if found is None:
+            return
+        run.diagnostics.extend(found)
+        if not found:
+            run.say(f"{path}: clean", verbose_only=True)
+
+    run.each(ledgers, work, ledgers_only=False)
+    try:
+        run.diagnostics.extend(verify_frozen(ledger_paths(ledgers), since=since, until=until, settings=settings))
+    except LedgerkitError as exc:
+        run.failed.append(exc)
+        _ledgerkit_error(exc, run.output_format)
     run.finish()
 
 
@@ -585,6 +679,28 @@ def _appended(ledger: Path, result: Any) -> str:
 # --- count -----------------------------------------------------------------------------------------------
 
 
+_REPORT_FORMATS = {
+    "rollup": ("md", "html", "json"),
+    "report": ("md", "json", "csv"),
+    "compare": ("md", "json"),
+    "plan": ("md", "json"),
+    "export": ("json", "jsonl", "csv"),
+    "count": ("text", "json"),
+    "models": ("text", "json"),
+}
+
+
+def _report_format(command: str, default: str, what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(_REPORT_FORMATS[command]),
+        default=default,
+        show_default=True,
+        help=what,
+    )
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
@@ -597,15 +713,7 @@ def _appended(ledger: Path, result: Any) -> str:
     "encoding it has cached, a model id (gpt-5, claude-opus-4-5: `ledgerkit models` lists them; a model "
     "whose tokenizer is not public is an estimate and says so).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="A table, or JSON: files, total, encodings, skipped.",
-)
-@click.option("--json", "as_json", is_flag=True, hidden=True, help="The same as --format json.")
+@_report_format("count", "text", "A table, or JSON: files, total, encodings, skipped.")
 @click.option("--top", type=click.IntRange(min=1), metavar="N", help="List only the N largest files.")
 @click.option(
     "--messages",
@@ -619,7 +727,6 @@ def count(
     paths: tuple[str, ...],
     encodings: tuple[str, ...],
     fmt: str,
-    as_json: bool,
     top: int | None,
     messages: bool,
     config_file: Path | None,
@@ -642,7 +749,6 @@ def count(
     from .api import count as count_tokens
     from .reports.count import ProgressBar
 
-    fmt = "json" if as_json else fmt
     progress = ProgressBar(sys.stderr) if sys.stderr.isatty() and not quiet else None
     stdin = sys.stdin.read() if list(paths) == ["-"] else None
     try:
@@ -694,26 +800,6 @@ def _write_output(out: Any, output: Path) -> None:
     if not output.parent.is_dir():
         raise LedgerkitError("no such folder", output.parent)
     write_atomic(output, out.text.encode("utf-8"))
-
-
-_REPORT_FORMATS = {
-    "rollup": ("md", "html", "json"),
-    "report": ("md", "json", "csv"),
-    "compare": ("md", "json"),
-    "plan": ("md", "json"),
-    "export": ("json", "jsonl", "csv"),
-}
-
-
-def _report_format(command: str, default: str, what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(_REPORT_FORMATS[command]),
-        default=default,
-        show_default=True,
-        help=what,
-    )
 
 
 @cli.command()
@@ -870,6 +956,7 @@ def compare(
 @_root
 @_config
 @_templates
+@_quiet
 def plan(
     sources: tuple[str, ...],
     budget: int | None,
@@ -882,6 +969,7 @@ def plan(
     root: Path | None,
     config_file: Path | None,
     templates: Path | None,
+    quiet: bool,
 ) -> None:
     """What a record with these sources would measure, before anyone loads them. Exit 1 if over budget.
 
@@ -912,8 +1000,7 @@ def plan(
         settings=_settings(config_file, templates, root),
     )
     click.echo(out.text, nl=False)
-    for skipped in getattr(out.value, "skipped", ()):
-        click.echo(f"ledgerkit: skipped {skipped}: not text", err=True)
+    _say_skipped(_Run(quiet=quiet), out.value.skipped)
     sys.exit(EXIT_PROBLEMS if out.value.over_budget else EXIT_OK)
 
 
@@ -921,19 +1008,9 @@ def plan(
 @click.argument("pattern", required=False)
 @click.option("--provider", metavar="NAME", help="Only this provider's models (openai, anthropic, google, ...).")
 @click.option("--all", "include_all", is_flag=True, help="Also deprecated and retired models.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="An aligned table, or JSON.",
-)
-@click.option("--json", "as_json", is_flag=True, hidden=True, help="The same as --format json.")
+@_report_format("models", "text", "An aligned table, or JSON.")
 @_config
-def models(
-    pattern: str | None, provider: str | None, include_all: bool, fmt: str, as_json: bool, config_file: Path | None
-) -> None:
+def models(pattern: str | None, provider: str | None, include_all: bool, fmt: str, config_file: Path | None) -> None:
     """The models ledgerkit knows: context window, output limit, prices per million tokens, as-of date.
 
     From genai-prices (installed with ledgerkit; never fetched) and a small dated supplement, plus the
@@ -952,7 +1029,7 @@ def models(
         pattern,
         provider=provider,
         include_all=include_all,
-        format="json" if as_json else fmt,
+        format=fmt,
         settings=_settings(config_file),
     )
     click.echo(out.text, nl=False)
@@ -991,6 +1068,75 @@ def export(
         raise click.UsageError("--bom goes with --format csv")
     settings = _settings(config_file, None, root, select, ignore)
     _emit(make_export(ledgers, format=fmt, bom=bom, settings=settings), output)
+
+
+# --- the editor: watch and the language server -------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("ledgers", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, help="Write nothing: only report the problems and what fill would change.")
+@_steering
+@_templates
+def watch(
+    ledgers: tuple[Path, ...],
+    check: bool,
+    root: Path | None,
+    config_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    templates: Path | None,
+) -> None:
+    """Fill the ledgers again whenever they or a source their records name changes, until Ctrl-C.
+
+    Prints the problems and one line per change. Changes that arrive together are handled once; a save
+    made while a fill works is never written over; a source added to a record is watched from then on.
+    Needs the editor extra (pip install 'ledgerkit[editor]'). Ctrl-C ends it with exit code 0.
+
+    \b
+    Example:
+      ledgerkit watch ledger.md
+      ledgerkit watch --check ledgers/
+    """
+    from .editor import MISSING_EXTRA, missing
+
+    if missing("watchfiles"):
+        raise LedgerkitError(MISSING_EXTRA)
+    from .editor.watch import watch_ledgers
+
+    settings = _settings(config_file, templates, root, select, ignore)
+    sys.exit(watch_ledgers(list(ledgers), settings=settings, check=check, say=lambda line: click.echo(line)))
+
+
+@cli.command()
+@click.option("--stdio", is_flag=True, help="Talk over standard input and output (the only way; accepted for clients).")
+@_steering
+@_templates
+def lsp(
+    stdio: bool,
+    root: Path | None,
+    config_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    templates: Path | None,
+) -> None:
+    """A language server over stdio for Markdown files that hold a ledger (docs/editors.md).
+
+    Diagnostics as you type, hover with a record's figures, code actions that fill and append, completion
+    and an outline. Needs the editor extra (pip install 'ledgerkit[editor]'). Start it from your editor.
+
+    \b
+    Example:
+      ledgerkit lsp
+      ledgerkit lsp --root .
+    """
+    from .editor import MISSING_EXTRA, missing
+
+    if missing("pygls", "lsprotocol"):
+        raise LedgerkitError(MISSING_EXTRA)
+    from .editor.server import serve
+
+    serve(_settings(config_file, templates, root, select, ignore))
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ CODES: dict[str, tuple[str, str]] = {
     "LK207": (ERROR, "source line range is invalid or beyond the end of the file"),
     "LK208": (ERROR, "source cannot be read"),
     "LK209": (ERROR, "source is not a regular file"),
+    "LK210": (WARNING, "a record lists the same source twice (it is counted once)"),
     # LK3xx: figures that disagree with each other
     "LK301": (ERROR, "TOKEN_ESTIMATE is not ceil(CHAR_COUNT / N)"),
     "LK302": (ERROR, "UTILIZATION is not TOKEN_ESTIMATE / BUDGET_C as fill writes it"),
@@ -69,6 +70,8 @@ CODES: dict[str, tuple[str, str]] = {
     "LK606": (ERROR, "a filled value went back to a placeholder"),
     "LK607": (ERROR, "a run was renamed"),
     "LK608": (ERROR, "the base version cannot be read from git"),
+    "LK609": (ERROR, "a commit added, changed or removed a file under a frozen path"),
+    "LK610": (ERROR, "a committed version of the ledger cannot be read as text"),
     # LK7xx: exact token counts
     "LK701": (ERROR, "TOKEN_COUNT names no encoding, or one that cannot give an exact count"),
     "LK702": (ERROR, "TOKEN_COUNT's encoding is not available here, offline"),
@@ -95,7 +98,11 @@ class Diagnostic:
     def format(self) -> str:
         """``path:line:col: CODE message``; a warning says so: ``path:line:col: CODE [warning] message``."""
         mark = "" if self.severity == ERROR else f"[{self.severity}] "
-        return f"{self.path}:{self.line}:{self.column}: {self.code} {mark}{self.message}"
+        return f"{self.path}:{self.line}:{self.column}: {self.code} {mark}{self.detail()}"
+
+    def detail(self) -> str:
+        """The message as shown; a subclass may say more (verify --history: the commit that caused it)."""
+        return self.message
 
 
 def steer(
@@ -142,7 +149,7 @@ def github_annotation(severity: str, path: str, line: int, column: int, title: s
 
 def format_github(diagnostics: Iterable[Diagnostic]) -> str:
     return "".join(
-        github_annotation(d.severity, d.path, d.line, d.column, d.code, f"{d.code} {d.message}") for d in diagnostics
+        github_annotation(d.severity, d.path, d.line, d.column, d.code, f"{d.code} {d.detail()}") for d in diagnostics
     )
 
 

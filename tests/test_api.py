@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import subprocess
 import sys
 
 import ledgerkit
 
-from .conftest import REPO
+from .conftest import REPO, ledger, record
 
 
 def test_every_public_name_resolves_and_none_shadows_a_submodule():
@@ -58,3 +59,36 @@ def test_the_readme_library_example_runs_and_uses_only_top_level_names(tmp_path,
         subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True, timeout=60)
     monkeypatch.chdir(tmp_path)
     exec(compile(block, "README.md", "exec"), {})
+
+
+def test_each_command_reads_each_source_file_at_most_once(tmp_path, monkeypatch):
+    # Figures are computed once and every view consumes them: a rollup with exact counts, a report, an
+    # export and a comparison read a source no more often than the records naming it need it measured (once).
+    from collections import Counter
+
+    from ledgerkit.measuring import files
+
+    from .conftest import make_files
+
+    make_files(tmp_path, {"a.md": "alpha\n" * 50, "b.md": "beta\n" * 20, "ledgerkit.yaml": "encoding: o200k_base\n"})
+    records = [record(1, ("a.md", "b.md")), record(2, ("a.md", "a.md:1-3")), record(3, ("b.md",), context="S2")]
+    path = tmp_path / "ledger.md"
+    path.write_text(ledger(*records), encoding="utf-8")
+    opened: Counter[str] = Counter()
+    real = files.open_regular
+
+    def counting(name, **kwargs):
+        opened[os.path.basename(name)] += 1
+        return real(name, **kwargs)
+
+    monkeypatch.setattr(files, "open_regular", counting)
+    runs = {
+        "rollup": lambda: ledgerkit.rollup(path, "S1", format="html"),
+        "report": lambda: ledgerkit.report([path], format="json"),
+        "export": lambda: ledgerkit.export([path], format="csv"),
+        "compare": lambda: ledgerkit.compare([path], ["S1", "S2"], format="json"),
+    }
+    for name, run in runs.items():
+        opened.clear()
+        assert run().text
+        assert opened and max(opened.values()) == 1, (name, opened)

@@ -589,3 +589,19 @@ def test_a_record_template_that_verify_rejects_is_refused(tmp_path):
         match=r"would not pass verify: <ledger>:\d+:\d+: LK511 record TB-LEDGER-20250816-001 has no SCOPE field",
     ):
         append(parse(ledger()), NEW, moment=_seoul(16, 20), config=Config(templates=tmp_path / "t"))
+
+
+def test_a_source_given_twice_is_a_warning_and_still_appended(tmp_path):
+    # Issue 15: a source listed twice in one record was counted once without a word.
+    path = tmp_path / "l.md"
+    path.write_text(ledger(), encoding="utf-8")
+    (tmp_path / "a.md").write_text("x" * 40, encoding="utf-8")
+    result = run(*_append_args(path, "--source", "./a.md", "--fill", *SEOUL_1620))
+    assert result.exit_code == 0, result.output
+    new = load(path).records[-1]
+    first, second = (e.line for e in new.field("SOURCE_FILES").entries)
+    assert result.stdout == (
+        f"{path}:{second}:5: LK210 [warning] source ./a.md names the same file as a.md (line {first}) in record "
+        f"{new.run_id}; it is counted once\n"
+    )
+    assert new.get("CHAR_COUNT") == "40"

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 from ledgerkit.catalog import (
     AmbiguousModel,
+    DataSource,
     Model,
     Price,
     PriceRule,
-    Source,
     Tier,
     Tokenizer,
     UnknownModel,
@@ -30,17 +30,17 @@ from ledgerkit.catalog import (
     age_line,
     cost,
     data_age,
-    format_json,
-    format_text,
     input_cost,
     maintained,
     models,
     price_at,
     resolve_model,
+    table_json,
+    table_text,
     written_cost,
 )
 from ledgerkit.catalog.resolve import catalog
-from ledgerkit.catalog.supplement import Entry, SupplementError, parse, supplement
+from ledgerkit.catalog.supplement import SupplementEntry, SupplementError, parse_supplement, supplement
 from ledgerkit.errors import LedgerkitError
 
 
@@ -228,8 +228,8 @@ def test_the_supplement_never_contradicts_genai_prices_silently():
 
 def test_an_undeclared_disagreement_keeps_genai_prices_figure():
     provider, info = genai_model("openai/gpt-4.1")
-    source = Source("page", "https://example.org/page", "2026-12-02")
-    silent = Entry("openai/gpt-4.1", source, context_window=1_047_576)
+    source = DataSource("page", "https://example.org/page", "2026-12-02")
+    silent = SupplementEntry("openai/gpt-4.1", source, context_window=1_047_576)
     declared = replace(silent, replaces=(("context_window", info.context_window),))
     extra, age = supplement(), data_age().source
     assert maintained.convert(provider.id, info, "openai", silent, extra, age).context_window == info.context_window
@@ -271,7 +271,7 @@ def test_a_malformed_supplement_is_one_clear_error(data):
     if data is not None:
         data = {"genai_prices": {"checked": "0.2.3", "releases": {}}, "providers": {}, **data}
     with pytest.raises(SupplementError):
-        parse(data)
+        parse_supplement(data)
 
 
 # --- prices and cost, exact -----------------------------------------------------------------------------------
@@ -408,7 +408,7 @@ def test_deprecated_and_retired_are_hidden_unless_all():
 
 
 def test_text_listing():
-    text = format_text(models("claude-opus-4-5", provider="anthropic"), today=date(2027, 2, 3))
+    text = table_text(models("claude-opus-4-5", provider="anthropic"), today=date(2027, 2, 3))
     lines = text.splitlines()
     age = data_age()
     assert lines[0].startswith(f"Model data: genai-prices {age.version} (released {age.released}, about ")
@@ -427,7 +427,7 @@ def test_age_line():
 
 def test_json_listing_numbers_are_the_decimals():
     at = date(2026, 12, 2)
-    document = json.loads(format_json(models("claude-sonnet-4-5", provider="anthropic", include_all=True), today=at))
+    document = json.loads(table_json(models("claude-sonnet-4-5", provider="anthropic", include_all=True), today=at))
     assert document["genai_prices"]["version"] == data_age().version
     entry = next(d for d in document["models"] if d["id"] == "claude-sonnet-4-5")
     m = resolve_model("anthropic/claude-sonnet-4-5")
@@ -438,7 +438,7 @@ def test_json_listing_numbers_are_the_decimals():
     assert [Decimal(str(t["per_million"])) for t in entry["input_price"]["tiers"]] == [
         t.price for t in rule.input.tiers
     ]
-    every = json.loads(format_json(models(include_all=True), today=at))["models"]
+    every = json.loads(table_json(models(include_all=True), today=at))["models"]
     for d in every:
         for side in ("input_price", "output_price"):
             if d[side] is not None:
@@ -537,11 +537,11 @@ def test_resolving_listing_and_pricing_open_no_socket_and_start_no_thread():
         socket.socket.connect = socket.socket.connect_ex = refuse
         socket.create_connection = socket.getaddrinfo = refuse
         from datetime import datetime
-        from ledgerkit.catalog import cost, format_json, format_text, models, resolve_model
+        from ledgerkit.catalog import cost, models, resolve_model, table_json, table_text
         from ledgerkit.tokens import names
         m = resolve_model("anthropic/claude-opus-4-5")
         print(cost(m, 1000, 100, datetime(2026, 12, 2)), names.resolve("gpt-5").encoding)
-        format_text(models()), format_json(models(include_all=True))
+        table_text(models()), table_json(models(include_all=True))
         import genai_prices.data_snapshot as snapshot
         print(threading.active_count(), snapshot._custom_snapshot)
         """

@@ -23,7 +23,7 @@ from ledgerkit.reports.chart import (
     MIN_BAR,
     Chart,
     chart,
-    label,
+    placed_label,
     px,
     text_width,
 )
@@ -240,7 +240,7 @@ def test_lengths_print_as_svg_numbers():
 
 def test_a_label_box_is_centred_on_its_anchor_and_spans_ascent_and_descent():
     assert text_width("100.00%") > text_width("0.01%") > 0
-    lab = label("50.00%", Fraction(100), Fraction(50))
+    lab = placed_label("50.00%", Fraction(100), Fraction(50))
     assert (lab.box.top, lab.box.bottom) == (50 - ASCENT, 50 + DESCENT)
     assert lab.box.right - lab.box.left >= text_width("50.00%")  # snapped outward: still a bound
     assert abs((lab.box.left + lab.box.right) / 2 - 100) <= Fraction(1, 100)

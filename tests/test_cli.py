@@ -87,3 +87,127 @@ def test_completion_script_from_the_installed_command():
         check=False,
     )
     assert zsh.returncode == 0 and "#compdef ledgerkit" in zsh.stdout
+
+
+# --- one vocabulary (issue 15, point 2) -------------------------------------------------------------------
+
+
+def _command(words: tuple[str, ...]) -> click.Command:
+    command: click.Command = cli
+    for word in words:
+        assert isinstance(command, click.Group)
+        command = command.commands[word]
+    return command
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=" ".join)
+def test_every_option_has_help_text(words):
+    command = _command(words)
+    missing = [p.opts[0] for p in command.params if isinstance(p, click.Option) and not (p.help or "").strip()]
+    assert missing == []
+
+
+def _formats(words: tuple[str, ...]) -> tuple[str, ...]:
+    fmt = next((p for p in _command(words).params if isinstance(p, click.Option) and "--format" in p.opts), None)
+    return tuple(getattr(fmt.type, "choices", ())) if fmt is not None else ()
+
+
+@pytest.fixture
+def ledgers(tmp_path, monkeypatch):
+    from .conftest import ledger, make_files, record
+
+    make_files(
+        tmp_path,
+        {
+            "a.md": "x" * 400,
+            "b.md": "y" * 40,
+            "base.md": ledger(record(1, ("a.md",), context="A")),
+            "opt.md": ledger(record(1, ("b.md",), context="B")),
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(cli, ["fill", "base.md", "opt.md"]).exit_code == 0
+    return tmp_path
+
+
+#: A run of each command whose --format offers json (append is run on two copies: it writes).
+JSON_RUNS = {
+    "fill": ["fill", "--check", "base.md"],
+    "verify": ["verify", "--no-base", "base.md"],
+    "append": [
+        "append",
+        "{copy}",
+        "--scope",
+        "TASK",
+        "--context-id",
+        "T",
+        "--source",
+        "nope.md",
+        "--at",
+        "2025-08-17T10:00",
+    ],
+    "count": ["count", "a.md"],
+    "rollup": ["rollup", "base.md"],
+    "report": ["report", "base.md"],
+    "compare": ["compare", "base.md", "opt.md"],
+    "plan": ["plan", "--source", "a.md", "--budget", "1000"],
+    "models": ["models", "gpt-5"],
+    "export": ["export", "base.md"],
+}
+
+
+def test_every_format_that_offers_json_is_covered():
+    assert sorted(JSON_RUNS) == sorted(" ".join(w) for w in COMMANDS if "json" in _formats(w))
+
+
+@pytest.mark.parametrize("name", sorted(JSON_RUNS))
+def test_json_is_a_hidden_alias_of_format_json(ledgers, name):
+    import shutil
+
+    outputs = []
+    for n, spelling in enumerate((["--format", "json"], ["--json"])):
+        args = list(JSON_RUNS[name])
+        if "{copy}" in args:
+            copy = ledgers / f"copy{n}.md"
+            shutil.copy(ledgers / "base.md", copy)
+            args[args.index("{copy}")] = copy.name
+        result = CliRunner().invoke(cli, [*args, *spelling])
+        outputs.append((result.exit_code, result.stdout.replace("copy1.md", "copy0.md")))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][1].lstrip().startswith(("[", "{"))  # JSON, not the text form
+    assert "--json" not in CliRunner().invoke(cli, [name, "--help"]).stdout  # hidden
+
+
+def test_json_as_an_options_value_is_left_alone(ledgers):
+    result = CliRunner().invoke(
+        cli, ["append", "base.md", "--scope", "TASK", "--context-id", "T", "--source", "a.md", "--note", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "  - --json\n" in (ledgers / "base.md").read_text("utf-8")
+
+
+# --- quiet and verbose -------------------------------------------------------------------------------------
+
+
+def test_quiet_prints_only_problems(ledgers):
+    from .conftest import ledger, make_files, record
+
+    make_files(ledgers, {"docs/a.md": "a", "docs/p.png": b"\x89PNG\0"})
+    make_files(ledgers, {"two.md": ledger(record(1, ("a.md",)), record(2, ("nope.md",)))})
+    loud = CliRunner().invoke(cli, ["fill", "base.md", "two.md"])
+    quiet = CliRunner().invoke(cli, ["fill", "-q", "base.md", "two.md"])
+    assert quiet.exit_code == loud.exit_code == 1
+    assert quiet.stdout == loud.stdout and "LK201" in quiet.stdout  # the problems, all of them
+    assert loud.stderr and quiet.stderr == ""  # and nothing else
+    plan = CliRunner().invoke(cli, ["plan", "-q", "--source", "docs", "--budget", "99"])
+    assert plan.exit_code == 0 and plan.stderr == ""  # the skipped PNG is not a problem
+    assert "docs/p.png" in CliRunner().invoke(cli, ["plan", "--source", "docs", "--budget", "99"]).stderr
+    assert CliRunner().invoke(cli, ["verify", "-q", "--no-base", "base.md"]).output == ""
+
+
+def test_verbose_says_clean_when_nothing_changed(ledgers):
+    assert CliRunner().invoke(cli, ["fill", "base.md"]).stderr == ""  # filled already: nothing to say
+    for command in (["fill", "-v", "base.md", "opt.md"], ["verify", "-v", "--no-base", "base.md", "opt.md"]):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 0
+        assert result.stderr == "base.md: clean\nopt.md: clean\n", command

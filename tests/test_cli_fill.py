@@ -150,3 +150,19 @@ def test_python_dash_m_and_version(sample):
         [sys.executable, "-m", "ledgerkit", "fill", str(sample)], capture_output=True, text=True, check=False
     )
     assert filled.returncode == 0 and "filled 2 records" in filled.stderr
+
+
+def test_fill_check_annotates_each_line_once_and_none_past_the_end(tmp_path):
+    # Two sessions where the summary held one: the summary grows by a block, and the new lines go with the
+    # summary's last line instead of numbering lines the ledger does not have or naming a line twice.
+    import re
+
+    make_files(tmp_path, {"a.md": "x" * 40})
+    old = ledger(record(1), record(2, context="S2"), budget=1000)
+    path = tmp_path / "l.md"
+    path.write_text(old, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["fill", "--check", "--format", "github", str(path)])
+    lines = [int(n) for n in re.findall(r"^::error file=[^,]*,line=(\d+),", result.output, re.M)]
+    assert result.exit_code == 1 and lines
+    assert lines == sorted(set(lines)) and max(lines) <= len(old.splitlines())
+    assert "SESSION_ID: S2" in result.output  # the added session is shown, with the line it follows

@@ -527,3 +527,24 @@ def test_discovery_imports_a_parser_only_for_a_file_that_needs_it(tmp_path, file
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert json.loads(result.stdout) == expected
+
+
+@pytest.mark.parametrize("command", [["fill"], ["verify", "--no-base"], ["rollup"], ["report"], ["export"]])
+def test_every_pyproject_problem_reaches_the_user_in_one_run_with_its_line(tmp_path, monkeypatch, command):
+    # Issue 15: pyproject problems had no line number, and only the first was reported.
+    from click.testing import CliRunner
+
+    from ledgerkit.cli import cli
+
+    from .conftest import ledger, record
+
+    text = '[project]\nname = "x"\n\n[tool.ledgerkit]\nbudget = 0\ndivisor = "four"\n\n'
+    text += '[tool.ledgerkit.thresholds]\nALERT70 = "high"\n'
+    make_files(tmp_path, {"pyproject.toml": text, "ledger.md": ledger(record(1)), "a.md": "x"})
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, [*command, "ledger.md"])
+    assert result.exit_code == 2
+    where = tmp_path / "pyproject.toml"
+    lines = result.stderr.splitlines()
+    assert [line.split(": ", 2)[1] for line in lines[:3]] == [f"{where}:5", f"{where}:6", f"{where}:9"]
+    assert [line.split(": ", 3)[2] for line in lines[:3]] == ["budget", "divisor", "thresholds.ALERT70"]

@@ -49,19 +49,19 @@ def test_text_output_gives_chars_estimate_and_exact_tokens_per_encoding(tree, re
     for path, text in [("docs/en.md", ENGLISH), ("docs/ko.md", KOREAN), ("src/code.py", CODE)]:
         chars = len(text)
         assert rows[path] == [
-            str(chars),
-            str(-(-chars // 4)),
-            str(n(reference, text)),
-            str(n(reference, text, "cl100k_base")),
+            f"{chars:,}",
+            f"{-(-chars // 4):,}",
+            f"{n(reference, text):,}",
+            f"{n(reference, text, 'cl100k_base'):,}",
         ]
     total = lines[4].split()
     texts = [ENGLISH, KOREAN, CODE]
     chars = sum(map(len, texts))
     assert total == [
-        str(chars),
-        str(-(-chars // 4)),
-        str(sum(n(reference, t) for t in texts)),
-        str(sum(n(reference, t, "cl100k_base") for t in texts)),
+        f"{chars:,}",  # with thousands separators, as every view for people (issue 15)
+        f"{-(-chars // 4):,}",
+        f"{sum(n(reference, t) for t in texts):,}",
+        f"{sum(n(reference, t, 'cl100k_base') for t in texts):,}",
         "total",
         "(3",
         "files)",
@@ -220,7 +220,7 @@ def test_binary_files_in_a_folder_are_skipped_but_named_ones_are_problems(tree):
     assert named.stderr.splitlines() == [
         "ledgerkit: x*.md: glob matches no file",
         "ledgerkit: docs/img.png: is a binary file",
-        "ledgerkit: nope.md: not found",
+        f"ledgerkit: nope.md: not found (looked for {tree / 'nope.md'})",
         "ledgerkit: docs/en.md:9: goes beyond the end of the file (2 lines)",
     ]
 
@@ -277,6 +277,11 @@ def test_messages_from_jsonl_and_a_request_body(tmp_path, reference):
         ('[{"role": "user", "content": [{"type": "text", "text": "a"}]}]', "message 1: content must be a string"),
         ('"just a string"', "expected a JSON list of messages"),
         ('[{"content": "a"}]', "message 1: role must be a string"),
+        ('[{"role": "user", "content": "a"}, {"role": "assistant", "content": ""}]', "message 2: the message has no"),
+        ('[{"role": "user", "content": "a"}, {"role": "assistant", "content": null}]', "message 2: the message has no"),
+        ('{"role": "user", "content": "a"}\n\n{"role": "user"}\n', "line 3: the message has no content"),
+        ("[]", "holds no message"),
+        ('{"messages": []}', "holds no message"),
     ],
 )
 def test_a_transcript_that_is_not_messages_is_a_clear_error(tmp_path, text, reason):

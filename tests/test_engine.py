@@ -233,7 +233,7 @@ def test_a_stretch_without_a_cut_is_searched_in_linear_time(monkeypatch):
 
 def _require_fast(monkeypatch) -> None:
     monkeypatch.delenv(fast.ENGINE_VARIABLE, raising=False)
-    if fast.available() is None:
+    if fast.installed_version() is None:
         if FAST_EXPECTED:
             pytest.fail("bpe-openai is in the test extra for this platform but is not installed")
         pytest.skip("bpe-openai has no wheel for this platform")
@@ -403,7 +403,7 @@ class _Hide:
 def test_without_the_faster_engine_tiktoken_counts(reference, monkeypatch, fresh_lookup):
     monkeypatch.setattr(sys, "meta_path", [_Hide(), *sys.meta_path])
     monkeypatch.delenv(fast.ENGINE_VARIABLE, raising=False)
-    assert fast.available() is None and engine.engine(SHIPPED) == "tiktoken"
+    assert fast.installed_version() is None and engine.engine(SHIPPED) == "tiktoken"
     texts = ["토큰 예산 원장", "hello world " * 30_000]
     for name in SHIPPED:
         assert engine.count(texts, name) == [len(reference[name].encode_ordinary(t)) for t in texts]
@@ -412,12 +412,12 @@ def test_without_the_faster_engine_tiktoken_counts(reference, monkeypatch, fresh
 def test_an_untested_version_of_the_faster_engine_is_not_used(monkeypatch, fresh_lookup):
     real = importlib.metadata.version
     monkeypatch.setattr(importlib.metadata, "version", lambda d: "9.9.9" if d == fast.DISTRIBUTION else real(d))
-    assert fast.available() is None and engine.engine(["o200k_base"]) == "tiktoken"
+    assert fast.installed_version() is None and engine.engine(["o200k_base"]) == "tiktoken"
 
 
 def test_the_faster_engine_is_present_where_the_test_extra_installs_it(bpe):
-    assert fast.available() in fast.TESTED
-    assert engine.engine(["gpt-4o", "cl100k_base"]) == f"bpe-openai {fast.available()}"
+    assert fast.installed_version() in fast.TESTED
+    assert engine.engine(["gpt-4o", "cl100k_base"]) == f"bpe-openai {fast.installed_version()}"
     assert engine.engine(["o200k_harmony"]) == "tiktoken"  # an encoding it does not have
 
 
@@ -494,4 +494,4 @@ def test_importing_the_engine_imports_no_tokenizer(tmp_path):
 
 def test_the_engine_can_be_forced_to_tiktoken(monkeypatch):
     monkeypatch.setenv(fast.ENGINE_VARIABLE, "tiktoken")
-    assert engine.engine(["gpt-4o"]) == "tiktoken" and fast.available() is None
+    assert engine.engine(["gpt-4o"]) == "tiktoken" and fast.installed_version() is None

@@ -406,3 +406,17 @@ def test_fill_refuses_a_change_anywhere_outside_what_it_owns(sample, monkeypatch
     with pytest.raises(LedgerkitError, match=r"internal error: fill would change line \d+, which it does not own"):
         fill_file(sample)
     assert sample.read_bytes() == data
+
+
+def test_fill_warns_of_a_source_named_twice_and_counts_it_once(tmp_path):
+    # Issue 15: a source listed twice in one record was counted once without a word; verify and append said
+    # so, and now the command that counts it does too.
+    from ledgerkit.writing.fill import fill_file
+
+    from .conftest import ledger, make_files, record
+
+    make_files(tmp_path, {"a.md": "x" * 40, "l.md": ledger(record(1, ("a.md", "./a.md")))})
+    result = fill_file(tmp_path / "l.md")
+    (warning,) = [d for d in result.diagnostics if d.code == "LK210"]
+    assert warning.severity == "warning" and "./a.md names the same file as a.md" in warning.message
+    assert result.ok and "- CHAR_COUNT: 40" in (tmp_path / "l.md").read_text(encoding="utf-8")

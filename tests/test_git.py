@@ -643,3 +643,36 @@ def test_a_merge_is_a_change_only_where_it_wrote_itself(repo: Path) -> None:
     found = repository.changes(main_change, "HEAD", ["ssot"], root=repo)
     assert [(c.commit.subject.startswith("Merge"), c.status, c.path) for c in found] == [(True, "M", "ssot/f.txt")]
     assert len(repository.changes(base, "HEAD", ["ssot"], root=repo)) == 2  # main's own commit is in this range
+
+
+def test_a_committed_markdown_file_that_is_not_utf8_and_holds_no_ledger_has_an_empty_base(repo: Path) -> None:
+    # pre-commit passes every Markdown file: a committed Latin-1 NOTES.md must not stop verify.
+    (repo / "NOTES.md").write_bytes("# Caf\xe9\n".encode("latin-1"))
+    commit(repo, "notes")
+    base = base_from_git(repo / "NOTES.md")
+    assert base is not None and base.records == ()
+
+
+def test_a_full_commit_id_a_shallow_clone_lacks_is_a_missing_revision_with_the_fix(repo: Path, tmp_path: Path) -> None:
+    first = git(repo, "rev-parse", "HEAD").strip()
+    write(repo / "ledger.md", text(1, 2, 3))
+    commit(repo, "record 3")
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
+    repository = open_repository(clone / "ledger.md")
+    assert repository is not None
+    with pytest.raises(MissingRevision) as caught:
+        repository.history(clone / "ledger.md", since=first)
+    assert caught.value.revision == first and "fetch-depth: 0" in caught.value.hint
+
+
+def test_files_at_reads_each_file_in_each_commit_from_one_process(repo: Path, processes: Processes) -> None:
+    first = git(repo, "rev-parse", "HEAD").strip()
+    write(repo / "ledger.md", text(1, 2, 3))
+    second = commit(repo, "record 3")
+    repository = open_repository(repo)
+    assert repository is not None
+    processes.argv.clear()
+    found = repository.files_at([(first, "ledger.md"), (second, "ledger.md"), (second, "nothing.md")])
+    assert found == [text(1, 2).encode(), text(1, 2, 3).encode(), None]
+    assert processes.verbs() == ["cat-file"]

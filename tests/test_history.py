@@ -7,7 +7,7 @@ import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from ledgerkit.checks.history import compare
+from ledgerkit.checks.history import append_only_problems
 from ledgerkit.config import Config
 from ledgerkit.reading.parse import filled_from, parse
 from ledgerkit.writing.fill import fill
@@ -25,7 +25,7 @@ def base(tmp_path_factory):
 
 
 def found(base_text: str, new_text: str) -> list[tuple[str, int]]:
-    return [(d.code, d.line) for d in compare(parse(base_text, "base.md"), parse(new_text, "ledger.md"))]
+    return [(d.code, d.line) for d in append_only_problems(parse(base_text, "base.md"), parse(new_text, "ledger.md"))]
 
 
 def line_of(text: str, needle: str, start: str | None = None) -> int:
@@ -161,7 +161,7 @@ def test_any_single_character_change_inside_an_earlier_record_is_caught(base, da
         new = base[:pos] + char + base[pos:]
     else:
         new = base[:pos] + base[pos + 1 :]
-    assert compare(lk, parse(new)), (kind, pos, repr(base[pos - 10 : pos + 10]), repr(char))
+    assert append_only_problems(lk, parse(new)), (kind, pos, repr(base[pos - 10 : pos + 10]), repr(char))
 
 
 @settings(
@@ -217,5 +217,5 @@ def test_any_sequence_of_appends_and_fills_is_accepted(tmp_path, steps, picks):
             lines[i] = lines[i][: span.start] + str(picks.randint(1, 99999)) + lines[i][span.end :]
             new = "\n".join(lines)
         texts.append(new)
-        assert compare(parse(current), parse(new)) == [], step
-    assert compare(parse(original), parse(texts[-1])) == []
+        assert append_only_problems(parse(current), parse(new)) == [], step
+    assert append_only_problems(parse(original), parse(texts[-1])) == []

@@ -11,6 +11,7 @@ staged and unstaged changes of tracked files (a "shadow repo"): files never adde
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -131,7 +132,9 @@ def test_the_manifest_is_valid_and_its_entries_are_commands():
         assert words[0] == "ledgerkit"
         assert run(*words[1:], "--help").exit_code == 0
         assert hook["language"] == "python" and hook["types"] == ["markdown"]
-        assert hook["pass_filenames"] and not hook["always_run"]
+        assert hook["pass_filenames"]
+    # verify runs even when no Markdown file changed: over a range, a commit under a frozen path is checked.
+    assert not hooks["ledgerkit-fill"]["always_run"] and hooks["ledgerkit-verify"]["always_run"]
 
 
 # --- the real framework --------------------------------------------------------------------------------
@@ -284,3 +287,189 @@ def test_framework_verify_passes_on_an_append(git_repo, pre_commit_home):
     result = _try_repo(git_repo, pre_commit_home, "ledgerkit-verify")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ledgerkit verify" in result.stdout and "Passed" in result.stdout
+
+
+# --- the hook over a range, from a pinned revision ------------------------------------------------------
+# These install the hooks the way a user's .pre-commit-config.yaml does: `repo:` a clone of this checkout
+# (its working tree, committed there, so what is tested is what is here) and `rev:` that clone's HEAD sha.
+# pre-commit builds the hook's environment once per (repo, rev) in PRE_COMMIT_HOME, shared by these tests.
+
+
+@pytest.fixture(scope="module")
+def ledgerkit_clone(tmp_path_factory) -> tuple[Path, str]:
+    """A git repository holding this checkout's working tree as one commit; (its path, its HEAD sha)."""
+    import shutil
+
+    clone = tmp_path_factory.mktemp("ledgerkit-clone")
+    listed = _git(REPO, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
+    for name in filter(None, listed):
+        source = REPO / name
+        if source.is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, clone / name)
+    _git(clone, "init", "-q", "-b", "main")
+    _git(clone, "add", "-A")
+    _git(clone, "commit", "-q", "-m", "ledgerkit as checked out")
+    return clone, _git(clone, "rev-parse", "HEAD").strip()
+
+
+def _config(clone: tuple[Path, str], *hooks: str) -> str:
+    listed = "".join(f"      - id: {hook}\n" for hook in hooks)
+    return f"repos:\n  - repo: {clone[0]}\n    rev: {clone[1]}\n    hooks:\n{listed}"
+
+
+def _pre_commit(repo: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", *args],
+        cwd=repo,
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+@pytest.mark.parametrize("kind", ["edit", "remove", "reorder", "value"])
+def test_framework_verify_over_a_range_names_the_commit_that_rewrote_a_record(
+    tmp_path, ledgerkit_clone, pre_commit_home, kind
+):
+    from .test_verify_history import TAMPERING, build
+
+    config = {".pre-commit-config.yaml": _config(ledgerkit_clone, "ledgerkit-verify")}
+    history = build(tmp_path / "repo", tamper=kind, files=config)
+    assert history.tampered is not None
+    result = _pre_commit(history.repo, pre_commit_home, "run", "--from-ref", history.commits[0], "--to-ref", "HEAD")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "ledgerkit verify" in result.stdout and "Failed" in result.stdout
+    named = rf"ledger\.md:\d+:\d+: {TAMPERING[kind][1]} in commit {history.tampered[:12]} \(Mallory, "
+    assert re.search(named, result.stdout)
+    # At commit time (no range) the hook compares the working copy with HEAD, which already holds the rewrite:
+    # no LK6xx there (a reorder still breaks the RUN_IDs' order, LK503, which needs no history).
+    at_commit = _pre_commit(history.repo, pre_commit_home, "run", "--all-files")
+    assert not re.search(r": LK6\d\d ", at_commit.stdout) and "in commit" not in at_commit.stdout
+
+
+def test_framework_verify_over_the_last_commit_made_with_no_verify(tmp_path, ledgerkit_clone, pre_commit_home):
+    from .test_verify_history import build
+
+    config = {".pre-commit-config.yaml": _config(ledgerkit_clone, "ledgerkit-verify")}
+    history = build(tmp_path / "repo", tamper="edit", tamper_after=6, files=config)  # the rewrite is HEAD
+    assert history.tampered == _git(history.repo, "rev-parse", "HEAD").strip()
+    result = _pre_commit(history.repo, pre_commit_home, "run", "--from-ref", "HEAD~1", "--to-ref", "HEAD")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"LK601 in commit {history.tampered[:12]} (Mallory, " in result.stdout
+    clean = _pre_commit(history.repo, pre_commit_home, "run", "--from-ref", "HEAD~3", "--to-ref", "HEAD~1")
+    assert clean.returncode == 0 and "Passed" in clean.stdout, clean.stdout + clean.stderr
+
+
+def test_framework_verify_over_a_clean_range_passes(tmp_path, ledgerkit_clone, pre_commit_home):
+    from .test_verify_history import build
+
+    config = {".pre-commit-config.yaml": _config(ledgerkit_clone, "ledgerkit-verify")}
+    history = build(tmp_path / "repo", files=config)
+    result = _pre_commit(history.repo, pre_commit_home, "run", "--from-ref", history.commits[0], "--to-ref", "HEAD")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ledgerkit verify" in result.stdout and "Passed" in result.stdout
+
+
+def test_framework_verify_at_commit_time_refuses_a_staged_edit(tmp_path, ledgerkit_clone, pre_commit_home):
+    from .test_verify_history import _edit, build
+
+    config = {".pre-commit-config.yaml": _config(ledgerkit_clone, "ledgerkit-verify")}
+    history = build(tmp_path / "repo", records=2, files=config)
+    installed = _pre_commit(history.repo, pre_commit_home, "install")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    history.path.write_text(_edit(history.path.read_text(encoding="utf-8")), encoding="utf-8")
+    _git(history.repo, "add", "ledger.md")
+    refused = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@ledgerkit.invalid", "commit", "-q", "-m", "edit"],
+        cwd=history.repo,
+        env=_env(pre_commit_home),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert refused.returncode == 1 and "LK601" in refused.stdout + refused.stderr
+    assert "in commit" not in refused.stdout  # the staged copy, against HEAD: no commit made it yet
+
+
+def test_framework_verify_over_a_range_reports_a_frozen_path(tmp_path, ledgerkit_clone, pre_commit_home):
+    from .test_verify_history import build, commit
+
+    files = {".pre-commit-config.yaml": _config(ledgerkit_clone, "ledgerkit-verify")}
+    files.update({"ledgerkit.yaml": "frozen: [ssot]\n", "ssot/truth.txt": "the truth\n"})
+    history = build(tmp_path / "repo", records=2, files=files)
+    make_files(history.repo, {"ssot/truth.txt": "another truth\n"})
+    touched = commit(history.repo, "only the frozen file, no Markdown")
+    result = _pre_commit(history.repo, pre_commit_home, "run", "--from-ref", "HEAD~1", "--to-ref", "HEAD")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"ssot/truth.txt:1:1: LK609 in commit {touched[:12]} " in result.stdout
+
+
+# --- the documented snippet, copied ------------------------------------------------------------------------
+
+
+def _documented_snippet() -> str:
+    doc = (REPO / "docs" / "pre-commit.md").read_text(encoding="utf-8")
+    return re.findall(r"```yaml\n(.*?)```", doc, re.DOTALL)[0]
+
+
+def _user_repo(tmp_path: Path, config: str) -> Path:
+    """A repository laid out as the snippet expects: a filled ledger under ledgers/, its source at the top."""
+    repo = tmp_path / "user"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    make_files(repo, {"a.md": "x" * 400, "ledgers/tokens.md": ledger(record(1, ("/a.md",)), record(2, ("/a.md",)))})
+    assert run("fill", "--root", str(repo), str(repo / "ledgers" / "tokens.md")).exit_code == 0
+    (repo / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "a ledger and the hooks")
+    return repo
+
+
+def test_the_documented_rev_is_the_release_tag_of_this_version():
+    from ledgerkit import __version__
+
+    (rev,) = re.findall(r"^\s+rev: (\S+)", _documented_snippet(), re.M)
+    assert rev == f"v{__version__}"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert re.findall(r"^\s+rev: (\S+)", readme, re.M) == [rev]
+
+
+def test_the_documented_snippet_runs_pinned_to_a_commit_sha(tmp_path, ledgerkit_clone, pre_commit_home):
+    clone, sha = ledgerkit_clone
+    snippet = _documented_snippet().replace("<URL of the ledgerkit git repository>", str(clone))
+    repo = _user_repo(tmp_path, re.sub(r"(?m)^(\s+rev: )\S+", rf"\g<1>{sha}", snippet))
+    clean = _pre_commit(repo, pre_commit_home, "run", "--all-files")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert re.search(r"ledgerkit fill\.+Passed", clean.stdout) and re.search(r"ledgerkit verify\.+Passed", clean.stdout)
+    path = repo / "ledgers" / "tokens.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("  - note\n", "  - a rewritten note\n", 1), "utf-8")
+    _git(repo, "add", "ledgers/tokens.md")
+    edited = _pre_commit(repo, pre_commit_home, "run")
+    assert edited.returncode == 1 and "ledgers/tokens.md:" in edited.stdout and " LK601 " in edited.stdout
+
+
+def test_the_documented_snippet_as_copied_then_autoupdate_pins_a_sha(tmp_path, ledgerkit_clone, pre_commit_home):
+    clone, sha = ledgerkit_clone
+    repo = _user_repo(tmp_path, _documented_snippet().replace("<URL of the ledgerkit git repository>", str(clone)))
+    updated = _pre_commit(repo, pre_commit_home, "autoupdate", "--bleeding-edge", "--freeze")
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    config = (repo / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    assert re.search(rf"(?m)^\s+rev: {sha}\b", config)
+    result = _pre_commit(repo, pre_commit_home, "run", "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_documented_snippet_as_copied_runs_once_the_release_is_tagged(tmp_path, ledgerkit_clone, pre_commit_home):
+    from ledgerkit import __version__
+
+    clone, _ = ledgerkit_clone
+    repo = _user_repo(tmp_path, _documented_snippet().replace("<URL of the ledgerkit git repository>", str(clone)))
+    untagged = _pre_commit(repo, pre_commit_home, "run", "--all-files")
+    assert untagged.returncode != 0 and f"v{__version__}" in untagged.stdout + untagged.stderr  # the issue's failure
+    _git(clone, "tag", f"v{__version__}")  # how a release is tagged
+    tagged = _pre_commit(repo, pre_commit_home, "run", "--all-files")
+    assert tagged.returncode == 0, tagged.stdout + tagged.stderr

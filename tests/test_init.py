@@ -180,3 +180,17 @@ def test_a_users_template_is_used(tmp_path):
 def test_unknown_language_in_the_library():
     with pytest.raises(LedgerkitError, match="unknown language 'fr'"):
         new_ledger(lang="fr")
+
+
+@pytest.mark.parametrize(("lang", "half"), [("en", "only about half of the real count for Korean"), ("ko", "약 절반")])
+def test_the_estimate_is_described_as_calibration_measured_it(lang, half):
+    # Issue 15: new ledgers called ceil(CHAR_COUNT / 4) "a conservative estimate for mixed Korean and
+    # English text"; docs/calibration.md measured it at about half the real count for Korean.
+    from .conftest import REPO
+
+    text = new_ledger(lang=lang, budget=1000, config=Config())
+    estimation = text.split("## 1)", 1)[1].split("## 2)", 1)[0]
+    assert half in " ".join(estimation.split())
+    assert "docs/calibration.md" in estimation and "`encoding: o200k_base`" in estimation
+    assert "conservative estimate" not in text and "보수적 추정" not in text
+    assert "about half of the o200k_base count" in (REPO / "docs/calibration.md").read_text("utf-8")

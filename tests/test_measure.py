@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 
 from ledgerkit.config import Config, load_config
-from ledgerkit.measuring.measure import FileText, Measurer, SourceError, parse_source, source_root
+from ledgerkit.measuring.measure import FileText, Measurer, SourceError, source_root, spec_of
 from ledgerkit.reading.parse import Entry, parse
 
 from .conftest import ledger, make_files, record
 
 
 def spec(text: str):
-    return parse_source(Entry(5, 5, text))
+    return spec_of(Entry(5, 5, text))
 
 
 @pytest.mark.parametrize(
@@ -202,3 +202,35 @@ def test_source_root_precedence(tmp_path):
     config = load_config(folder / "ledgerkit.yaml")
     assert source_root(ledger_path, config) == repo / "src"  # the configuration
     assert source_root(ledger_path, config, tmp_path / "cli") == tmp_path / "cli"  # --root
+
+
+def _missing(tmp_path: Path, folder: str, sources: tuple[str, ...]) -> list[str]:
+    """The LK201 messages of a ledger in ``folder`` (under the source root ``tmp_path``) naming ``sources``."""
+    path = tmp_path / folder / "ledger.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(ledger(record(1, sources)), encoding="utf-8")
+    lk = parse(path.read_text(encoding="utf-8"), str(path))
+    return [d.message for d in Measurer(lk, Config(), tmp_path).measure(lk.records[0])[1]]
+
+
+def test_lk201_names_the_path_it_looked_for_inside_the_source_root(tmp_path):
+    # Issue 15: "source docs/brief.md not found" did not say it was looked for beside the ledger.
+    assert _missing(tmp_path, "sub", ("docs/brief.md", "../top.md", "/docs/x.md")) == [
+        "source docs/brief.md not found (looked for /sub/docs/brief.md in the source root)",
+        "source ../top.md not found (looked for /top.md in the source root)",
+        "source /docs/x.md not found",  # root-relative as written: nothing to add
+    ]
+    # A ledger at the root: a relative path is its root-relative path, said once.
+    assert _missing(tmp_path, ".", ("docs/brief.md", "./x.md")) == [
+        "source docs/brief.md not found",
+        "source ./x.md not found (looked for /x.md in the source root)",
+    ]
+
+
+def test_lk201_never_shows_a_path_outside_the_source_root(tmp_path):
+    root = tmp_path / "root"
+    gone = "../../../" + tmp_path.name + "/gone.md"
+    assert _missing(root, "sub", ("../../outside.md", gone)) == [
+        f"source ../../outside.md leaves the source root {root}",  # the root is shown, nothing beyond it
+        f"source {gone} leaves the source root {root}",
+    ]

@@ -43,9 +43,15 @@ def test_labels_say_exact_or_estimate():
     assert names.label("claude-opus-4-5") == "claude-opus-4-5 (estimate via o200k_base)"
 
 
-def test_a_model_the_catalog_lacks_falls_back_to_its_family_estimate():
-    assert catalog().close("llama-99-giant")  # the catalog is asked first...
-    resolved = names.resolve("llama-99-giant")  # ...then the family counts it, as an estimate
+def test_a_model_the_catalog_lacks_is_an_error_naming_the_close_ones_and_the_family():
+    # Issue 14: count -e took 'claude-opsu-4-5' (a typo) as a Claude estimate while plan --model refused it.
+    for name, kind in (("llama-99-giant", "llama"), ("claude-opsu-4-5", "claude")):
+        close = catalog().close(name)
+        assert close
+        with pytest.raises(EncodingUnavailable) as exc:
+            names.resolve(name)
+        assert f"; closest models: {', '.join(close)}; or -e {kind} for the {kind} family's estimate" in str(exc.value)
+    resolved = names.resolve("llama")  # the family by name is still an estimate
     assert (resolved.encoding, resolved.exact) == ("o200k_base", False)
 
 

@@ -178,7 +178,10 @@ def test_no_budget_is_one_clear_line(tree):
 def test_missing_sources_are_all_named_in_one_line(tree):
     result = run("plan", "--source", "nope.md", "--source", "a.md", "--source", "none/*.md", "--budget", "9")
     assert result.exit_code == 2
-    assert result.stderr == "ledgerkit: source nope.md not found; source glob 'none/*.md' matches no file\n"
+    assert result.stderr == (
+        f"ledgerkit: source nope.md not found (looked for {tree / 'nope.md'}); "
+        "source glob 'none/*.md' matches no file\n"
+    )
 
 
 def test_the_ledgers_budget_advice_and_root(sample, monkeypatch):
@@ -219,3 +222,121 @@ def test_plan_golden(sample, monkeypatch, fmt):
     )
     assert result.exit_code == 0, result.output
     check_golden(GOLDEN / f"plan.{fmt}", result.stdout)
+
+
+# --- sources as count and SOURCE_FILES take them (issue 15, point 1) ------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    """A project as the documented examples assume: docs/ with a picture in it, notes.md, src/ and a ledger."""
+    from .conftest import ledger
+
+    make_files(
+        tmp_path,
+        {
+            "docs/guide.md": "guide\n" * 50,
+            "docs/img/shot.png": PNG,
+            "docs/deep/more.md": "more\n" * 10,
+            "notes.md": "note\n" * 100,
+            "src/app.py": "print('hi')\n" * 30,
+            "src/pkg/mod.py": "x = 1\n" * 10,
+            "ledger.md": ledger(),
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _documented_plan_commands() -> list[str]:
+    """Every `ledgerkit plan` line of the README, docs/reports.md and `plan --help`, as a user would copy it."""
+    from .conftest import REPO
+
+    texts = [(REPO / "README.md").read_text("utf-8"), (REPO / "docs/reports.md").read_text("utf-8")]
+    texts.append(run("plan", "--help").stdout)
+    found = []
+    for text in texts:
+        for line in text.splitlines():
+            line = line.strip().strip("`")
+            if line.startswith("ledgerkit plan ") and "…" not in line and "..." not in line:
+                found.append(line.split("   #", 1)[0].strip())
+    return found
+
+
+def test_the_documented_plan_examples_work_when_copied(project):
+    import shlex
+
+    commands = _documented_plan_commands()
+    assert len(commands) >= 4  # the README's, the two of docs/reports.md, the two of --help
+    assert any("--source docs/" in c for c in commands)
+    for command in commands:
+        result = CliRunner().invoke(cli, shlex.split(command)[1:])
+        assert result.exit_code in (0, 1), f"{command}: {result.output}"  # 1: over budget, as documented
+        assert "# Plan" in result.stdout, command
+
+
+def test_a_folder_is_recursed_and_its_binary_skipped_and_named(project):
+    result = run("plan", "--source", "docs/", "--budget", "1000", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [s["path"] for s in data["sources"]] == ["docs/deep/more.md", "docs/guide.md"]
+    assert data["skipped"] == ["docs/img/shot.png"]
+    assert result.stderr == (
+        "ledgerkit: skipped 1 file met through a glob or folder that are not text: docs/img/shot.png\n"
+    )
+
+
+def test_a_glob_skips_a_binary_and_names_it(project):
+    result = run("plan", "--source", "docs/**", "--budget", "1000")
+    assert result.exit_code == 0, result.output
+    assert "`docs/guide.md`" in result.stdout and "`docs/deep/more.md`" in result.stdout
+    assert "shot.png" not in result.stdout
+    assert "docs/img/shot.png" in result.stderr
+
+
+def test_a_binary_named_directly_is_an_error_naming_it(project):
+    result = run("plan", "--source", "docs/img/shot.png", "--source", "notes.md", "--budget", "1000")
+    assert result.exit_code == 2
+    assert result.stderr == "ledgerkit: source docs/img/shot.png is a binary file\n"
+
+
+def test_a_folder_outside_git_leaves_out_hidden_folders_venvs_and_node_modules(project):
+    make_files(
+        project,
+        {
+            ".cache/c.md": "c",
+            "env/pyvenv.cfg": "home = /usr",
+            "env/lib/site.py": "s",
+            "venv/x.py": "v",
+            "node_modules/m/index.js": "m",
+        },
+    )
+    p = plan(["."], config=Config(), budget=10**6)
+    shown = [s.label for s in p.sources]
+    assert shown == ["docs/deep/more.md", "docs/guide.md", "ledger.md", "notes.md", "src/app.py", "src/pkg/mod.py"]
+    assert p.skipped == ("docs/img/shot.png",)
+
+
+def test_a_folder_in_git_leaves_out_what_git_ignores(project):
+    import subprocess
+
+    make_files(project, {".gitignore": "*.log\nbuild/\n", "run.log": "log", "build/out.md": "o", "docs/x.log": "l"})
+    subprocess.run(["git", "-C", str(project), "init", "-q"], check=True)
+    p = plan(["docs", "."], config=Config(), budget=10**6)
+    shown = [s.label for s in p.sources]
+    assert "run.log" not in shown and "docs/x.log" not in shown and "build/out.md" not in shown
+    assert shown[:2] == ["docs/deep/more.md", "docs/guide.md"]
+    assert ".gitignore" in shown  # an untracked file git does not ignore counts
+    assert len(shown) == len(set(shown))  # each file once, though docs/ and . both hold it
+
+
+def test_plan_and_count_measure_the_same_files(project):
+    from ledgerkit.reports.count import count_paths
+
+    entries = ["docs/", "src/**/*.py", "notes.md:1-20"]
+    counted = count_paths(entries)
+    planned = plan(entries, config=Config(), budget=10**6)
+    assert [(s.label, s.chars) for s in planned.sources] == [(f.path, f.chars) for f in counted.files]
+    assert list(planned.skipped) == [p.path for p in counted.skipped]

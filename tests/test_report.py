@@ -219,7 +219,7 @@ def test_rollup_reports_unmeasurable_sources_and_exits_1(tmp_path):
     result = run("rollup", str(path), "--session", "S")
     assert result.exit_code == 1
     assert "LK201 source gone.md" in result.stderr
-    assert "| `/a.md` | 1 | 10 | 3 | 100.00% |" in result.stdout  # the rest is still reported
+    assert "| `a.md` | 1 | 10 | 3 | 100.00% |" in result.stdout  # the rest is still reported
 
 
 def test_rollup_of_placeholders_reports_what_fill_would_write(tmp_path):
@@ -281,7 +281,7 @@ def test_html_escapes_everything_from_the_ledger(tmp_path):
     html = result.stdout
     assert "<script" not in html.lower()
     assert "S&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the session id, shown as text
-    assert "/a&lt;script&gt;alert(1)&lt;/script&gt;.md" in html  # a source path
+    assert "a&lt;script&gt;alert(1)&lt;/script&gt;.md" in html  # a source path
     assert "trim &lt;script&gt;" in html  # the ledger's own advice
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # no external asset
     assert "https://" not in html and "src=" not in html and "<link" not in html
@@ -292,10 +292,10 @@ def test_markdown_escapes_table_cells_and_html(tmp_path):
     md = run("rollup", str(path), "--session", f"S{HOSTILE}", "--root", str(tmp_path)).stdout
     # Inside a code span (a path) text is never HTML; everywhere else a < is escaped.
     assert "<script" not in re.sub(r"`[^`]*`", "", md)
-    assert "| `/a<script>alert(1)</script>.md` |" in md
+    assert "| `a<script>alert(1)</script>.md` |" in md
     assert "# Session rollup — S&lt;script&gt;alert(1)&lt;/script&gt;" in md
     for line in md.splitlines():
-        if line.startswith("| `/a"):
+        if line.startswith("| `a"):
             assert line.count(" | ") == 4  # five cells: the path's characters never split the row
 
 
@@ -350,7 +350,7 @@ def test_compare_two_ledgers_whole(tmp_path):
     opt.write_text(base.read_text().replace("  - a.md\n", "  - b.md\n").replace("CHAR_COUNT: 400", "CHAR_COUNT: 40"))
     data = json.loads(run("compare", str(base), str(opt), "--format", "json").stdout)
     assert data["token_saving"] == 90 and data["char_saving"] == 360 and data["saving_percent"] == 90
-    assert [d["path"] for d in data["dropped"]] == ["/a.md"] and [d["path"] for d in data["added"]] == ["/b.md"]
+    assert [d["path"] for d in data["dropped"]] == ["a.md"] and [d["path"] for d in data["added"]] == ["b.md"]
     assert data["added"][0]["cost"] == 10
 
 
@@ -411,3 +411,17 @@ def test_row_reads_times():
     r = row(figured(parse(ledger(record(5)), "x.md"), Config()).records[0])
     assert r.local_time == "2025-08-16 16:05 KST"
     assert r.moment.isoformat() == "2025-08-16T07:05:00+00:00"
+
+
+def test_sources_are_shown_as_written_and_matched_as_files(tmp_path):
+    # Issue 15: a source written `a.md` was shown as `/a.md`. It is shown as the first record wrote it, and
+    # still counted as one file however it is spelled: `a.md` and `/a.md` are one source in a rollup, and
+    # neither added nor dropped in a comparison.
+    make_files(tmp_path, {"a.md": "x" * 10, "b.md": "y" * 40})
+    base, opt = tmp_path / "base.md", tmp_path / "opt.md"
+    base.write_text(ledger(record(1, ("a.md",), context="A"), record(2, ("/a.md",), context="A"), budget=100))
+    opt.write_text(ledger(record(1, ("/a.md", "b.md"), context="B"), budget=100))
+    md = run("rollup", str(base)).stdout
+    assert "| `a.md` | 2 |" in md and "`/a.md`" not in md
+    data = json.loads(run("compare", str(base), str(opt), "--format", "json").stdout)
+    assert data["dropped"] == [] and [d["path"] for d in data["added"]] == ["b.md"]

@@ -303,14 +303,74 @@ def test_base_file(tmp_path, sample):
     assert result.exit_code == 1 and "LK605 CONTEXT_ID of record TB-LEDGER-20250816-001 changed" in result.stdout
 
 
-def test_verify_imports_neither_jinja2_nor_tiktoken(sample):
+def test_verify_imports_neither_jinja2_nor_tiktoken_nor_the_editor_libraries(sample):
     code = (
         "import sys\n"
         "from ledgerkit.cli import cli\n"
         "try:\n"
         f"    cli.main(['verify', {str(sample)!r}], standalone_mode=False)\n"
         "finally:\n"
-        "    print(sorted(m for m in ('jinja2', 'tiktoken') if m in sys.modules))\n"
+        "    heavy = ('jinja2', 'tiktoken', 'pygls', 'lsprotocol', 'watchfiles')\n"
+        "    print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
+
+
+# --- LK210: a source listed twice in one record (issue 15) -------------------------------------------------
+
+
+def test_a_source_listed_twice_in_a_record_is_a_warning(tmp_path):
+    from ledgerkit.checks.context import Context
+    from ledgerkit.checks.sources import check_sources
+    from ledgerkit.config import Config
+    from ledgerkit.reading.parse import parse
+
+    from .conftest import ledger, record
+
+    path = tmp_path / "sub" / "ledger.md"
+    path.parent.mkdir()
+    text = ledger(
+        record(1, ("a.md", "b.md", "a.md", "./b.md", "a.md:1-2", "/sub/a.md", "c.md:1-2", "c.md:1-3")),
+        record(2, ("a.md",)),  # another record may load it again
+    )
+    path.write_text(text, encoding="utf-8")
+    lk = parse(text, str(path))
+    found = check_sources(lk, Context(Config(root=tmp_path)))
+    entries = lk.records[0].field("SOURCE_FILES").entries
+    first = entries[0].line
+    assert [(d.code, d.severity, d.line, d.message) for d in found] == [
+        (
+            "LK210",
+            "warning",
+            first + 2,
+            f"source a.md is listed twice in record {lk.records[0].run_id} (also at line {first}); it is counted once",
+        ),
+        (
+            "LK210",
+            "warning",
+            first + 3,
+            f"source ./b.md names the same file as b.md (line {first + 1}) in record "
+            f"{lk.records[0].run_id}; it is counted once",
+        ),
+        (
+            "LK210",
+            "warning",
+            first + 5,
+            f"source /sub/a.md names the same file as a.md (line {first}) in record "
+            f"{lk.records[0].run_id}; it is counted once",
+        ),
+    ]
+
+
+def test_verify_reports_lk210_and_still_exits_0(tmp_path):
+    from click.testing import CliRunner
+
+    from ledgerkit.cli import cli
+
+    from .conftest import ledger, make_files, record
+
+    make_files(tmp_path, {"a.md": "x", "ledger.md": ledger(record(1, ("a.md", "a.md")))})
+    result = CliRunner().invoke(cli, ["verify", "--no-base", str(tmp_path / "ledger.md")])
+    assert result.exit_code == 0
+    assert "LK210 [warning] source a.md is listed twice" in result.stdout

@@ -4,9 +4,9 @@ Importing this package loads nothing heavy: genai_prices (and pydantic) are impo
 needs the data, which is then kept for the process.
 """
 
-from .listing import UnknownProvider, age_line, format_json, format_text, models
+from .listing import UnknownProvider, age_line, models, table_json, table_text
 from .maintained import CatalogUnavailable, DataAge, data_age
-from .model import Model, ModelOverride, Price, PriceRule, Source, Tier, Tokenizer
+from .model import DataSource, Model, OverrideSpec, Price, PriceRule, Tier, Tokenizer
 from .prices import cost, input_cost, price_at, written_cost
 from .resolve import AmbiguousModel, UnknownModel, resolve_model
 
@@ -15,10 +15,10 @@ __all__ = [
     "CatalogUnavailable",
     "DataAge",
     "Model",
-    "ModelOverride",
+    "OverrideSpec",
     "Price",
     "PriceRule",
-    "Source",
+    "DataSource",
     "Tier",
     "Tokenizer",
     "UnknownModel",
@@ -26,8 +26,8 @@ __all__ = [
     "age_line",
     "cost",
     "data_age",
-    "format_json",
-    "format_text",
+    "table_json",
+    "table_text",
     "input_cost",
     "models",
     "price_at",

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import LedgerkitError
 from .maintained import DataAge, data_age
-from .model import Model, ModelOverride, Price
+from .model import Model, OverrideSpec, Price
 from .prices import price_at
 from .resolve import catalog, resolve_model
 
@@ -31,7 +31,7 @@ def models(
     pattern: str | None = None,
     provider: str | None = None,
     include_all: bool = False,
-    extra: Sequence[ModelOverride] = (),
+    extra: Sequence[OverrideSpec] = (),
 ) -> list[Model]:
     """The models whose id, ``provider/id`` or an alias matches ``pattern`` (a substring, or a glob with * ? [).
 
@@ -107,7 +107,7 @@ def _count(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
-def format_text(found: Sequence[Model], today: date | None = None) -> str:
+def table_text(found: Sequence[Model], today: date | None = None) -> str:
     """An aligned table, after a line saying how old the data is; prices in force ``today`` (UTC)."""
     on = today or datetime.now(UTC).date()
     header = ("id", "provider", "context", "output", "input $/M", "output $/M", "as of", "")
@@ -169,7 +169,7 @@ def as_json(model: Model, on: date) -> dict[str, Any]:
     }
 
 
-def format_json(found: Sequence[Model], today: date | None = None) -> str:
+def table_json(found: Sequence[Model], today: date | None = None) -> str:
     """The models and the age of the data, as one JSON object."""
     on = today or datetime.now(UTC).date()
     age = data_age()

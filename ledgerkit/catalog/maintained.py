@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from ..errors import LedgerkitError
-from .model import ESTIMATE_ENCODING, Model, Price, PriceRule, Source, Tier, Tokenizer
-from .supplement import Entry, Supplement, supplement
+from .model import ESTIMATE_ENCODING, DataSource, Model, Price, PriceRule, Tier, Tokenizer
+from .supplement import Supplement, SupplementEntry, supplement
 
 DISTRIBUTION = "genai-prices"
 HOME = "https://github.com/pydantic/genai-prices"
@@ -34,8 +34,8 @@ class DataAge:
     supplement_as_of: str
 
     @property
-    def source(self) -> Source:
-        return Source(f"genai-prices {self.version}", HOME, self.released or "unknown")
+    def source(self) -> DataSource:
+        return DataSource(f"genai-prices {self.version}", HOME, self.released or "unknown")
 
 
 def data_age() -> DataAge:
@@ -96,10 +96,10 @@ def build(all_providers: list[Any]) -> list[tuple[Any, Model]]:
 
 
 def convert(
-    provider: str, info: Any, maker: str | None, entry: Entry | None, extra: Supplement, source: Source
+    provider: str, info: Any, maker: str | None, entry: SupplementEntry | None, extra: Supplement, source: DataSource
 ) -> Model:
     """One genai-prices model as a Model: its figures first, the supplement's where it has none."""
-    sources: dict[str, Source] = {}
+    sources: dict[str, DataSource] = {}
     window: int | None = info.context_window
     if window is not None:
         sources["context_window"] = source
@@ -138,7 +138,7 @@ class _Gaps(NamedTuple):
     aliases: tuple[str, ...]
 
 
-def _filled(gaps: _Gaps, entry: Entry, sources: dict[str, Source]) -> _Gaps:
+def _filled(gaps: _Gaps, entry: SupplementEntry, sources: dict[str, DataSource]) -> _Gaps:
     """The figures with the supplement's entry filling what the data lacks (or a window it declares it replaces)."""
     window, max_output, shares, aliases = gaps
     replaced = dict(entry.replaces)

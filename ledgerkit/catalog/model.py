@@ -17,7 +17,7 @@ ESTIMATE_ENCODING = "o200k_base"
 
 
 @dataclass(frozen=True)
-class Source:
+class DataSource:
     """Where a figure was read: ``genai-prices 0.2.3`` or a page, and the date of that copy."""
 
     name: str
@@ -92,7 +92,7 @@ class Model:
     deprecated: bool
     retired: bool
     prices: tuple[PriceRule, ...]  # in the data's order: the last rule whose condition holds is in force
-    sources: tuple[tuple[str, Source], ...]
+    sources: tuple[tuple[str, DataSource], ...]
 
     @property
     def key(self) -> str:
@@ -110,12 +110,12 @@ class Model:
             return None
         return self.context_window - self.max_output
 
-    def source_of(self, figure: str) -> Source | None:
+    def source_of(self, figure: str) -> DataSource | None:
         """Where ``figure`` (``context_window``, ``max_output``, ``output_in_window``, ``prices``...) is from."""
         return dict(self.sources).get(figure)
 
     @property
-    def limits_from(self) -> tuple[Source, ...]:
+    def limits_from(self) -> tuple[DataSource, ...]:
         """The distinct sources of the window and the output limit, for one-line displays."""
         found = [self.source_of(f) for f in ("context_window", "max_output")]
         return tuple(dict.fromkeys(s for s in found if s is not None))
@@ -131,7 +131,7 @@ class Model:
         return ", ".join(dict.fromkeys(s.as_of for s in self.limits_from)) or "unknown"
 
 
-class ModelOverride(Protocol):
+class OverrideSpec(Protocol):
     """A team's own model or correction, from the configuration's ``models:`` (ledgerkit.config.ModelOverride).
 
     A field that is None is not given: an override of a known model keeps that figure from the data.

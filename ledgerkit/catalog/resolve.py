@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import LedgerkitError
-from .model import Model, ModelOverride, Price, PriceRule, Source, Tokenizer
+from .model import DataSource, Model, OverrideSpec, Price, PriceRule, Tokenizer
 
 _CLOSE = 5
 _LONGEST = 200
@@ -123,7 +123,7 @@ def normalized(name: str) -> str:
     return name.strip().lower()
 
 
-def resolve_model(name: str, extra: Sequence[ModelOverride] = ()) -> Model:
+def resolve_model(name: str, extra: Sequence[OverrideSpec] = ()) -> Model:
     """The model ``name`` names: the team's own ``extra`` models first, then the installed data."""
     wanted = normalized(name)
     if not wanted:
@@ -145,7 +145,7 @@ def resolve_model(name: str, extra: Sequence[ModelOverride] = ()) -> Model:
 # --- the configuration's models: -------------------------------------------------------------------------
 
 
-def _override(spec: ModelOverride) -> tuple[frozenset[str], Model, str | None]:
+def _override(spec: OverrideSpec) -> tuple[frozenset[str], Model, str | None]:
     """An override as (the names it answers to, the model, the key of the data's model it changes or None)."""
     provider = normalized(spec.provider) if spec.provider else None
     base: Model | None
@@ -158,12 +158,12 @@ def _override(spec: ModelOverride) -> tuple[frozenset[str], Model, str | None]:
     return names, model, None if base is None else base.key
 
 
-def _source(spec: ModelOverride) -> Source:
+def _source(spec: OverrideSpec) -> DataSource:
     as_of = spec.as_of.isoformat() if isinstance(spec.as_of, date) else (spec.as_of or "undated")
-    return Source("the configuration (models:)", "ledgerkit.yaml", as_of)
+    return DataSource("the configuration (models:)", "ledgerkit.yaml", as_of)
 
 
-def _price(value: Decimal | None, what: str, spec: ModelOverride) -> Price | None:
+def _price(value: Decimal | None, what: str, spec: OverrideSpec) -> Price | None:
     if value is None:
         return None
     if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
@@ -171,7 +171,7 @@ def _price(value: Decimal | None, what: str, spec: ModelOverride) -> Price | Non
     return Price(value)
 
 
-def _changed(base: Model, spec: ModelOverride, provider: str | None) -> Model:
+def _changed(base: Model, spec: OverrideSpec, provider: str | None) -> Model:
     """The data's model with the figures the override gives; a given price holds at every date."""
     source = _source(spec)
     sources = dict(base.sources)
@@ -194,13 +194,13 @@ def _changed(base: Model, spec: ModelOverride, provider: str | None) -> Model:
     return replace(base, aliases=aliases, sources=tuple(sources.items()), **figures)
 
 
-def _new(spec: ModelOverride, provider: str) -> Model:
+def _new(spec: OverrideSpec, provider: str) -> Model:
     """A model the data does not know (a private deployment, a newer release), from the override alone."""
     from .maintained import tokenizer
     from .supplement import supplement
 
     source = _source(spec)
-    sources: dict[str, Source] = {}
+    sources: dict[str, DataSource] = {}
     for figure in ("context_window", "max_output", "output_in_window", "deprecated"):
         if getattr(spec, figure) is not None:
             sources[figure] = source

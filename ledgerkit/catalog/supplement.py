@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import LedgerkitError
-from .model import Source
+from .model import DataSource
 
 FILE = "models.yaml"
 _FIGURES = ("context_window", "max_output", "output_in_window")
@@ -24,16 +24,16 @@ class SupplementError(LedgerkitError):
 
 
 @dataclass(frozen=True)
-class Entry:
+class SupplementEntry:
     """The figures the supplement gives for one genai-prices model (``provider/id``), and their source."""
 
     key: str
-    source: Source
+    source: DataSource
     context_window: int | None = None
     max_output: int | None = None
     output_in_window: bool | None = None
     replaces: tuple[tuple[str, int], ...] = ()  # the genai-prices figures this entry knowingly replaces
-    retired: Source | None = None  # where the retirement is stated: name "retired on <date>", as_of the day read
+    retired: DataSource | None = None  # where the retirement is stated: name "retired on <date>", as_of the day read
     aliases: tuple[str, ...] = ()
 
 
@@ -42,7 +42,7 @@ class ProviderDefault:
     """Whether the reply shares the window for the models a provider makes."""
 
     output_in_window: bool
-    source: Source
+    source: DataSource
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Supplement:
     releases: tuple[tuple[str, str], ...]  # genai-prices version -> when it was released ("2026-11")
     release_source: str
     providers: tuple[tuple[str, ProviderDefault], ...]
-    entries: tuple[Entry, ...]
+    entries: tuple[SupplementEntry, ...]
 
     @property
     def as_of(self) -> str:
@@ -74,10 +74,10 @@ def supplement() -> Supplement:
         data = YAML(typ="safe").load(files("ledgerkit").joinpath("data", FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeError, YAMLError) as exc:
         raise SupplementError(f"ledgerkit/data/{FILE} cannot be read: {exc}") from None
-    return parse(data)
+    return parse_supplement(data)
 
 
-def parse(data: Any) -> Supplement:
+def parse_supplement(data: Any) -> Supplement:
     """The supplement from its loaded YAML; every problem is a SupplementError naming the entry."""
     top = _mapping(data, FILE)
     gp = _mapping(top.get("genai_prices"), "genai_prices")
@@ -98,7 +98,7 @@ def parse(data: Any) -> Supplement:
     return Supplement(str(gp.get("checked")), tuple(release_rows), release_source, tuple(providers), entries)
 
 
-def _entry(key: str, spec: Any) -> Entry:
+def _entry(key: str, spec: Any) -> SupplementEntry:
     row = _mapping(spec, key)
     unknown = set(row) - _ENTRY_KEYS
     if unknown:
@@ -113,8 +113,8 @@ def _entry(key: str, spec: Any) -> Entry:
     if row.get("retired") is not None:
         retired_row = _mapping(row["retired"], f"{key}.retired")
         found = _source(retired_row, f"{key}.retired")
-        retired = Source(f"retired on {_day(retired_row.get('on'), f'{key}.retired.on')}", found.url, found.as_of)
-    return Entry(
+        retired = DataSource(f"retired on {_day(retired_row.get('on'), f'{key}.retired.on')}", found.url, found.as_of)
+    return SupplementEntry(
         key=key.lower(),
         source=_source(row, key),
         context_window=_optional(row.get("context_window"), f"{key}.context_window"),
@@ -170,6 +170,6 @@ def _day(value: Any, where: str) -> str:
     return text
 
 
-def _source(row: dict[str, Any], where: str) -> Source:
+def _source(row: dict[str, Any], where: str) -> DataSource:
     url = _url(row.get("source"), f"{where}.source")
-    return Source(f"ledgerkit/data/{FILE}", url, _day(row.get("as_of"), f"{where}.as_of"))
+    return DataSource(f"ledgerkit/data/{FILE}", url, _day(row.get("as_of"), f"{where}.as_of"))

@@ -394,6 +394,12 @@ class Repository:
                 return b""
             if bad is not None:
                 raise self._missing(bad.group(1), path) from None
+            # A full commit id this clone lacks (a shallow clone's older commit) is a "bad object": the revision
+            # asked for is missing, and the repository is not damaged.
+            lost = re.search(r"bad object \^?(\S+)", failed.stderr)
+            asked = {os.fsdecode(a).lstrip("^") for a in args}
+            if lost is not None and lost.group(1) in asked:
+                raise self._missing(lost.group(1), path) from None
             raise
 
     def read_blobs(self, blobs: Iterable[str], *, path: str | Path | None = None) -> Iterator[tuple[str, bytes]]:
@@ -406,6 +412,22 @@ class Repository:
                 if found is None or found.kind != "blob":
                     raise GitError(f"blob {oid} is missing from the repository: it is damaged or incomplete", path)
                 yield oid, found.data
+
+    def files_at(self, wanted: Sequence[tuple[str, str]], *, path: str | Path | None = None) -> list[bytes | None]:
+        """Each file's bytes in a commit, for (commit, name) pairs; None where that commit has no such file.
+
+        One ``git cat-file --batch`` for them all (a name the batch protocol cannot carry goes through ls-tree).
+        """
+        found: list[bytes | None] = []
+        with _CatFile(self, path) as batch:
+            for commit, name in wanted:
+                _check_revision(commit, path or self.top)
+                raw = os.fsencode(name)
+                got = self._object_at(commit, raw, path or self.top) if _unsafe_in_batch(raw) else None
+                if got is None and not _unsafe_in_batch(raw):
+                    got = batch.get(commit.encode() + b":" + raw)
+                found.append(got.data if got is not None and got.kind == "blob" else None)
+        return found
 
     # --- changes under frozen paths -----------------------------------------------------------------------
 
@@ -920,7 +942,7 @@ def base_from_git(path: str | Path, rev: str | None = None) -> Ledger | None:
     way git cannot answer (dubious ownership, a damaged repository, a missing revision) is a GitError.
     """
     from ..files.textfile import decode
-    from ..reading.parse import parse
+    from ..reading.parse import may_hold_ledger, parse
 
     path = Path(path)
     repository = open_repository(path)
@@ -936,5 +958,7 @@ def base_from_git(path: str | Path, rev: str | None = None) -> Ledger | None:
         raise GitError(f"--base {rev}: no such git revision{missing.hint}", path) from None
     if found is None:
         return None
+    if not may_hold_ledger(found.data):  # a Markdown file that held no ledger there (a Latin-1 NOTES.md too)
+        return parse("", f"{rev or 'HEAD'}:{path}")
     text, bom = decode(found.data, f"{rev or 'HEAD'}:{path}")
     return parse(text, f"{rev or 'HEAD'}:{path}", bom=bom)

@@ -25,10 +25,10 @@ _FIELD_LINE = re.compile(
 
 def check_history(ledger: Ledger, context: Context) -> list[Diagnostic]:
     """Append-only against the base version, when there is one (LK601–LK607)."""
-    return compare(context.base, ledger) if context.base is not None else []
+    return append_only_problems(context.base, ledger) if context.base is not None else []
 
 
-def compare(base: Ledger, ledger: Ledger) -> list[Diagnostic]:
+def append_only_problems(base: Ledger, ledger: Ledger) -> list[Diagnostic]:
     """Every way ``ledger`` breaks the append-only history of ``base``."""
     return _Comparison(base, ledger).run()
 

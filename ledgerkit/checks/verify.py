@@ -18,6 +18,7 @@ from .context import Check, Context
 from .figures import check_figures
 from .history import check_history
 from .schema import check_fields, check_run_ids, check_times, check_values
+from .sources import check_sources
 from .tokens import check_token_counts
 
 __all__ = ["DEFAULT_CHECKS", "Check", "Context", "verify"]
@@ -29,6 +30,7 @@ DEFAULT_CHECKS: tuple[Check, ...] = (
     check_run_ids,
     check_times,
     check_fields,
+    check_sources,
     check_allocation,
     check_figures,
     check_history,
@@ -48,5 +50,14 @@ def verify(
     if not ledger.records and (base is None or not base.records):
         return []
     context = Context(config or config_for(ledger.path), base)
+    found = [d for check in checks for d in check(ledger, context)]
+    return sorted(set(found), key=lambda d: (d.line, d.column, d.code, d.message))
+
+
+def verify_in(ledger: Ledger, context: Context, checks: Sequence[Check] = DEFAULT_CHECKS) -> list[Diagnostic]:
+    """:func:`verify` with a context the caller made and keeps: the figures the checks computed (from the
+    written values, measuring nothing) are then the caller's too, through ``context.figures(ledger)``."""
+    if not ledger.records and (context.base is None or not context.base.records):
+        return []
     found = [d for check in checks for d in check(ledger, context)]
     return sorted(set(found), key=lambda d: (d.line, d.column, d.code, d.message))

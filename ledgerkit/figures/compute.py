@@ -178,9 +178,9 @@ class Computer:
         """The record's sources that could be measured, and whether that is all of them. A record without
         sources is a problem only when a waiting figure ``needed`` them."""
         assert self.measurer is not None
-        from ..measuring.measure import parse_source
+        from ..measuring.measure import spec_of
 
-        specs = [spec for spec in map(parse_source, v.sources) if spec is not None]
+        specs = [spec for spec in map(spec_of, v.sources) if spec is not None]
         if not specs and not needed:
             return (), False
         if not specs:

@@ -34,7 +34,7 @@ __all__ = [
     "SourceSpec",
     "SourceText",
     "StreamedText",
-    "parse_source",
+    "spec_of",
     "source_root",
     "source_specs",
 ]
@@ -43,7 +43,7 @@ __all__ = [
 NOT_TEXT = frozenset({"LK203", "LK204", "LK209"})
 
 
-def parse_source(entry: Entry) -> SourceSpec | None:
+def spec_of(entry: Entry) -> SourceSpec | None:
     """Read an entry: ``path``, ``path:START-END``, ``path#LSTART-LEND``, ``path#L7``, `` # comment``."""
     return specs.parse_source(entry.text, entry.line, entry.column)
 
@@ -56,7 +56,7 @@ def source_specs(record: Record) -> list[SourceSpec]:
     inline = f.value.strip()
     if inline and not f.placeholders:
         entries.insert(0, Entry(f.line, f.value_column, f.value))
-    return [spec for spec in map(parse_source, entries) if spec is not None]
+    return [spec for spec in map(spec_of, entries) if spec is not None]
 
 
 def source_root(ledger_path: str | Path | None, config: Config, root: str | Path | None = None) -> Path:
@@ -154,37 +154,53 @@ class Measurer:
         items, _, diagnostics = self._measure_all(specs_)
         return items, diagnostics
 
+    def measure_entries(self, specs_: list[SourceSpec]) -> tuple[list[MeasuredSource], list[Skipped], list[Diagnostic]]:
+        """As :meth:`measure_each`, with the members of globs and folders left out because they are not text."""
+        return self._measure_all(specs_)
+
     def _measure_all(self, specs_: list[SourceSpec]) -> tuple[list[MeasuredSource], list[Skipped], list[Diagnostic]]:
         diagnostics: list[Diagnostic] = []
         skipped: list[Skipped] = []
         measured: dict[tuple[str, int | None, int | None], MeasuredSource] = {}
         for spec in specs_:
-            found = self.resolver.resolve(spec)
-            if found.problems:
-                diagnostics.extend(self._diag(spec, p.code, problem_message(spec, p)) for p in found.problems)
-            left_out = found.skipped
-            texts = 0
-            for source in found.sources:
-                key = source.key
-                if key in measured:
-                    texts += 1
-                    continue
+            skipped.extend(self._measure_spec(spec, measured, diagnostics))
+        self._skip(skipped)
+        return list(measured.values()), skipped, diagnostics
+
+    def _measure_spec(
+        self,
+        spec: SourceSpec,
+        measured: dict[tuple[str, int | None, int | None], MeasuredSource],
+        diagnostics: list[Diagnostic],
+    ) -> list[Skipped]:
+        """Measure one entry's files into ``measured`` (each file and range once); its members left out."""
+        found = self.resolver.resolve(spec)
+        diagnostics.extend(self._diag(spec, p.code, problem_message(spec, p)) for p in found.problems)
+        left_out = found.skipped
+        texts = 0
+        for source in found.sources:
+            if source.key not in measured:
                 try:
-                    measured[key] = self.measure_source(source)
-                    texts += 1
+                    measured[source.key] = self.measure_source(source)
                 except SourceError as exc:
                     if not source.named and exc.code in NOT_TEXT:
                         left_out.append(Skipped(source.shown_label, exc.problem))
                     else:
                         diagnostics.append(self._diag(spec, exc.code, self._read_message(spec, source, exc)))
-            if not texts and left_out and not found.problems:
-                names = ", ".join(s.shown for s in left_out)
-                diagnostics.append(self._diag(spec, "LK206", f"source {spec.written} holds no text file ({names})"))
-            elif not texts and not found.sources and not found.problems and not left_out:
-                diagnostics.append(self._diag(spec, "LK206", f"source {spec.written} holds no file"))
-            skipped.extend(left_out)
-        self._skip(skipped)
-        return list(measured.values()), skipped, diagnostics
+                    continue
+            texts += 1
+        if not texts and not found.problems:
+            diagnostics.extend(self._empty(spec, bool(found.sources), left_out))
+        return left_out
+
+    def _empty(self, spec: SourceSpec, had_sources: bool, left_out: list[Skipped]) -> list[Diagnostic]:
+        """An entry that gave no text: all it held was left out, or it held nothing."""
+        if left_out:
+            names = ", ".join(s.shown for s in left_out)
+            return [self._diag(spec, "LK206", f"source {spec.written} holds no text file ({names})")]
+        if not had_sources:
+            return [self._diag(spec, "LK206", f"source {spec.written} holds no file")]
+        return []
 
     @staticmethod
     def _read_message(spec: SourceSpec, source: Source, exc: SourceError) -> str:

@@ -162,7 +162,7 @@ class Resolver:
             try:
                 mode = os.lstat(path).st_mode
             except FileNotFoundError:
-                return _Found(problems=[Problem("LK201", "not found")])
+                return _Found(problems=[Problem("LK201", "not found" + self._looked_for(path, written))])
             except OSError as exc:
                 return _Found(problems=[_unreadable(exc)])
         if stat.S_ISREG(mode):
@@ -213,6 +213,15 @@ class Resolver:
             except OSError:
                 pass
         return listed.get(name) or None
+
+    def _looked_for(self, real: str, written: str) -> str:
+        """Where a missing file was looked for, when that is not plain from what was written: the path in
+        the source root (``/sub/docs/brief.md``: ``real`` lies inside it), or the whole path when the root
+        is the file system's."""
+        shown = self._display(real)
+        if self._prefix == "/":
+            return "" if shown == written else f" (looked for {shown})"
+        return "" if shown == "/" + written.lstrip("/") else f" (looked for {shown} in the source root)"
 
     def _leaves(self) -> Problem:
         return Problem("LK205", f"leaves the source root {self.root}")

@@ -6,7 +6,9 @@ An entry is ``path``, ``path:START-END``, ``path:N``, ``path#LSTART-LEND``, ``pa
 
 from __future__ import annotations
 
+import posixpath
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 _RANGE = re.compile(r"^(?P<path>.+?)(?::(?P<s1>\d+)(?:-(?P<e1>\d+))?|#L(?P<s2>\d+)(?:-L?(?P<e2>\d+))?)$")
@@ -81,3 +83,25 @@ def _read_range(first: str, last: str) -> tuple[int | None, int | None, Problem 
     if start < 1 or end < start:
         return None, None, Problem("LK207", "is not a range of lines (1-based, start <= end)")
     return start, end, None
+
+
+def repeated(specs: Iterable[SourceSpec], folder: str | None) -> list[tuple[SourceSpec, SourceSpec]]:
+    """Each entry that names the same path and range as an earlier one, with that earlier one, judged from
+    the text alone (no file is looked at): ``a.md``, ``./a.md`` and ``docs/../a.md`` are one path, and so is
+    ``/sub/a.md`` when ``folder`` (the ledger's folder relative to the source root, ``""`` at the root)
+    is ``sub``. With ``folder`` None a relative entry is compared only with relative ones."""
+    first: dict[tuple[str, str, int | None, int | None], SourceSpec] = {}
+    out = []
+    for spec in specs:
+        if spec.problem is not None:
+            continue
+        if spec.path.startswith("/"):
+            key = ("/", posixpath.normpath("/" + spec.path.lstrip("/")))
+        elif folder is not None:
+            key = ("/", posixpath.normpath(posixpath.join("/", folder, spec.path)))
+        else:
+            key = ("", posixpath.normpath(spec.path))
+        found = first.setdefault((*key, spec.start, spec.end), spec)
+        if found is not spec:
+            out.append((spec, found))
+    return out

@@ -121,7 +121,7 @@ class Label:
     box: Box
 
 
-def label(text: str, x: Fraction, baseline: Fraction, anchor: str = "middle") -> Label:
+def placed_label(text: str, x: Fraction, baseline: Fraction, anchor: str = "middle") -> Label:
     width = text_width(text)
     left = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
     box = Box(_outward(left, -1), px(baseline - ASCENT), _outward(left + width, 1), px(baseline + DESCENT))
@@ -131,7 +131,7 @@ def label(text: str, x: Fraction, baseline: Fraction, anchor: str = "middle") ->
 def _centred_within(text: str, centre: Fraction, low: Fraction, high: Fraction, baseline: Fraction) -> Label:
     """A label centred on ``centre``, shifted sideways as little as needed to stay within [low, high]."""
     half = text_width(text) / 2
-    return label(text, min(max(centre, low + half), high - half), baseline)
+    return placed_label(text, min(max(centre, low + half), high - half), baseline)
 
 
 @dataclass(frozen=True)
@@ -253,7 +253,9 @@ def _thresholds(thresholds: Thresholds, y: _Scale, left: Px, right: Px) -> tuple
     ideals = [y(p) - Fraction(height, 2) for _, p, _ in levels]
     tops = _spread(ideals, Fraction(height + GAP), Fraction(0), Fraction(BOTTOM - height))
     return tuple(
-        Threshold(name, p, y(p), left, right, label(f"{_level_text(p)}% {word}", right + LEADER, top + ASCENT, "start"))
+        Threshold(
+            name, p, y(p), left, right, placed_label(f"{_level_text(p)}% {word}", right + LEADER, top + ASCENT, "start")
+        )
         for (name, p, word), top in zip(levels, tops, strict=True)
     )
 
@@ -362,7 +364,7 @@ def chart(rows: Sequence[ChartRow], thresholds: Thresholds) -> Chart:
     """Lay out the chart for ``rows`` (in ledger order) against the configured thresholds."""
     levels = (thresholds.alert70, thresholds.alert85, thresholds.alert95, thresholds.minimal)
     scale = _Scale(max(max(levels), Fraction(1)) * HEADROOM)
-    zero = label("0%", Fraction(text_width("0%") + GAP), Fraction(BOTTOM + ASCENT // 3), "end")
+    zero = placed_label("0%", Fraction(text_width("0%") + GAP), Fraction(BOTTOM + ASCENT // 3), "end")
     left = px(zero.box.right + GAP)
     margin = max(text_width(f"{_level_text(p)}% ALERT70") for p in levels) + LEADER + GAP
     right = px(WIDTH - margin)
@@ -379,7 +381,7 @@ def chart(rows: Sequence[ChartRow], thresholds: Thresholds) -> Chart:
     caption = None
     if summarised:
         note = f"{len(bars)} records: labels on the peak and the alerts that fit; each bar's tooltip has its figures"
-        caption = label(note, left, Fraction(height + ASCENT), "start")
+        caption = placed_label(note, left, Fraction(height + ASCENT), "start")
         height = int(caption.box.bottom) + GAP
     return Chart(WIDTH, height, FONT_SIZE, TOP, BOTTOM, left, right, scale.top, tuple(bars), lines, ticks, zero,
                  caption, summarised)  # fmt: skip

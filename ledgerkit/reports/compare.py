@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -21,6 +21,7 @@ class Side:
     session: Session  # a whole ledger is one session named by its path
     ledger: str
     sources: dict[str, tuple[int, int]]  # source label -> (loads, estimated tokens per load)
+    names: dict[str, str] = field(default_factory=dict)  # source label -> as the side's first record wrote it
 
     @property
     def label(self) -> str:
@@ -56,7 +57,7 @@ class Side:
 
 
 @dataclass(frozen=True)
-class Change:
+class SourceChange:
     """A source only one side loads, and what it costs there (loads × estimated tokens)."""
 
     label: str
@@ -72,8 +73,8 @@ class Change:
 class Comparison:
     baseline: Side
     optimized: Side
-    added: tuple[Change, ...]  # loaded by the optimized side only
-    dropped: tuple[Change, ...]  # loaded by the baseline only
+    added: tuple[SourceChange, ...]  # loaded by the optimized side only
+    dropped: tuple[SourceChange, ...]  # loaded by the baseline only
 
     @property
     def token_saving(self) -> int | None:
@@ -111,7 +112,7 @@ class Comparison:
         }
 
 
-def _change_json(c: Change) -> dict[str, Any]:
+def _change_json(c: SourceChange) -> dict[str, Any]:
     # "cost" (tokens) is kept from version 1 for scripts that read it; "token_cost" says what it is.
     return {"path": c.label, "loads": c.loads, "token_estimate": c.tokens, "token_cost": c.cost, "cost": c.cost}
 
@@ -125,12 +126,15 @@ def side(figures: LedgerFigures, session_id: str | None) -> Side:
     divisor = figures.config.divisor
     found = measured_sources(session.records)
     sources = {ms.source.label: (loads, token_estimate(ms.chars, divisor)) for ms, loads in found.values()}
-    return Side(session, figures.ledger.display_path, sources)
+    names = {ms.source.label: ms.source.shown_label for ms, _ in found.values()}
+    return Side(session, figures.ledger.display_path, sources, names)
 
 
-def compare(baseline: Side, optimized: Side) -> Comparison:
-    def only(a: Side, b: Side) -> tuple[Change, ...]:
-        changes = [Change(label, *a.sources[label]) for label in a.sources if label not in b.sources]
+def compare_sides(baseline: Side, optimized: Side) -> Comparison:
+    def only(a: Side, b: Side) -> tuple[SourceChange, ...]:
+        changes = [
+            SourceChange(a.names.get(label, label), *a.sources[label]) for label in a.sources if label not in b.sources
+        ]
         return tuple(sorted(changes, key=lambda c: (-c.cost, c.label)))
 
     return Comparison(baseline, optimized, added=only(optimized, baseline), dropped=only(baseline, optimized))

@@ -29,6 +29,7 @@ from ..measuring.specs import parse_source, range_suffix
 from ..schema import token_estimate
 from ..tokens.engine import count_many
 from ..tokens.names import DEFAULT, Resolved, resolve
+from .formatting import thousands
 
 #: OpenAI's documented chat overhead for its chat models (gpt-3.5-turbo-0125, gpt-4, gpt-4o, gpt-4o-mini):
 #: the OpenAI Cookbook, "How to count tokens with tiktoken", num_tokens_from_messages().
@@ -67,7 +68,7 @@ class Counted:
 
 
 @dataclass(frozen=True)
-class Problem:
+class CountProblem:
     """A path that was not counted, and why."""
 
     path: str
@@ -81,8 +82,8 @@ class CountResult:
     files: list[Counted]
     encodings: list[Resolved]
     divisor: int
-    skipped: list[Problem] = field(default_factory=list)  # found in a folder, not text: left out
-    problems: list[Problem] = field(default_factory=list)  # named, and cannot be counted
+    skipped: list[CountProblem] = field(default_factory=list)  # found in a folder, not text: left out
+    problems: list[CountProblem] = field(default_factory=list)  # named, and cannot be counted
     messages: bool = False
 
     @property
@@ -117,19 +118,28 @@ class CountResult:
 
     def format_text(self, top: int | None = None) -> str:
         """A table, numbers right-aligned and the path last (like ``wc``), then what each column means."""
+        lines = []
+        if top and top < len(self.files):
+            lines.append(f"the {top} largest of {_files(len(self.files))}, by {self.encodings[0].name} tokens")
+        lines.extend(self._table(self.largest(top) if top else self.files))
+        lines.extend(self._legend())
+        return "\n".join(lines) + "\n"
+
+    def _table(self, files: list[Counted]) -> list[str]:
+        """The header, a row per file and the total, numbers right-aligned (with thousands separators, as
+        every view for people shows them; JSON has the bare numbers) and the path last."""
         names = [r.name for r in self.encodings]
         header = (["messages"] if self.messages else []) + ["chars", "estimate", *names, "path"]
         rows = [header]
-        for f in [*(self.largest(top) if top else self.files), self.total]:
+        for f in [*files, self.total]:
             numbers = ([f.messages] if self.messages else []) + [f.chars, f.token_estimate, *f.tokens.values()]
-            rows.append([str(n) for n in numbers] + [f.path])
+            rows.append([thousands(n) for n in numbers] + [f.path])
         widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-        lines = []
-        if top and top < len(self.files):
-            lines.append(f"the {top} largest of {_files(len(self.files))}, by {names[0]} tokens")
-        for row in rows:
-            lines.append("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1])
-        lines.append(f"estimate: ceil(chars / {self.divisor}), the ledger's rule of thumb")
+        return ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1] for row in rows]
+
+    def _legend(self) -> list[str]:
+        """What each column means: the estimate's rule, which encodings are exact, the chat overhead."""
+        lines = [f"estimate: ceil(chars / {self.divisor}), the ledger's rule of thumb"]
         for r in self.encodings:
             if not r.exact:
                 lines.append(
@@ -142,7 +152,7 @@ class CountResult:
                 f"tokens include OpenAI's chat overhead: {TOKENS_PER_MESSAGE} per message, "
                 f"{TOKENS_PER_NAME} per name, {TOKENS_REPLY_PRIMING} to prime the reply"
             )
-        return "\n".join(lines) + "\n"
+        return lines
 
 
 def _files(n: int) -> str:
@@ -165,25 +175,25 @@ class Target:
     problem: SourceProblem | None = None
 
 
-def gather(paths: Sequence[str], cwd: Path | None = None) -> tuple[list[Target], list[Problem]]:
+def gather(paths: Sequence[str], cwd: Path | None = None) -> tuple[list[Target], list[CountProblem]]:
     """Every file the arguments name, in order, each file and line range once (resolved as SOURCE_FILES
     entries are, with the file system's root as the source root: see ledgerkit.measuring.resolve)."""
     cwd = cwd or Path.cwd()
     resolver = Resolver(Path(os.sep), cwd)
     targets: list[Target] = []
-    problems: list[Problem] = []
+    problems: list[CountProblem] = []
     seen: set[tuple[str, int | None, int | None]] = set()
     for arg in paths:
         spec = parse_source(arg)
         if spec is None:
-            problems.append(Problem(arg, "names no file"))
+            problems.append(CountProblem(arg, "names no file"))
             continue
         found = resolver.resolve(spec)
         for p in found.problems:
             if p.code == "LK206":
-                problems.append(Problem(spec.path, "glob matches no file"))
+                problems.append(CountProblem(spec.path, "glob matches no file"))
             elif spec.is_glob or p.code == "LK202":
-                problems.append(Problem(spec.path + range_suffix(spec.start, spec.end), _reason(p.message)))
+                problems.append(CountProblem(spec.path + range_suffix(spec.start, spec.end), _reason(p.message)))
             else:  # a file named that cannot be had: reported in its turn, with those that cannot be read
                 where = spec.path + range_suffix(spec.start, spec.end)
                 targets.append(Target(where, cwd / spec.path, spec.start, spec.end, True, p))
@@ -225,7 +235,7 @@ def count_paths(
     resolved = resolve_all(encodings)
     targets, problems = gather(paths, cwd)
     reader = SourceReader()
-    skipped: list[Problem] = []
+    skipped: list[CountProblem] = []
     kept: list[tuple[Target, int]] = []
 
     def texts() -> Iterator[str]:
@@ -240,7 +250,7 @@ def count_paths(
                     failed = exc.problem
             if failed is not None:
                 not_text = failed.code in NOT_TEXT
-                (skipped if not_text and not t.named else problems).append(Problem(t.display, failed.message))
+                (skipped if not_text and not t.named else problems).append(CountProblem(t.display, failed.message))
                 continue
             kept.append((t, chars))
             yield source_text(text, t.start, t.end)
@@ -290,6 +300,8 @@ def read_transcript(path: str | Path) -> list[dict[str, str]]:
         doc = doc["messages"] if "messages" in doc else [doc]
     if not isinstance(doc, list):
         raise CountError("expected a JSON list of messages, or one message per line (JSONL)", path)
+    if not doc:
+        raise CountError("holds no message", path)
     messages = []
     for i, message in enumerate(doc):
         where = f"message {i + 1}" if lines is None else f"line {lines[i]}"
@@ -310,8 +322,10 @@ def _message(message: Any, path: str | Path, where: str) -> dict[str, str]:
     if not isinstance(message.get("role"), str):
         raise CountError(f"{where}: role must be a string", path)
     content = message.get("content")
-    if content is None:
-        content = ""  # an assistant message that only calls tools
+    if content is None or content == "":
+        # A message that says nothing is a mistake in the transcript (a tool call, whose content may be
+        # null, is refused above): counting only its overhead would hide it.
+        raise CountError(f"{where}: the message has no content", path)
     if not isinstance(content, str):
         raise CountError(f"{where}: content must be a string (content parts are not counted)", path)
     if "name" in message and not isinstance(message["name"], str):
@@ -337,12 +351,12 @@ def count_messages(
     resolved = resolve_all(encodings)
     cwd = cwd or Path.cwd()
     transcripts: list[tuple[str, list[dict[str, str]]]] = []
-    problems: list[Problem] = []
+    problems: list[CountProblem] = []
     for arg in paths:
         try:
             transcripts.append((arg, read_transcript(cwd / arg)))
         except LedgerkitError as exc:
-            problems.append(Problem(arg, exc.message if exc.line is None else f"line {exc.line}: {exc.message}"))
+            problems.append(CountProblem(arg, exc.message if exc.line is None else f"line {exc.line}: {exc.message}"))
     texts = [value for _, messages in transcripts for m in messages for value in m.values()]
     counts = count_many(texts, [r.name for r in resolved], progress=_of(progress, len(texts)))
     files, offset = [], 0

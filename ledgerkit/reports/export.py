@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..figures.compute import LedgerFigures
-from ..measuring.measure import parse_source
+from ..measuring.measure import spec_of
 from .formatting import iso, number, percent_number, usd
 from .records import row
 
@@ -58,7 +58,7 @@ def records(figures: LedgerFigures) -> list[dict[str, Any]]:
                 "context_id": v.context_id,
                 "local_ts": r.local.isoformat() if r.local else None,
                 "utc_ts": iso(r.utc),
-                "sources": [s.written for s in map(parse_source, v.sources) if s is not None],
+                "sources": [s.written for s in map(spec_of, v.sources) if s is not None],
                 "char_count": f.chars,
                 "token_estimate": f.tokens,
                 "budget": f.budget,

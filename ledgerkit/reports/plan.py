@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -20,7 +20,7 @@ from ..config import Config
 from ..errors import LedgerkitError
 from ..figures.compute import session_budget
 from ..figures.exact import source_text
-from ..measuring.measure import Measurer, SourceError, parse_source
+from ..measuring.measure import Measurer, SourceSpec, source_root, spec_of
 from ..reading.parse import Entry, Ledger, parse
 from ..schema import token_estimate, utilization, written_percent
 from ..writing.init import advice
@@ -56,6 +56,7 @@ class Plan:
     exact_action: str | None
     output_tokens: int = 0  # the reply planned for, added to the window check and the cost
     cost: Decimal | None = None  # USD for the input (exact count when there is one) and the planned output
+    skipped: tuple[str, ...] = ()  # members of folders and globs left out: not text
 
     @property
     def load(self) -> int:
@@ -122,6 +123,7 @@ class Plan:
             "over_budget": self.over_budget,
             "output_tokens": self.output_tokens,
             "cost_usd": None if self.cost is None else usd(self.cost),
+            "skipped": list(self.skipped),
         }
 
 
@@ -146,6 +148,42 @@ def plan(
     if budget is not None and model_name is not None:
         raise PlanError("give --budget or --model, not both")
     chosen = _model(model_name, config) if model_name is not None else None
+    budget, budget_from = _budget(budget, chosen, config, ledger, full_window, output_tokens)
+    encoding, label = _encoding(encoding, chosen, config)
+    sources, skipped = _measure(paths, config, root, Path(cwd) if cwd else Path.cwd(), encoding)
+    estimate = token_estimate(sum(s.chars for s in sources), config.divisor)
+    shared = chosen is None or chosen.output_in_window is not False  # a separate output limit takes the reply
+    planned_output = output_tokens if shared else 0
+    action = config.thresholds.action(utilization(estimate + planned_output, budget))
+    note = _note(action, config, ledger)
+    exact = None if any(s.exact is None for s in sources) else sum(s.exact for s in sources)  # type: ignore[misc]
+    exact_action = None if exact is None else config.thresholds.action(utilization(exact + planned_output, budget))
+    cost = _cost(chosen or _configured(config), exact if exact is not None else estimate, output_tokens)
+    return Plan(
+        tuple(sources),
+        config.divisor,
+        budget,
+        budget_from,
+        chosen,
+        label,
+        action,
+        note,
+        exact_action,
+        planned_output,
+        cost,
+        tuple(skipped),
+    )
+
+
+def _budget(
+    budget: int | None,
+    chosen: Model | None,
+    config: Config,
+    ledger: Ledger | None,
+    full_window: bool,
+    output_tokens: int,
+) -> tuple[int, str]:
+    """The budget and where it came from: --budget, the model, the ledger's SESSION_BUDGET_C, the configuration."""
     budget_from: str
     if budget is not None:
         budget_from = "--budget"
@@ -160,6 +198,11 @@ def plan(
         budget_from = "the ledger's SESSION_BUDGET_C" if ledger is not None and ledger.budget else "the configuration"
     if budget is None:
         raise PlanError("no budget: give --budget N or --model NAME (or a ledger that declares SESSION_BUDGET_C)")
+    return budget, budget_from
+
+
+def _encoding(encoding: str | None, chosen: Model | None, config: Config) -> tuple[str | None, str | None]:
+    """The encoding exact counts use (--encoding, the model's, the configuration's) and its label."""
     model_label = None
     if encoding is None and chosen is not None:
         encoding = chosen.tokenizer.encoding
@@ -167,35 +210,17 @@ def plan(
             model_label = f"{chosen.id} (estimate via {encoding})"
     elif encoding is None:
         encoding = config.encoding
-
-    sources = _measure(paths, config, root, Path(cwd) if cwd else Path.cwd(), encoding)
-    estimate = token_estimate(sum(s.chars for s in sources), config.divisor)
-    shared = chosen is None or chosen.output_in_window is not False  # a separate output limit takes the reply
-    planned_output = output_tokens if shared else 0
-    action = config.thresholds.action(utilization(estimate + planned_output, budget))
-    notes = ledger.threshold_notes if ledger is not None and ledger.threshold_notes else advice("en", config)
-    _, note = note_for(notes, config.thresholds, action)
-    exact = None if any(s.exact is None for s in sources) else sum(s.exact for s in sources)  # type: ignore[misc]
-    exact_action = None if exact is None else config.thresholds.action(utilization(exact + planned_output, budget))
-    cost = _cost(chosen or _configured(config), exact if exact is not None else estimate, output_tokens)
-    label = model_label
-    if encoding is not None and label is None:
+    if encoding is not None and model_label is None:
         from ..tokens.names import label as encoding_label
 
-        label = encoding_label(encoding)
-    return Plan(
-        tuple(sources),
-        config.divisor,
-        budget,
-        budget_from,
-        chosen,
-        label,
-        action,
-        note,
-        exact_action,
-        planned_output,
-        cost,
-    )
+        return encoding, encoding_label(encoding)
+    return encoding, model_label
+
+
+def _note(action: str, config: Config, ledger: Ledger | None) -> str | None:
+    """What the ledger's section 3 (or a new ledger's advice) says to do at the level reached."""
+    notes = ledger.threshold_notes if ledger is not None and ledger.threshold_notes else advice("en", config)
+    return note_for(notes, config.thresholds, action)[1]
 
 
 def _configured(config: Config) -> Model | None:
@@ -238,33 +263,15 @@ def _model_budget(chosen: Model, full_window: bool) -> tuple[int, str]:
 
 def _measure(
     paths: Sequence[str], config: Config, root: str | Path | None, cwd: Path, encoding: str | None
-) -> list[PlannedSource]:
-    from ..measuring.measure import source_root
-
-    source_root_folder = source_root(cwd / "-", config, root)
+) -> tuple[list[PlannedSource], list[str]]:
+    """Each file and range the paths name, measured once as SOURCE_FILES entries are (folders recursed, globs
+    expanded, by :class:`ledgerkit.measuring.measure.Measurer`), and the members left out: not text."""
     # Paths given on the command line are the user's own: measured wherever they are ("/" is the root).
     stand_in = parse("", path=str(cwd / "-"))
     measurer = Measurer(stand_in, config, root=Path(os.sep))
-    measured = []
-    problems: list[str] = []
-    seen: set[tuple[Any, ...]] = set()
-    for written in paths:
-        spec = parse_source(Entry(1, 1, written))
-        if spec is None:
-            problems.append(f"{written!r} names no source")
-            continue
-        if spec.path.startswith("/") and not os.path.lexists(spec.path.split("*", 1)[0] or "/"):
-            spec = type(spec)(str(source_root_folder / spec.path.lstrip("/")), spec.start, spec.end, 1, 1)
-        resolved, diagnostics = measurer.resolve(spec)
-        problems.extend(d.message for d in diagnostics)
-        for source in resolved:
-            if source.key in seen:
-                continue
-            seen.add(source.key)
-            try:
-                measured.append(measurer.measure_source(source))
-            except SourceError as exc:
-                problems.append(f"source {written} {exc.message}")
+    specs_, problems = _specs(paths, source_root(cwd / "-", config, root))
+    measured, skipped, diagnostics = measurer.measure_entries(specs_)
+    problems.extend(d.message for d in diagnostics)
     if problems:
         raise PlanError("; ".join(problems))
     exact: list[int | None] = [None] * len(measured)
@@ -272,10 +279,26 @@ def _measure(
         from ..tokens import engine
 
         exact = list(engine.count([source_text(m.text, m.source.start, m.source.end) for m in measured], encoding))
-    return [
+    planned = [
         PlannedSource(_shown(m.source.path, m.source.label, cwd), m.chars, token_estimate(m.chars, config.divisor), n)
         for m, n in zip(measured, exact, strict=False)
     ]
+    return planned, [s.shown for s in skipped]
+
+
+def _specs(paths: Sequence[str], root: Path) -> tuple[list[SourceSpec], list[str]]:
+    """The paths read as SOURCE_FILES entries; a /path that does not exist is looked up under the source root."""
+    specs_: list[SourceSpec] = []
+    problems: list[str] = []
+    for written in paths:
+        spec = spec_of(Entry(1, 1, written))
+        if spec is None:
+            problems.append(f"{written!r} names no source")
+        elif spec.path.startswith("/") and not os.path.lexists(spec.path.split("*", 1)[0] or "/"):
+            specs_.append(replace(spec, path=str(root / spec.path.lstrip("/"))))
+        else:
+            specs_.append(spec)
+    return specs_, problems
 
 
 def _shown(path: Path, label: str, cwd: Path) -> str:

@@ -14,7 +14,7 @@ from ..config import Config, Thresholds
 from ..errors import LedgerkitError
 from ..figures.compute import Figures, LedgerFigures, compute
 from ..figures.sessions import Session, group
-from ..measuring.measure import MeasuredSource, SourceReader, parse_source
+from ..measuring.measure import MeasuredSource, SourceReader, spec_of
 from ..reading.parse import Ledger, Record
 from .formatting import iso, percent_number, usd
 
@@ -82,7 +82,7 @@ class Row:
 
     @property
     def source_count(self) -> int:
-        return sum(1 for e in self.figures.values.sources if parse_source(e) is not None)
+        return sum(1 for e in self.figures.values.sources if spec_of(e) is not None)
 
     @property
     def chars(self) -> int | None:
@@ -139,6 +139,24 @@ def record_json(r: Row) -> dict[str, Any]:
         "threshold_action": r.action,
         "written_threshold_action": r.written_action,
         "cost_usd": usd(r.cost),
+    }
+
+
+def session_json(ledger: str, s: Session, first: datetime | None, last: datetime | None) -> dict[str, Any]:
+    """A session's figures as every JSON report writes them (rollup, report): one set of keys, one place."""
+    return {
+        "ledger": ledger,
+        "session_id": s.id,
+        "entries": s.count,
+        "char_count_total": s.char_count_total,
+        "token_estimate_total": s.token_estimate_total,
+        "utilization_peak": percent_number(s.utilization_peak),
+        "last_threshold_action": s.last_threshold_action,
+        "first_ts": iso(first),
+        "last_ts": iso(last),
+        "budget": s.budget,
+        "budget_share": percent_number(s.budget_share),
+        "cost_usd": usd(s.cost_total),
     }
 
 

@@ -14,8 +14,8 @@ from ..figures.exact import source_text
 from ..figures.sessions import Session
 from ..reading.parse import Ledger, Share
 from ..schema import token_estimate, written_percent
-from .formatting import iso, number, percent_number, usd
-from .records import Row, measured_sources, note_for, record_json, row, session_of
+from .formatting import number, percent_number
+from .records import Row, measured_sources, note_for, record_json, row, session_json, session_of
 
 
 @dataclass(frozen=True)
@@ -78,20 +78,9 @@ class Rollup:
         return sum(s.loads * s.tokens for s in self.sources)
 
     def as_json(self) -> dict[str, Any]:
-        s = self.session
+        first, last = (self.rows[0].moment, self.rows[-1].moment) if self.rows else (None, None)
         return {
-            "ledger": self.ledger,
-            "session_id": s.id,
-            "entries": s.count,
-            "char_count_total": s.char_count_total,
-            "token_estimate_total": s.token_estimate_total,
-            "utilization_peak": percent_number(self.peak),
-            "last_threshold_action": s.last_threshold_action,
-            "first_ts": iso(self.rows[0].moment) if self.rows else None,
-            "last_ts": iso(self.rows[-1].moment) if self.rows else None,
-            "budget": self.budget,
-            "budget_share": percent_number(self.total_share),
-            "cost_usd": usd(self.cost),
+            **session_json(self.ledger, self.session, first, last),
             "records": [record_json(r) for r in self.rows],
             "threshold_events": [
                 {
@@ -181,7 +170,9 @@ def _sources(session: Session, config: Config, encoding: str | None) -> tuple[So
     estimates = [token_estimate(ms.chars, config.divisor) for ms, _ in items]
     total = sum(loads * t for (_, loads), t in zip(items, estimates, strict=True))
     uses = [
-        SourceUse(ms.source.label, loads, ms.chars, t, n, Fraction(loads * t * 100, total) if total else Fraction(0))
+        SourceUse(
+            ms.source.shown_label, loads, ms.chars, t, n, Fraction(loads * t * 100, total) if total else Fraction(0)
+        )
         for (ms, loads), t, n in zip(items, estimates, exact, strict=True)
     ]
     uses.sort(key=lambda u: (-u.loads * u.tokens, u.label))

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..figures.compute import LedgerFigures
 from ..figures.sessions import Session, group
-from .formatting import iso, percent_number, usd
+from .records import session_json
 
 SESSION_COLUMNS = (
     "ledger",
@@ -35,21 +35,7 @@ class SessionRow:
     last: datetime | None
 
     def as_json(self) -> dict[str, Any]:
-        s = self.session
-        return {
-            "ledger": self.ledger,
-            "session_id": s.id,
-            "entries": s.count,
-            "char_count_total": s.char_count_total,
-            "token_estimate_total": s.token_estimate_total,
-            "utilization_peak": percent_number(s.utilization_peak),
-            "last_threshold_action": s.last_threshold_action,
-            "first_ts": iso(self.first),
-            "last_ts": iso(self.last),
-            "budget": s.budget,
-            "budget_share": percent_number(s.budget_share),
-            "cost_usd": usd(s.cost_total),
-        }
+        return session_json(self.ledger, self.session, self.first, self.last)
 
 
 def session_rows(ledgers: Sequence[LedgerFigures]) -> list[SessionRow]:

@@ -39,7 +39,7 @@ def workers() -> int:
 def engine(encodings: Sequence[str]) -> str:
     """Which engine counts these names: ``"bpe-openai X.Y.Z"`` or ``"tiktoken"``."""
     names = _encoding_names(encodings)
-    version = fast.available()
+    version = fast.installed_version()
     return f"{fast.DISTRIBUTION} {version}" if version and _fast_can(names) else "tiktoken"
 
 
@@ -194,7 +194,7 @@ class _Fast(_Backend):
 
 
 def _backend(names: list[str]) -> _Backend:
-    if fast.available() and _fast_can(names):
+    if fast.installed_version() and _fast_can(names):
         return _Fast(names)
     return _Tiktoken(names)
 

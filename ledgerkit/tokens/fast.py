@@ -63,14 +63,14 @@ def _located() -> tuple[str, str] | None:
     return None
 
 
-def available() -> str | None:
+def installed_version() -> str | None:
     """The version of bpe-openai that will count (None: tiktoken counts), honouring LEDGERKIT_TOKEN_ENGINE."""
     found = _located() if wanted() else None
     return None if found is None else found[0]
 
 
 def extension_path() -> str:
-    """Where the compiled extension is (call only when ``available()``)."""
+    """Where the compiled extension is (call only when ``installed_version()``)."""
     found = _located()
     if found is None:
         raise EncodingError(f"{DISTRIBUTION} is not installed")

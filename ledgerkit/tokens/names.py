@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .encodings import OPENAI_ENCODINGS, SHIPPED, EncodingUnavailable
 
 if TYPE_CHECKING:
-    from ..catalog.model import ModelOverride
+    from ..catalog.model import OverrideSpec
 
 DEFAULT = "o200k_base"
 
@@ -61,8 +61,10 @@ def family(name: str) -> str | None:
     return m.group() if m and m.group() in ESTIMATES else None
 
 
-def unknown(name: str, close: Sequence[str] = ()) -> EncodingUnavailable:
+def unknown(name: str, close: Sequence[str] = (), kind: str | None = None) -> EncodingUnavailable:
     models = f"; closest models: {', '.join(close)}" if close else ""
+    if kind is not None:
+        models += f"; or -e {kind} for the {kind} family's estimate"
     return EncodingUnavailable(
         f"unknown encoding {name!r}: available offline: {', '.join(available())}; "
         f"other tiktoken encodings ({', '.join(e for e in OPENAI_ENCODINGS if e not in SHIPPED)}) "
@@ -70,12 +72,13 @@ def unknown(name: str, close: Sequence[str] = ()) -> EncodingUnavailable:
     )
 
 
-def resolve(name: str, extra: Sequence[ModelOverride] = ()) -> Resolved:
+def resolve(name: str, extra: Sequence[OverrideSpec] = ()) -> Resolved:
     """Which encoding counts for ``name``: an encoding, a model (the catalog's tokenizer), or a family.
 
-    ``extra`` are the configuration's own models. A model the catalog does not know is counted as its family's
-    estimate when it has one (``llama3.1-8b``), or with tiktoken's own model table; else it is an error that
-    names the closest models.
+    ``extra`` are the configuration's own models. A model the catalog does not know is counted with tiktoken's
+    own model table when that has it; else it is an error that names the closest models, as ``plan --model``
+    and a record's MODEL are: ``claude-opsu-4-5`` is a typo, not a Claude model to estimate (``-e claude``
+    asks for the family's estimate by name).
     """
     name = name.strip()
     if name in SHIPPED or name in OPENAI_ENCODINGS:
@@ -91,9 +94,6 @@ def resolve(name: str, extra: Sequence[ModelOverride] = ()) -> Resolved:
         raise
     except UnknownModel:
         pass
-    kind = family(name)
-    if kind is not None:
-        return Resolved(name, ESTIMATES[kind], False)
     import tiktoken
 
     if name in tiktoken.list_encoding_names():
@@ -101,7 +101,7 @@ def resolve(name: str, extra: Sequence[ModelOverride] = ()) -> Resolved:
     try:
         return Resolved(name, tiktoken.encoding_name_for_model(name), True)
     except KeyError:
-        raise unknown(name, catalog().close(normalized(name))) from None
+        raise unknown(name, catalog().close(normalized(name)), family(name)) from None
 
 
 def exact_problem(name: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
@@ -19,11 +19,11 @@ from ..config import Config, config_for
 from ..diagnostics import ERROR, Diagnostic, has_errors
 from ..errors import LedgerkitError, TemplateError
 from ..figures.compute import session_budget
-from ..files.textfile import encode, rewrite, unified_diff
+from ..files.textfile import rewrite
 from ..reading.parse import Ledger, Record, parse
 from ..reading.values import read_values
 from ..schema import SCOPES, format_utc, plain_number, run_id_pattern
-from .fill import FillResult, fill
+from .fill import FillResult, NewText, fill
 
 _BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9+-]{0,9}")
@@ -57,7 +57,7 @@ class NewRecord:
 
 
 @dataclass
-class AppendResult:
+class AppendResult(NewText):
     """The ledger before, the text after, and where the new record is."""
 
     ledger: Ledger
@@ -66,20 +66,16 @@ class AppendResult:
     line: int  # the new record's heading line in ``text``
     filled: FillResult | None = None
     written: bool = False  # set by append_file when the file was replaced
+    warnings: list[Diagnostic] = field(default_factory=list)  # about the new record as written (LK210)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
-        return self.filled.diagnostics if self.filled else []
+        # A fill of the new text reports every problem in it, LK210 among them; without one, what was proven.
+        return self.filled.diagnostics if self.filled else self.warnings
 
     @property
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
-
-    def data(self) -> bytes:
-        return encode(self.text, self.ledger.bom)
-
-    def diff(self) -> str:
-        return unified_diff(self.ledger.display_path, self.ledger.text, self.text)
 
 
 # --- time ----------------------------------------------------------------------------------------------
@@ -253,12 +249,13 @@ def append(
     if fill_figures:
         result.filled = fill(parse(text, ledger.path, bom=ledger.bom), config=config, root=root)
         result.text = result.filled.text
-    _prove(result.text, ledger, run_id, heading_line, config)
+    result.warnings = _prove(result.text, ledger, run_id, heading_line, config)
     return result
 
 
-def _prove(text: str, before: Ledger, run_id: str, line: int, config: Config) -> None:
-    """The new text reads back as the old records plus one, and passes verify against the old text.
+def _prove(text: str, before: Ledger, run_id: str, line: int, config: Config) -> list[Diagnostic]:
+    """The new text reads back as the old records plus one, and passes verify against the old text; what
+    verify warns of in the new record as written (a source given twice: LK210) is returned, to be said.
 
     The default template always does (the tests show it); a user's record template might not, and then
     nothing is written.
@@ -270,14 +267,14 @@ def _prove(text: str, before: Ledger, run_id: str, line: int, config: Config) ->
             f"template record.md.j2 does not give one record '### RUN_ID: {run_id}' followed by its fields"
         )
     new = after.records[-1]
+    verified = verify(after, base=before, config=config)
     found = [
-        d
-        for d in verify(after, base=before, config=config)
-        if d.severity == ERROR and (new.line <= d.line <= new.end_line or d.code.startswith("LK6"))
+        d for d in verified if d.severity == ERROR and (new.line <= d.line <= new.end_line or d.code.startswith("LK6"))
     ]
     if found:
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         raise TemplateError(f"the record from template record.md.j2 would not pass verify: {found[0].format()}{more}")
+    return [d for d in verified if d.code == "LK210" and new.line <= d.line <= new.end_line]
 
 
 def append_file(

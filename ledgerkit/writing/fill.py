@@ -16,6 +16,8 @@ from itertools import compress
 from operator import ne, or_
 from pathlib import Path
 
+from ..checks.context import Context
+from ..checks.sources import check_sources
 from ..config import Config, config_for
 from ..diagnostics import Diagnostic, has_errors
 from ..errors import LedgerkitError, TemplateError
@@ -25,6 +27,8 @@ from ..files.textfile import Lines, encode, rewrite, unified_diff
 from ..measuring.measure import SourceReader
 from ..reading.parse import Field, Ledger, filled_from, parse, summary_key
 from ..schema import FIELDS, SUMMARY_ITEMS, write_figure
+from .summary import NAME as SUMMARY_TEMPLATE
+from .summary import mirrored_body
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +41,22 @@ class Edit:
     text: str
 
 
+class NewText:
+    """What a writer of the ledger (fill, append) gives back: the ledger it read and the text it would write."""
+
+    ledger: Ledger
+    text: str
+
+    def data(self) -> bytes:
+        """The new file's bytes (BOM kept)."""
+        return encode(self.text, self.ledger.bom)
+
+    def diff(self) -> str:
+        return unified_diff(self.ledger.display_path, self.ledger.text, self.text)
+
+
 @dataclass
-class FillResult:
+class FillResult(NewText):
     """What filling a ledger gives: the new text, what was filled, the figures, and every problem found."""
 
     ledger: Ledger
@@ -55,13 +73,6 @@ class FillResult:
     @property
     def ok(self) -> bool:
         return not has_errors(self.diagnostics)
-
-    def data(self) -> bytes:
-        """The new file's bytes (BOM kept)."""
-        return encode(self.text, self.ledger.bom)
-
-    def diff(self) -> str:
-        return unified_diff(self.ledger.display_path, self.ledger.text, self.text)
 
 
 def fill(
@@ -90,6 +101,7 @@ def fill_from(figures: LedgerFigures) -> FillResult:
             filled.append(f.run_id)
     summary, problems = _summary_lines(ledger, figures.records, config)
     diagnostics.extend(problems)
+    diagnostics.extend(check_sources(ledger, Context(config)))  # LK210: named twice, counted once
     text = apply(ledger, edits, summary)
     _prove_only_owned_changed(ledger, text, summary is not None)
     return FillResult(ledger, text, figures, diagnostics, filled)
@@ -192,10 +204,12 @@ def _summary_lines(
     if summary.foreign:
         problems.append(_kept(ledger, summary.foreign[0], "holds text fill does not own"))
         return None, problems
-    from .render import render  # jinja2 only when there is a summary to render
-
     project = Project(summary.project_id, tuple(group(records)))
-    body = render("summary.md.j2", {"sessions": project.sessions, "project": project}, config.templates)
+    body = mirrored_body(project, config.templates)
+    if body is None:
+        from .render import render  # jinja2 only for a template writing/summary.py does not mirror
+
+        body = render(SUMMARY_TEMPLATE, {"sessions": project.sessions, "project": project}, config.templates)
     lines = body.rstrip("\n").split("\n") if body.strip() else []
     _check_rendered(lines)
     dropped = _dropped_key(ledger.lines.contents[summary.first - 1 : summary.last], lines)

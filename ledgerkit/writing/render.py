@@ -16,8 +16,6 @@ import re
 import stat
 from collections.abc import Callable
 from fractions import Fraction
-from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
@@ -28,18 +26,9 @@ from jinja2.exceptions import SecurityError
 from ..errors import TemplateError
 from ..schema import format_percent, plain_number
 from .sandbox import BoundedEnvironment, LimitExceeded, Limits, RenderTimeout, TemplateCompileError, wall_clock
+from .summary import figure, percent, shipped_folder
 
 __all__ = ["Limits", "default_template", "environment", "render", "template_name_problem"]
-
-PLACEHOLDER = "[fill]"
-
-
-def _default_folder() -> Traversable:
-    try:
-        return files("ledgerkit.templates")
-    except ModuleNotFoundError:  # a bare checkout, not installed: the folder beside the package
-        return Path(__file__).resolve().parent.parent / "templates"
-
 
 # --- names ---------------------------------------------------------------------------------------------
 
@@ -151,7 +140,7 @@ class _NameLoader(jinja2.BaseLoader):
     def _from_defaults(self, name: str, parts: list[str]) -> tuple[str, str]:
         if not name.endswith(".j2"):  # the shipped defaults are the *.j2 files; nothing else there is a template
             raise jinja2.TemplateNotFound(name)
-        resource = _default_folder()
+        resource = shipped_folder()
         for part in parts:
             resource = resource / part
         try:
@@ -362,16 +351,6 @@ def _innermost(tb: TracebackType | None, filenames: set[str]) -> tuple[str, int]
 # --- filters -------------------------------------------------------------------------------------------
 
 
-def figure(value: Any) -> str:
-    """A figure as the ledger writes it; a missing one stays a placeholder."""
-    return PLACEHOLDER if value is None else str(value)
-
-
-def percent(value: Fraction | None) -> str:
-    """A utilization as the ledger writes it (two decimals, toward zero), without the % sign."""
-    return PLACEHOLDER if value is None else format_percent(Fraction(value))
-
-
 def _bar(value: Fraction | None) -> str:
     from ..reports.formatting import bar
 
@@ -408,9 +387,10 @@ def _plain(value: Any) -> str:
 
 # Characters that open or close inline Markdown a cell must not start: links and images ([ ]), code spans
 # (a stray ` would pair with the fence of a code span later on the line and expose its text), escapes (\)
-# and table cells (|). < and > become entities, so no autolink or raw HTML forms; an & that would start an
-# entity is escaped so the text shows as written.
-_MD_ESCAPE = re.compile(r"[\\`\[\]|]")
+# and table cells (|), and ~ (mistune's strikethrough, unlike CommonMark's emphasis, is matched before a code
+# span later on the line, so ~~ in a cell would swallow that span's opening fence). < and > become entities,
+# so no autolink or raw HTML forms; an & that would start an entity is escaped so the text shows as written.
+_MD_ESCAPE = re.compile(r"[\\`\[\]|~]")
 _MD_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import mistune
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ledgerkit.cli import cli
@@ -68,6 +68,7 @@ def _no_live_markup(rendered: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(cell=HOSTILE, code=HOSTILE, other=HOSTILE)
+@example(cell="", code="~~[x]", other="~~")  # strikethrough opened in a cell swallowed the code span's fence
 def test_ledger_text_in_a_markdown_report_makes_no_link_image_or_tag(cell, code, other):
     document = (
         f"# Report — {md_cell(cell)}\n\n"
@@ -81,11 +82,11 @@ def test_ledger_text_in_a_markdown_report_makes_no_link_image_or_tag(cell, code,
     assert row.count("<td") == 3  # nothing in a cell splits the row
 
 
-ORDINARY = st.text(st.characters(codec="utf-8", exclude_characters="*_~\r", exclude_categories=["Cc", "Cs"]))
+ORDINARY = st.text(st.characters(codec="utf-8", exclude_characters="*_\r", exclude_categories=["Cc", "Cs"]))
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=HOSTILE.filter(lambda s: not re.search(r"[*_~\r]", s)) | ORDINARY)
+@given(text=HOSTILE.filter(lambda s: not re.search(r"[*_\r]", s)) | ORDINARY)
 def test_a_cell_shows_exactly_the_text_that_was_written(text):
     # Without emphasis markers (left as Markdown on purpose, so file_names stay readable) a rendered cell is the
     # ledger's text, whitespace collapsed: every escape is invisible once rendered.
