@@ -374,3 +374,19 @@ def test_verify_reports_lk210_and_still_exits_0(tmp_path):
     result = CliRunner().invoke(cli, ["verify", "--no-base", str(tmp_path / "ledger.md")])
     assert result.exit_code == 0
     assert "LK210 [warning] source a.md is listed twice" in result.stdout
+
+
+def test_a_source_listed_twice_is_said_in_every_record_that_does_so(tmp_path):
+    """check_sources reads each text once per ledger; every record is still judged, at its own lines."""
+    from ledgerkit.checks.context import Context
+    from ledgerkit.checks.sources import check_sources
+    from ledgerkit.config import Config
+    from ledgerkit.reading.parse import parse
+
+    from .conftest import ledger, record
+
+    records = [record(1, ("a.md", "b.md")), record(2, ("a.md", "a.md")), record(3, ("b.md", "./b.md", "a.md"))]
+    lk = parse(ledger(*records), str(tmp_path / "ledger.md"))
+    found = check_sources(lk, Context(Config()))
+    lines = [next(f for f in r.fields if f.key == "SOURCE_FILES").entries for r in lk.records]
+    assert [(d.code, d.line) for d in found] == [("LK210", lines[1][1].line), ("LK210", lines[2][1].line)]
