@@ -84,14 +84,14 @@ def ledger_paths(paths: Sequence[Path]) -> list[Path]:
     """The ledgers that paths name: a file as given; a folder, every Markdown file beneath it that holds a
     ledger (what git ignores left out inside a work tree; hidden folders, virtual environments and
     node_modules outside one)."""
-    from .measuring.folders import folder_files
-    from .reading.parse import may_hold_ledger
-
     found: list[Path] = []
     for path in paths:
         if not path.is_dir():
             found.append(path)
             continue
+        from .measuring.folders import folder_files  # only for a folder: a hook passes files
+        from .reading.parse import may_hold_ledger
+
         for name in folder_files(path):
             if name.endswith((".md", ".markdown")):
                 candidate = path / name
@@ -115,8 +115,8 @@ def _inputs(figures: Sequence[LedgerFigures]) -> set[Path]:
     for f in figures:
         if f.ledger.path:
             files.add(Path(f.ledger.path))
-        for record in f.records:
-            files.update(ms.source.path for ms in record.sources or ())
+        # Records name the same few files again and again: one Path per file, not per entry.
+        files.update(map(Path, {ms.source.real for record in f.records for ms in record.sources or ()}))
     return files
 
 

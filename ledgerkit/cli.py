@@ -1098,6 +1098,7 @@ def watch(
       ledgerkit watch ledger.md
       ledgerkit watch --check ledgers/
     """
+    gc.enable()  # runs until stopped: main() paused the collector for commands that end
     from .editor import MISSING_EXTRA, missing
 
     if missing("watchfiles"):
@@ -1130,6 +1131,7 @@ def lsp(
       ledgerkit lsp
       ledgerkit lsp --root .
     """
+    gc.enable()  # runs until stopped: main() paused the collector for commands that end
     from .editor import MISSING_EXTRA, missing
 
     if missing("pygls", "lsprotocol"):
@@ -1143,7 +1145,8 @@ def main() -> None:
     """Console entry point: a traceback never reaches a user (LEDGERKIT_TRACEBACK=1 shows it)."""
     # One command per process, and what it builds (a ledger's records, values and figures) lives until it
     # ends: the cycle collector would walk those objects again and again and free nothing (40 % of a large
-    # verify). Reference counting still frees everything else (issue 12).
+    # verify). Reference counting still frees everything else (issue 12). watch and lsp, which run until
+    # stopped, turn it back on.
     gc.disable()
     try:
         cli.main(prog_name="ledgerkit")

@@ -227,8 +227,8 @@ def format_percent(percent: Fraction) -> str:
 
 
 def written_percent(percent: Fraction) -> Fraction:
-    """The exact value of what :func:`format_percent` writes."""
-    return Fraction(format_percent(percent))
+    """The exact value of what :func:`format_percent` writes: its hundredths, toward zero."""
+    return Fraction(int(percent * 100), 100)
 
 
 def plain_number(value: Fraction | int) -> str:

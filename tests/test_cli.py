@@ -211,3 +211,24 @@ def test_verbose_says_clean_when_nothing_changed(ledgers):
         result = CliRunner().invoke(cli, command)
         assert result.exit_code == 0
         assert result.stderr == "base.md: clean\nopt.md: clean\n", command
+
+
+@pytest.mark.parametrize("command", ["watch", "lsp"])
+def test_the_commands_that_run_until_stopped_collect_cycles(command, monkeypatch, tmp_path):
+    """main() pauses the cycle collector for a command that ends; watch and the language server turn it back on."""
+    import gc
+
+    from ledgerkit.editor import server, watch
+
+    seen: list[bool] = []
+    monkeypatch.setattr(server, "serve", lambda settings: seen.append(gc.isenabled()))
+    monkeypatch.setattr(watch, "watch_ledgers", lambda *a, **k: seen.append(gc.isenabled()) or 0)
+    args = [command] + ([str(tmp_path / "ledger.md")] if command == "watch" else [])
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        CliRunner().invoke(cli, args)
+    finally:
+        if was:
+            gc.enable()
+    assert seen == [True]

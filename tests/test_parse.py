@@ -249,11 +249,17 @@ def _plain_lists(draw: st.DrawFn) -> list[str]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(_plain_lists())
-def test_plain_fields_are_the_fields_items_gives(lines):
+@given(_plain_lists(), _plain_lists())
+def test_plain_fields_are_the_fields_items_gives(lines, other):
     from ledgerkit.reading.parse import items, plain_fields
 
     fast = plain_fields(lines, 1, len(lines))
     general = [f for item in items(lines, 1, len(lines)) if (f := item.field)]
     assert fast is not None
     assert fast == general
+    # What one record's lines read, kept for the next (as parse keeps it across a ledger), changes nothing.
+    heads: dict = {}
+    bodies: dict = {}
+    plain_fields(other, 1, len(other), heads, bodies)
+    assert plain_fields(lines, 1, len(lines), heads, bodies) == general
+    assert plain_fields(lines, 1, len(lines), heads, bodies) == general

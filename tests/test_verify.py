@@ -389,3 +389,19 @@ def test_a_source_named_twice_is_judged_against_the_root_given_on_the_command_li
     for command in ("verify", "fill"):
         result = CliRunner().invoke(cli, [command, "--root", str(tmp_path), str(tmp_path / "sub" / "l.md")])
         assert "LK210" in result.output, (command, result.output)
+
+
+def test_a_source_listed_twice_is_said_in_every_record_that_does_so(tmp_path):
+    """check_sources reads each text once per ledger; every record is still judged, at its own lines."""
+    from ledgerkit.checks.context import Context
+    from ledgerkit.checks.sources import check_sources
+    from ledgerkit.config import Config
+    from ledgerkit.reading.parse import parse
+
+    from .conftest import ledger, record
+
+    records = [record(1, ("a.md", "b.md")), record(2, ("a.md", "a.md")), record(3, ("b.md", "./b.md", "a.md"))]
+    lk = parse(ledger(*records), str(tmp_path / "ledger.md"))
+    found = check_sources(lk, Context(Config()))
+    lines = [next(f for f in r.fields if f.key == "SOURCE_FILES").entries for r in lk.records]
+    assert [(d.code, d.line) for d in found] == [("LK210", lines[1][1].line), ("LK210", lines[2][1].line)]

@@ -62,13 +62,15 @@ class _Judge:
 
     def __init__(self, policy: Mapping[str, Fraction], tolerance: Fraction) -> None:
         self.policy, self.tolerance = policy, tolerance
-        self._seen: dict[tuple[tuple[str, Fraction], ...], tuple[Fraction, tuple[int, ...]]] = {}
+        self._seen: dict[tuple[tuple[str, int, int], ...], tuple[Fraction, tuple[int, ...]]] = {}
 
     def __call__(self, shares: tuple[tuple[str, Fraction], ...]) -> tuple[Fraction, tuple[int, ...]]:
-        verdict = self._seen.get(shares)
+        # Keyed by numerators and denominators: a Fraction's own hash is computed in Python, slowly.
+        key = tuple((name, p.numerator, p.denominator) for name, p in shares)
+        verdict = self._seen.get(key)
         if verdict is None:
             far = tuple(i for i, (name, percent) in enumerate(shares) if self._far(name, percent))
-            verdict = self._seen[shares] = (sum((p for _, p in shares), Fraction(0)), far)
+            verdict = self._seen[key] = (sum((p for _, p in shares), Fraction(0)), far)
         return verdict
 
     def _far(self, name: str, percent: Fraction) -> bool:

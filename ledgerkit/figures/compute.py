@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..config import Config
 from ..diagnostics import Diagnostic, has_errors
-from ..measuring.measure import MeasuredSource, Measurer, SourceReader, spec_of
 from ..reading.parse import Field, Ledger
 from ..reading.values import FIGURE_KEYS, RecordValues, read_values
 from ..schema import format_money, format_percent, token_estimate, utilization, written_money, written_percent
@@ -24,6 +23,7 @@ from .exact import TokenCounter, undercount
 
 if TYPE_CHECKING:
     from ..catalog.model import Model
+    from ..measuring.measure import MeasuredSource, Measurer, SourceReader
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +132,11 @@ class Computer:
     ) -> None:
         self.ledger = ledger
         self.config = config
-        self.measurer = Measurer(ledger, config, root, reader) if measure or measure_all else None
+        self.measurer: Measurer | None = None
+        if measure or measure_all:
+            from ..measuring.measure import Measurer  # verify measures nothing: not imported on every commit
+
+            self.measurer = Measurer(ledger, config, root, reader)
         self.measure_all = measure_all
         self.counter = TokenCounter()  # loads an encoding only when a record asks for an exact count
         self.default_budget = session_budget(ledger, config)
@@ -174,6 +178,8 @@ class Computer:
         """The record's sources that could be measured, and whether that is all of them. A record without
         sources is a problem only when a waiting figure ``needed`` them."""
         assert self.measurer is not None
+        from ..measuring.measure import spec_of
+
         specs = [spec for spec in map(spec_of, v.sources) if spec is not None]
         if not specs and not needed:
             return (), False

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..files.textfile import Lines, decode, read_bytes
 from ..schema import (
@@ -339,6 +339,8 @@ class _Reader:
         self.current: _Open | None = None
         self.summary_blocks: list[Block] = []
         self.other_summaries: list[int] = []
+        self.heads: dict[str, FieldHead | None] = {}  # plain_fields' reading of each item line met
+        self.bodies: dict[str, BodyLine] = {}  # and of each line under an item
 
     def block(self, block: Block) -> None:
         if block.kind in ("heading", "thematic_break"):
@@ -405,7 +407,7 @@ class _Reader:
 
     def _list(self, block: Block) -> None:
         if self.current is not None:
-            fields = plain_fields(self.contents, block.first, block.last)
+            fields = plain_fields(self.contents, block.first, block.last, self.heads, self.bodies)
             if fields is None:
                 fields = [f for item in items(self.contents, block.first, block.last) if (f := item.field)]
             self.current.fields.extend(fields)
@@ -565,75 +567,109 @@ def _plain_starts(lines: list[str]) -> list[int] | None:
     return starts
 
 
-def plain_fields(contents: list[str], first: int, last: int) -> list[Field] | None:
+#: What a line ``- KEY (arg): value`` of a plain list holds: (key, arg, value, the value's 1-based column).
+FieldHead = tuple[str, str | None, str, int]
+
+
+def _field_head(line: str) -> FieldHead | None:
+    text = line[2:].rstrip()
+    fm = _FIELD.match(text) if "A" <= text[:1] <= "Z" else None
+    if fm is None:
+        return None
+    key, arg, _space = fm.groups()
+    after = fm.end()
+    return key, arg.strip() if arg is not None else None, text[after:], 3 + after
+
+
+def plain_fields(
+    contents: list[str],
+    first: int,
+    last: int,
+    heads: dict[str, FieldHead | None] | None = None,
+    bodies: dict[str, BodyLine] | None = None,
+) -> list[Field] | None:
     """The fields of a record's list in one pass, when the list is plain: every item ``- KEY: value`` at the
     margin, everything else indented by spaces, no tab, no fence. The same fields as :func:`items` gives
-    (tests/test_parse.py proves it), at a fraction of the cost; None when the list is not plain."""
+    (tests/test_parse.py proves it), at a fraction of the cost; None when the list is not plain.
+
+    ``heads`` and ``bodies``, kept across the records of a ledger, hold what each item line and each line under
+    one read: records repeat most of their lines (``- SCOPE: SESSION``, ``  - system: 10%``), each read once."""
     lines = contents[first - 1 : last]
     starts = _plain_starts(lines)
     if starts is None:
         return None
+    if heads is None:
+        heads = {}
+    if bodies is None:
+        bodies = {}
     fields: list[Field] = []
-    match = _FIELD.match
     new = tuple.__new__
     starts.append(len(lines))
     for k in range(len(starts) - 1):
         i = starts[k]
-        text = lines[i][2:].rstrip()
-        fm = match(text) if "A" <= text[:1] <= "Z" else None
-        if fm is None:
+        line = lines[i]
+        head = heads.get(line, _UNSEEN)
+        if head is _UNSEEN:
+            head = heads[line] = _field_head(line)
+        if head is None:
             continue
         end = starts[k + 1] - 1
         while end > i and not lines[end].strip():
             end -= 1
-        key, arg, _space = fm.groups()
-        after = fm.end()
-        more, entries = _plain_body(lines, i + 1, end, first) if end > i else _NO_BODY
+        more, entries = _plain_body(lines, i + 1, end, first, bodies) if end > i else _NO_BODY
+        key, arg, value, column = head
         # tuple.__new__ skips the NamedTuple's generated __new__: a third of the cost of a field.
-        fields.append(
-            new(
-                Field,
-                (
-                    key,
-                    arg.strip() if arg is not None else None,
-                    first + i,
-                    3,
-                    text[after:],
-                    3 + after,
-                    entries,
-                    more,
-                    first + end,
-                ),
-            )
-        )
+        fields.append(new(Field, (key, arg, first + i, 3, value, column, entries, more, first + end)))
     return fields
 
 
+_UNSEEN: Any = object()
 _NO_BODY: tuple[tuple[Entry, ...], tuple[Entry, ...]] = ((), ())
 
 
-def _plain_body(lines: list[str], first: int, last: int, base: int) -> tuple[tuple[Entry, ...], tuple[Entry, ...]]:
-    """:func:`_body` for a plain list (spaces only, no fence): ``base`` turns an index into a line number."""
+#: What a line under a plain list's item holds: (True, indent, column, text) for a nested item, (False, 0,
+#: column, text) for other text, None for a blank line.
+BodyLine = tuple[bool, int, int, str] | None
+
+
+def _body_line(line: str) -> BodyLine:
+    stripped = line.lstrip(" ")
+    head = stripped[:2]
+    if head == "- " or head == "* " or head == "+ ":
+        text = stripped[2:]
+        if text[:1] == " ":
+            text = text.lstrip(" ")
+        return True, len(line) - len(stripped), len(line) - len(text) + 1, text.rstrip()
+    if stripped:
+        return False, 0, len(line) - len(stripped) + 1, stripped.rstrip()
+    return None
+
+
+def _plain_body(
+    lines: list[str], first: int, last: int, base: int, bodies: dict[str, BodyLine]
+) -> tuple[tuple[Entry, ...], tuple[Entry, ...]]:
+    """:func:`_body` for a plain list (spaces only, no fence): ``base`` turns an index into a line number;
+    ``bodies`` holds each line's reading, kept across records like ``plain_fields``' ``heads``."""
     more: list[Entry] = []
     entries: list[Entry] = []
     new = tuple.__new__
     level = -1
     for i in range(first, last + 1):
         line = lines[i]
-        stripped = line.lstrip(" ")
-        head = stripped[:2]
-        if head == "- " or head == "* " or head == "+ ":
-            indent = len(line) - len(stripped)
+        read = bodies.get(line, _UNSEEN)
+        if read is _UNSEEN:
+            read = bodies[line] = _body_line(line)
+        if read is None:
+            continue
+        nested, indent, column, text = read
+        if nested:
             if level < 0:
                 level = indent
             if indent > level + 1:
                 continue  # deeper: belongs to the entry above
-            text = stripped[2:]
-            if text[:1] == " ":
-                text = text.lstrip(" ")
-            entries.append(new(Entry, (base + i, len(line) - len(text) + 1, text.rstrip())))
-        elif level < 0 and stripped:
-            more.append(new(Entry, (base + i, len(line) - len(stripped) + 1, stripped.rstrip())))
+            entries.append(new(Entry, (base + i, column, text)))
+        elif level < 0:
+            more.append(new(Entry, (base + i, column, text)))
     return tuple(more), tuple(entries)
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from ..diagnostics import Diagnostic
@@ -132,16 +133,22 @@ def read_values(record: Record, ledger: Ledger, divisor: int) -> RecordValues:
 
 # --- reading -------------------------------------------------------------------------------------------
 
+# Records repeat their values (a budget, a scope, an action, a divisor's formula), so each reader remembers the
+# texts it read last; every value read is immutable (int, str, Fraction, Decimal, datetime).
+_remembered = lru_cache(maxsize=4096)
+_read_integer = _remembered(read_integer)
+_formula_divisor = _remembered(formula_divisor)
+
 _READERS: dict[Kind, Callable[[str], Any]] = {
-    Kind.INTEGER: read_integer,
-    Kind.ESTIMATE: read_integer,
-    Kind.EXACT_COUNT: read_integer,
-    Kind.PERCENT: read_percent,
-    Kind.ACTION: read_action,
-    Kind.SCOPE: read_scope,
-    Kind.LOCAL_TIME: read_local_time,
-    Kind.UTC_TIME: read_utc_time,
-    Kind.MONEY: read_money,
+    Kind.INTEGER: _read_integer,
+    Kind.ESTIMATE: _read_integer,
+    Kind.EXACT_COUNT: _read_integer,
+    Kind.PERCENT: read_percent,  # remembers on its own
+    Kind.ACTION: _remembered(read_action),
+    Kind.SCOPE: _remembered(read_scope),
+    Kind.LOCAL_TIME: _remembered(read_local_time),
+    Kind.UTC_TIME: _remembered(read_utc_time),
+    Kind.MONEY: _remembered(read_money),
 }
 
 #: How an unreadable value of each kind is reported: its code and what it should have been.
@@ -197,7 +204,7 @@ class _Read:
     def values(self, divisor: int) -> RecordValues:
         tokens = self.value("TOKEN_ESTIMATE")
         tokens_field = self.first.get("TOKEN_ESTIMATE")
-        formula = formula_divisor(tokens_field.text) if tokens_field else None
+        formula = _formula_divisor(tokens_field.text) if tokens_field else None
         budget = self.value("BUDGET_C")
         if budget.written == 0:
             assert budget.field is not None
@@ -290,14 +297,15 @@ class _Read:
         return inline + tuple(e.text.strip() for e in f.entries)
 
     def _token_counts(self) -> tuple[TokenCount, ...]:
-        from ..tokens.encodings import SHIPPED
-        from ..tokens.names import exact_problem  # names only: loads no encoding
-
         counts: list[TokenCount] = []
         seen: set[str] = set()
         for f in self.record.fields:
             if f.key != "TOKEN_COUNT":
                 continue
+            # Imported only for a record that has an exact count: most hook runs never need them.
+            from ..tokens.encodings import SHIPPED
+            from ..tokens.names import exact_problem  # names only: loads no encoding
+
             name = (f.arg or "").strip()
             if not name:
                 shipped = ", ".join(sorted(SHIPPED))
