@@ -679,7 +679,7 @@ def _appended(ledger: Path, result: Any) -> str:
 # --- count -----------------------------------------------------------------------------------------------
 
 
-_REPORT_FORMATS = {
+_OUTPUT_FORMATS = {
     "rollup": ("md", "html", "json"),
     "report": ("md", "json", "csv"),
     "compare": ("md", "json"),
@@ -690,11 +690,11 @@ _REPORT_FORMATS = {
 }
 
 
-def _report_format(command: str, default: str, what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _output_format(command: str, default: str, what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice(_REPORT_FORMATS[command]),
+        type=click.Choice(_OUTPUT_FORMATS[command]),
         default=default,
         show_default=True,
         help=what,
@@ -713,7 +713,7 @@ def _report_format(command: str, default: str, what: str) -> Callable[[Callable[
     "encoding it has cached, a model id (gpt-5, claude-opus-4-5: `ledgerkit models` lists them; a model "
     "whose tokenizer is not public is an estimate and says so).",
 )
-@_report_format("count", "text", "A table, or JSON: files, total, encodings, skipped.")
+@_output_format("count", "text", "A table, or JSON: files, total, encodings, skipped.")
 @click.option("--top", type=click.IntRange(min=1), metavar="N", help="List only the N largest files.")
 @click.option(
     "--messages",
@@ -805,7 +805,7 @@ def _write_output(out: Any, output: Path) -> None:
 @cli.command()
 @click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--session", "session_id", metavar="ID", help="The session's CONTEXT_ID (default: the only one).")
-@_report_format("rollup", "md", "Markdown (Unicode bars), one self-contained HTML page (an SVG chart), or JSON.")
+@_output_format("rollup", "md", "Markdown (Unicode bars), one self-contained HTML page (an SVG chart), or JSON.")
 @_output
 @_encoding
 @_steering
@@ -843,7 +843,7 @@ def rollup(
 
 @cli.command()
 @click.argument("ledgers", nargs=-1, required=True, type=click.Path(path_type=Path))
-@_report_format("report", "md", "A Markdown table, JSON, or CSV.")
+@_output_format("report", "md", "A Markdown table, JSON, or CSV.")
 @click.option("--since", metavar="DATE", help="Only records on or after this day (UTC), e.g. 2025-08-01.")
 @click.option("--until", metavar="DATE", help="Only records on or before this day (UTC), e.g. 2025-08-31.")
 @_output
@@ -886,7 +886,7 @@ def report(
     metavar="ID",
     help="A session's CONTEXT_ID: the baseline first, then the optimized one.",
 )
-@_report_format("compare", "md", "A Markdown comparison, or JSON.")
+@_output_format("compare", "md", "A Markdown comparison, or JSON.")
 @_output
 @_steering
 @_templates
@@ -952,7 +952,7 @@ def compare(
     type=click.Path(dir_okay=False, path_type=Path),
     help="A ledger whose SESSION_BUDGET_C and section 3 advice to use (default: a new ledger's advice).",
 )
-@_report_format("plan", "md", "A Markdown plan, or JSON.")
+@_output_format("plan", "md", "A Markdown plan, or JSON.")
 @_root
 @_config
 @_templates
@@ -1008,7 +1008,7 @@ def plan(
 @click.argument("pattern", required=False)
 @click.option("--provider", metavar="NAME", help="Only this provider's models (openai, anthropic, google, ...).")
 @click.option("--all", "include_all", is_flag=True, help="Also deprecated and retired models.")
-@_report_format("models", "text", "An aligned table, or JSON.")
+@_output_format("models", "text", "An aligned table, or JSON.")
 @_config
 def models(pattern: str | None, provider: str | None, include_all: bool, fmt: str, config_file: Path | None) -> None:
     """The models ledgerkit knows: context window, output limit, prices per million tokens, as-of date.
@@ -1037,7 +1037,7 @@ def models(pattern: str | None, provider: str | None, include_all: bool, fmt: st
 
 @cli.command()
 @click.argument("ledgers", nargs=-1, required=True, type=click.Path(path_type=Path))
-@_report_format("export", "json", "One JSON array, JSON Lines, or CSV.")
+@_output_format("export", "json", "One JSON array, JSON Lines, or CSV.")
 @click.option("--bom", is_flag=True, help="Start CSV with a byte order mark, for spreadsheets that need one for UTF-8.")
 @_output
 @_steering

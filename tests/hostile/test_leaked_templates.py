@@ -280,9 +280,6 @@ def test_a_bomb_stops_with_a_template_error_naming_the_template(tmp_path, bomb):
     assert f"{tmp_path / 't'}/" in str(caught.value)  # the file, as the user's folder names it
 
 
-# The timer may land inside another library's gc callback, whose error Python only prints; the sandbox then fires
-# again shortly (see wall_clock), so the print is expected noise, not a failure.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_the_time_limit_stops_a_render_and_gives_the_suites_timer_back(tmp_path):
     import signal
 
