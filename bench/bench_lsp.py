@@ -1,7 +1,8 @@
 """How long `ledgerkit lsp` takes from a keystroke to its diagnostics, measured through a real client over stdio.
 
 Starts `python -m ledgerkit lsp` with pygls's own client, opens a ledger, then sends --edits incremental
-changes one at a time (a character typed at the end of the last record's last note), each time timing
+changes one at a time (a character typed at the end of the last record's last note; then, in a second
+round, a new note line added after it, which changes the line count), each time timing
 didChange to the publishDiagnostics for that version. Does so for the reference ledger and for a filled
 ledger of --records records (bench/bench_fill.py's, whose records name three sources each). Beside each
 figure, its anchor measured in the same run: the library's own parse + verify of the same text in this
@@ -53,8 +54,9 @@ class Client(LanguageClient):
         return self.arrived[version]
 
 
-async def keystrokes(path: Path, edits: int) -> list[float]:
-    """Seconds from each didChange to its publishDiagnostics."""
+async def keystrokes(path: Path, edits: int, enter: bool = False) -> list[float]:
+    """Seconds from each didChange to its publishDiagnostics: a character typed at the end of the last note,
+    or (``enter``) a new note line added after it, which changes the buffer's line count."""
     client = Client()
     await client.start_io(sys.executable, "-m", "ledgerkit", "lsp", cwd=str(path.parent))
     await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities()))
@@ -70,10 +72,15 @@ async def keystrokes(path: Path, edits: int) -> list[float]:
     times = []
     for version in range(2, edits + 2):
         column = len(lines[line])
+        typed = "\n  - x" if enter else "x"
         change = types.TextDocumentContentChangePartial(
-            range=types.Range(types.Position(line, column), types.Position(line, column)), text="x"
+            range=types.Range(types.Position(line, column), types.Position(line, column)), text=typed
         )
-        lines[line] += "x"
+        if enter:
+            lines.insert(line + 1, "  - x")
+            line += 1
+        else:
+            lines[line] += "x"
         sent = time.perf_counter()
         client.text_document_did_change(
             types.DidChangeTextDocumentParams(types.VersionedTextDocumentIdentifier(version=version, uri=uri), [change])
@@ -111,12 +118,14 @@ def main() -> None:
         shutil.copytree(REFERENCE.parent, reference.parent)
         big = build(folder / "big", args.records)
         subprocess.run([sys.executable, "-m", "ledgerkit", "fill", "-q", str(big)], check=False)
-        print(f"{'ledger':<22} {'median ms':>10} {'max ms':>8} {'target ms':>10} {'parse+verify ms':>16}")
+        print(f"{'ledger, keystroke':<34} {'median ms':>10} {'max ms':>8} {'target ms':>10} {'parse+verify ms':>16}")
         for name, path, target in (("reference", reference, 50), (f"{args.records:,} records", big, 500)):
-            times = asyncio.run(keystrokes(path, args.edits))
             anchor = in_process(path)
-            median, worst = statistics.median(times) * 1000, max(times) * 1000
-            print(f"{name:<22} {median:>10.1f} {worst:>8.1f} {target:>10} {anchor * 1000:>16.1f}")
+            for kind, enter in (("a character", False), ("a new line", True)):
+                times = asyncio.run(keystrokes(path, args.edits, enter))
+                median, worst = statistics.median(times) * 1000, max(times) * 1000
+                label = f"{name}, {kind}"
+                print(f"{label:<34} {median:>10.1f} {worst:>8.1f} {target:>10} {anchor * 1000:>16.1f}")
 
 
 if __name__ == "__main__":

@@ -682,3 +682,30 @@ def test_reading_only_the_changed_record_gives_what_a_whole_parse_gives() -> Non
 
     check()
     assert used["record"] > 50 and used["whole"] > 20  # both ways were taken
+
+
+def test_an_analysis_runs_without_the_cycle_collector_and_gives_it_back(project: Path) -> None:
+    # Issue 16: a 5,000-record keystroke spent a third of its time in the cycle collector walking the objects
+    # the analysis was building. It is paused for the analysis only: afterwards it runs as before, and an
+    # analysis that fails gives it back too.
+    import gc
+
+    from ledgerkit.editor.server import LedgerServer
+
+    server = LedgerServer()
+    seen: list[bool] = []
+    real = server.analyzer.analyze
+
+    def analyze(text: str, path: Path | None) -> Any:
+        seen.append(gc.isenabled())
+        if text == "boom":
+            raise RuntimeError("boom")
+        return real(text, path)
+
+    server.analyzer.analyze = analyze  # type: ignore[method-assign]
+    server.window_log_message = lambda params: None  # type: ignore[method-assign]
+    assert gc.isenabled()
+    ledger = project / "token_budget_ledger.md"
+    assert server._analyze(ledger.read_text(encoding="utf-8"), ledger) is not None
+    assert server._analyze("boom", ledger) is None
+    assert seen == [False, False] and gc.isenabled()
