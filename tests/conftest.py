@@ -123,3 +123,17 @@ def _encoding_cache(tmp_path_factory) -> None:
     import os
 
     os.environ["LEDGERKIT_CACHE_DIR"] = str(tmp_path_factory.mktemp("ledgerkit-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _cycle_collector_as_it_was():
+    """ledgerkit.cli.main pauses the cycle collector for the one command a process runs; a test that calls it
+    in this process gives it back, so no later test runs with it paused."""
+    import gc
+
+    enabled = gc.isenabled()
+    yield
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
