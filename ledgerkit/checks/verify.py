@@ -48,10 +48,8 @@ def verify(
     """Every problem in a ledger, sorted by place; none for a Markdown file without records whose base
     (if any) had none either. A ledger whose records were all removed is checked against its base."""
     if not ledger.records and (base is None or not base.records):
-        return []
-    context = Context(config or config_for(ledger.path), base)
-    found = [d for check in checks for d in check(ledger, context)]
-    return sorted(set(found), key=lambda d: (d.line, d.column, d.code, d.message))
+        return []  # before any configuration is looked for: a Markdown file without a ledger is not judged
+    return verify_in(ledger, Context(config or config_for(ledger.path), base), checks)
 
 
 def verify_in(ledger: Ledger, context: Context, checks: Sequence[Check] = DEFAULT_CHECKS) -> list[Diagnostic]:
