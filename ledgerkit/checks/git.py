@@ -941,9 +941,6 @@ def base_from_git(path: str | Path, rev: str | None = None) -> Ledger | None:
     Outside a git work tree the default has no base, while a revision named explicitly is an error. Any
     way git cannot answer (dubious ownership, a damaged repository, a missing revision) is a GitError.
     """
-    from ..files.textfile import decode
-    from ..reading.parse import may_hold_ledger, parse
-
     path = Path(path)
     repository = open_repository(path)
     if repository is None:
@@ -958,7 +955,16 @@ def base_from_git(path: str | Path, rev: str | None = None) -> Ledger | None:
         raise GitError(f"--base {rev}: no such git revision{missing.hint}", path) from None
     if found is None:
         return None
-    if not may_hold_ledger(found.data):  # a Markdown file that held no ledger there (a Latin-1 NOTES.md too)
-        return parse("", f"{rev or 'HEAD'}:{path}")
-    text, bom = decode(found.data, f"{rev or 'HEAD'}:{path}")
-    return parse(text, f"{rev or 'HEAD'}:{path}", bom=bom)
+    return committed_ledger(found.data, f"{rev or 'HEAD'}:{path}")
+
+
+def committed_ledger(data: bytes, name: str) -> Ledger:
+    """A committed version's bytes, parsed as ``name``: an empty ledger when they hold none (any Markdown file,
+    a Latin-1 NOTES.md too); text that is not UTF-8 is a LedgerkitError."""
+    from ..files.textfile import decode
+    from ..reading.parse import may_hold_ledger, parse
+
+    if not may_hold_ledger(data):
+        return parse("", name)
+    text, bom = decode(data, name)
+    return parse(text, name, bom=bom)

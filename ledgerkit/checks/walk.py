@@ -19,9 +19,8 @@ from pathlib import Path
 
 from ..diagnostics import Diagnostic
 from ..errors import LedgerkitError
-from ..files.text import decode
-from ..reading.parse import Ledger, may_hold_ledger, parse
-from .git import Change, Commit, GitError, Repository, Version
+from ..reading.parse import Ledger, parse
+from .git import Change, Commit, GitError, Repository, Version, committed_ledger
 from .history import append_only_problems
 
 #: What each status letter of a change under a frozen path did to the file.
@@ -132,13 +131,11 @@ class _Reader:
 
 
 def _parsed(data: bytes, oid: str) -> Ledger | LedgerkitError:
-    if not may_hold_ledger(data):  # any Markdown file may be given (pre-commit passes them all): no ledger here
-        return parse("", None)
+    """The version parsed (any Markdown file may be given: pre-commit passes them all), or why it cannot be."""
     try:
-        text, bom = decode(data, oid)
+        return committed_ledger(data, oid)
     except LedgerkitError as error:
         return error
-    return parse(text, None, bom=bom)
 
 
 def _shown(repository: Repository, given: Path, name: str) -> str:
