@@ -18,7 +18,7 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from .._version import __version__
@@ -380,9 +380,3 @@ def serve(settings: Settings | None = None) -> None:
         logger.setLevel(logging.WARNING if name == "pygls" else logging.INFO)
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     server.start_io()
-
-
-def uri_of(path: str | Path) -> str:
-    uri: str | None = from_fs_path(str(path))
-    assert uri is not None
-    return uri
