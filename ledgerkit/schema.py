@@ -17,6 +17,11 @@ from fractions import Fraction
 from functools import lru_cache
 
 #: ``[fill]``, ``[fill_after_measure]``, any ``[fill_…]``; not ``[assign_when_available]``.
+#: Every reader of a written value remembers the texts it read last: records repeat their values (a budget, a
+#: scope, an action, a formula, a percentage, a share), and every value read is immutable (int, str,
+#: Fraction, Decimal, datetime), while building one (a Fraction, a datetime) is slow.
+_REMEMBERED = lru_cache(maxsize=4096)
+
 PLACEHOLDER = re.compile(r"\[fill(?:_[^\]\s]*)?\]")
 
 #: A record's heading text (level 3): ``RUN_ID: TB-LEDGER-20250816-001``.
@@ -174,6 +179,7 @@ def _whole(number: str, rest: str, *, unit: str = "") -> bool:
     return not (stripped and stripped != rest and (stripped[0].isdigit() or stripped[0] in "_'’"))
 
 
+@_REMEMBERED
 def read_integer(text: str) -> int | None:
     """A written whole number (``12345``, ``12,345``, ``≈ 12345 tokens``); None unless it is read whole."""
     if text.isdigit() and text.isascii() and len(text) <= MAX_DIGITS:
@@ -187,7 +193,7 @@ def read_integer(text: str) -> int | None:
     return int(m.group().replace(",", ""))
 
 
-@lru_cache(maxsize=4096)  # the same few percentages recur in every record; Fraction() is slow to build
+@_REMEMBERED
 def read_percent(text: str) -> Fraction | None:
     """A written percentage (``3.79%``, ``70 %``) as an exact fraction; None unless it is read whole."""
     text = _after_formula(text)
@@ -202,6 +208,7 @@ def read_percent(text: str) -> Fraction | None:
     return Fraction(m.group())
 
 
+@_REMEMBERED
 def formula_divisor(text: str) -> int | None:
     """The N of ``ceil(CHAR_COUNT / N)`` when a TOKEN_ESTIMATE writes its own formula (N > 0)."""
     m = _DIVISOR.search(text)
@@ -252,6 +259,7 @@ _MONEY = re.compile(r"[ \t]*(?:[≈~][ \t]*)?(?:US)?\$?[ \t]*(?P<n>[0-9]+(?:\.[0
 COST_PLACES = Decimal("0.0001")
 
 
+@_REMEMBERED
 def read_money(text: str) -> Decimal | None:
     """A written amount (``0.0123``, ``$0.0123``, ``0.0123 USD``) as an exact Decimal."""
     text = _after_formula(text)
@@ -282,12 +290,14 @@ _ARROW = re.compile(r"→|->")
 _ACTION = re.compile(r"^[ \t]*(" + "|".join(ACTIONS) + r")\b")
 
 
+@_REMEMBERED
 def read_action(text: str) -> str | None:
     """The THRESHOLD_ACTION a value names (after ``→`` when it writes the choices first)."""
     m = _ACTION.match(_ARROW.split(text)[-1])
     return m.group(1) if m else None
 
 
+@_REMEMBERED
 def read_scope(text: str) -> str | None:
     value = text.strip()
     return value if value in SCOPES else None
@@ -330,6 +340,7 @@ def comparable(moment: datetime) -> datetime | None:
     return moment
 
 
+@_REMEMBERED
 def read_local_time(text: str) -> datetime | None:
     """``2025-08-16 16:20 KST (UTC+09:00)`` or ISO 8601 with an offset, as an aware datetime."""
     m = _LOCAL_TS.match(text.strip())
@@ -346,6 +357,7 @@ def read_local_time(text: str) -> datetime | None:
     return comparable(naive.replace(tzinfo=zone))
 
 
+@_REMEMBERED
 def read_utc_time(text: str) -> datetime | None:
     """ISO 8601 with ``Z`` or an offset, as an aware datetime."""
     try:
@@ -366,7 +378,7 @@ _SHARE = re.compile(r"^(?P<name>.*\S)[ \t]*:[ \t]*(?P<percent>[0-9]{1,9}(?:\.[0-
 _LEVEL = re.compile(r"^(?P<percent>[0-9]{1,9}(?:\.[0-9]{1,9})?)[ \t]*%[ \t]*(?P<text>.*)$")
 
 
-@lru_cache(maxsize=4096)
+@_REMEMBERED
 def read_share(text: str) -> tuple[str, Fraction] | None:
     """``system: 10%`` (a trailing note such as ``(…)`` is ignored) as (name, percent), else None."""
     m = _SHARE.match(text)

@@ -13,7 +13,6 @@ from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
-from functools import lru_cache
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from ..diagnostics import Diagnostic
@@ -133,22 +132,17 @@ def read_values(record: Record, ledger: Ledger, divisor: int) -> RecordValues:
 
 # --- reading -------------------------------------------------------------------------------------------
 
-# Records repeat their values (a budget, a scope, an action, a divisor's formula), so each reader remembers the
-# texts it read last; every value read is immutable (int, str, Fraction, Decimal, datetime).
-_remembered = lru_cache(maxsize=4096)
-_read_integer = _remembered(read_integer)
-_formula_divisor = _remembered(formula_divisor)
-
+# Each reader remembers the texts it read last (schema.py): records repeat their values.
 _READERS: dict[Kind, Callable[[str], Any]] = {
-    Kind.INTEGER: _read_integer,
-    Kind.ESTIMATE: _read_integer,
-    Kind.EXACT_COUNT: _read_integer,
-    Kind.PERCENT: read_percent,  # remembers on its own
-    Kind.ACTION: _remembered(read_action),
-    Kind.SCOPE: _remembered(read_scope),
-    Kind.LOCAL_TIME: _remembered(read_local_time),
-    Kind.UTC_TIME: _remembered(read_utc_time),
-    Kind.MONEY: _remembered(read_money),
+    Kind.INTEGER: read_integer,
+    Kind.ESTIMATE: read_integer,
+    Kind.EXACT_COUNT: read_integer,
+    Kind.PERCENT: read_percent,
+    Kind.ACTION: read_action,
+    Kind.SCOPE: read_scope,
+    Kind.LOCAL_TIME: read_local_time,
+    Kind.UTC_TIME: read_utc_time,
+    Kind.MONEY: read_money,
 }
 
 #: How an unreadable value of each kind is reported: its code and what it should have been.
@@ -204,7 +198,7 @@ class _Read:
     def values(self, divisor: int) -> RecordValues:
         tokens = self.value("TOKEN_ESTIMATE")
         tokens_field = self.first.get("TOKEN_ESTIMATE")
-        formula = _formula_divisor(tokens_field.text) if tokens_field else None
+        formula = formula_divisor(tokens_field.text) if tokens_field else None
         budget = self.value("BUDGET_C")
         if budget.written == 0:
             assert budget.field is not None
