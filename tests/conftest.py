@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import textwrap
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -73,12 +74,19 @@ def record(
     utilization: str = "[fill]%",
     action: str = "[fill]",
     extra: str = "",
+    at: datetime | None = None,
 ) -> str:
-    """One record in the reference ledger's shape."""
+    """One record in the reference ledger's shape; loaded at ``at`` (UTC) when given, else on 2025-08-16 at
+    16:NN in Seoul."""
+    if at is None:
+        day, local_ts, utc_ts = "20250816", f"2025-08-16 16:{n % 60:02d}", f"2025-08-16T07:{n % 60:02d}:00Z"
+    else:
+        local = at + timedelta(hours=9)
+        day, local_ts, utc_ts = f"{local:%Y%m%d}", f"{local:%Y-%m-%d %H:%M}", f"{at:%Y-%m-%dT%H:%M:%SZ}"
     lines = [
-        f"### RUN_ID: TB-LEDGER-20250816-{n:03d}",
-        f"- LOCAL_TS: 2025-08-16 16:{n % 60:02d} KST (UTC+09:00)",
-        f"- UTC_TS: 2025-08-16T07:{n % 60:02d}:00Z",
+        f"### RUN_ID: TB-LEDGER-{day}-{n:03d}",
+        f"- LOCAL_TS: {local_ts} KST (UTC+09:00)",
+        f"- UTC_TS: {utc_ts}",
         "- SCOPE: SESSION",
         f"- CONTEXT_ID: {context}",
         "- SOURCE_FILES:",

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from ledgerkit.cli import cli
 
-from .conftest import HEADER, SUMMARY, make_files
+from .conftest import HEADER, SUMMARY, make_files, record
 
 
 def run(*args: str):
@@ -46,32 +46,13 @@ def written(amount: Decimal) -> str:
 
 def priced_record(n: int, at: datetime, source: str, model: str, *, extra: str = "") -> str:
     """A record loading ``source`` at ``at`` (UTC), naming ``model``, with its cost to fill."""
-    local = at + timedelta(hours=9)
-    return (
-        f"### RUN_ID: TB-LEDGER-{local:%Y%m%d}-{n:03d}\n"
-        f"- LOCAL_TS: {local:%Y-%m-%d %H:%M} KST (UTC+09:00)\n"
-        f"- UTC_TS: {at:%Y-%m-%dT%H:%M:%SZ}\n"
-        "- SCOPE: SESSION\n"
-        "- CONTEXT_ID: S1\n"
-        "- SOURCE_FILES:\n"
-        f"  - {source}\n"
-        "- CHAR_COUNT: [fill_after_measure]\n"
-        "- TOKEN_ESTIMATE: ceil(CHAR_COUNT / 4) = [fill]\n"
-        "- BUDGET_C: 1000000\n"
-        "- UTILIZATION: [fill]%\n"
-        "- DISTRIBUTION:\n"
-        "  - system: 10%\n"
-        "  - rolling_summary: 20%\n"
-        "  - task_brief_and_acceptance: 30%\n"
-        "  - evidence_snippets: 30%\n"
-        "  - margin: 10%\n"
-        "- THRESHOLD_ACTION: [fill]\n"
-        "- NOTES:\n"
-        "  - note\n"
-        f"- MODEL: {model}\n"
-        f"{extra}"
-        "- COST_ESTIMATE (USD): [fill]\n"
-        "\n---\n\n"
+    return record(
+        n,
+        (source,),
+        budget="1000000",
+        action="[fill]",
+        extra=f"- MODEL: {model}\n{extra}- COST_ESTIMATE (USD): [fill]\n",
+        at=at,
     )
 
 
