@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -111,6 +113,17 @@ def record(
 def ledger(*records: str, budget: int = 1000, summary: bool = True) -> str:
     """A small ledger: budget section, the given records, and (optionally) the summary section."""
     return HEADER.format(budget=budget) + "".join(records) + (SUMMARY if summary else "")
+
+
+def fill_cli(folder: Path, text: str) -> str:
+    """What `ledgerkit fill` writes for this text, in the same folder (so the same sources and root)."""
+    work = folder / "fill_copy.md"
+    work.write_text(text, encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "ledgerkit", "fill", "-q", str(work)], cwd=folder, timeout=120)
+    try:
+        return work.read_text(encoding="utf-8")
+    finally:
+        work.unlink()
 
 
 def dedent(text: str) -> str:

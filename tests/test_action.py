@@ -22,6 +22,7 @@ import pytest
 
 from .conftest import REPO, make_files
 from .test_verify_history import _edit, append, build, commit, git
+from .test_verify_history import run as cli  # the CLI in a folder: exit code, stdout, stderr
 
 ACTION = REPO / "action.yml"
 CLEAN = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_", "PRE_COMMIT", "VIRTUAL_ENV"))}
@@ -178,20 +179,6 @@ def test_no_ledger_named_is_an_error(tmp_path: Path, action_folder: Path, runner
 
 
 # --- what CI shows: the output the action relies on (issue 13, points 3 and 4) ----------------------------
-
-
-def cli(cwd: Path, *args: str) -> tuple[int, str, str]:
-    from click.testing import CliRunner
-
-    from ledgerkit.cli import cli as command
-
-    here = os.getcwd()
-    os.chdir(cwd)
-    try:
-        result = CliRunner().invoke(command, list(args))
-    finally:
-        os.chdir(here)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _unfilled(tmp_path: Path) -> tuple[Path, list[int]]:

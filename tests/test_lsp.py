@@ -25,8 +25,8 @@ from ledgerkit.editor.analysis import TextEdit as LkEdit  # noqa: E402
 from ledgerkit.editor.analysis import apply_edits, span_of  # noqa: E402
 from ledgerkit.errors import LedgerkitError  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE = REPO / "sample_ledgers"
+from .conftest import SAMPLE, fill_cli  # noqa: E402
+
 TIMEOUT = 60  # seconds: a bound on every wait, never a pause
 
 
@@ -164,17 +164,6 @@ async def server(cwd: Path) -> AsyncIterator[Client]:
 
 def run(test: Callable[[], Any]) -> None:
     asyncio.run(asyncio.wait_for(test(), 4 * TIMEOUT))
-
-
-def fill_cli(folder: Path, text: str) -> str:
-    """What `ledgerkit fill` writes for this text, in the same folder (so the same sources and root)."""
-    work = folder / "fill_copy.md"
-    work.write_text(text, encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "ledgerkit", "fill", "-q", str(work)], cwd=folder, timeout=TIMEOUT)
-    try:
-        return work.read_text(encoding="utf-8")
-    finally:
-        work.unlink()
 
 
 def codes(diagnostics: list[types.Diagnostic]) -> list[str]:

@@ -19,8 +19,8 @@ from click.testing import CliRunner
 
 from ledgerkit.cli import cli
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE = REPO / "sample_ledgers"
+from .conftest import SAMPLE, fill_cli
+
 TIMEOUT = 60.0  # seconds: a bound on every wait
 
 RECORD = """
@@ -106,17 +106,6 @@ def project(tmp_path: Path) -> Path:
     pytest.importorskip("watchfiles", reason="the editor extra (pip install 'ledgerkit[editor]') is not installed")
     shutil.copytree(SAMPLE, tmp_path, dirs_exist_ok=True)
     return tmp_path
-
-
-def fill_cli(folder: Path, text: str) -> str:
-    """What `ledgerkit fill` writes for this text in the same folder."""
-    work = folder / "fill_copy.md"
-    work.write_text(text, encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "ledgerkit", "fill", "-q", str(work)], cwd=folder, timeout=TIMEOUT)
-    try:
-        return work.read_text(encoding="utf-8")
-    finally:
-        work.unlink()
 
 
 def with_record(text: str, source: str) -> str:
