@@ -438,16 +438,35 @@ def _handed(lines: list[str]) -> int:
     return sum(last - first + 1 for first, last in trace)
 
 
-def test_a_plain_ledger_hands_mistune_only_its_quote():
+def test_a_plain_ledger_hands_mistune_nothing():
     lines = _big_ledger(1000)
     trace: list[tuple[int, int]] = []
     found = blocks(lines, trace)
     assert found == stock_blocks(lines)
     quote = [k + 1 for k, s in enumerate(lines) if s.startswith(">")]
     assert quote == [3, 4, 5]
-    # The quote, then the blank line that ends it and the break after it, where the scanner takes over.
-    assert trace == [(3, 7)]
-    assert _handed(_big_ledger(2000)) == _handed(_big_ledger(1000)) == 5
+    # The reference's quote ends at a blank line: the scanner reads it alone.
+    assert Block("block_quote", 3, 5) in found
+    assert trace == []
+
+
+@st.composite
+def _quote_then(draw: st.DrawFn) -> list[str]:
+    """A quote of marked lines (any content), then what may end it: a blank line of any kind (a tab or five
+    spaces may be indented code outside the quote), the end, or a line that may continue it."""
+    before = draw(st.sampled_from([[], [""], ["# h"], ["- KEY: v", ""], ["text"], ["    code"]]))
+    content = st.one_of(_TEXT, st.sampled_from(["", " ", "- text", "```", "    code", "<div>", "# h", "> q", "---"]))
+    marks = st.sampled_from([">", "> ", ">  "])
+    quote = [draw(marks) + line for line in draw(st.lists(content, min_size=1, max_size=4))]
+    ends = st.sampled_from(["", " ", "   ", "\t", "    ", "     ", " \t ", "\v", "\f", "  \t  x", "text", "- x", "---"])
+    after = draw(st.lists(st.one_of(ends, _TEXT, st.sampled_from(["# h", "- KEY: v", "> q", "```"])), max_size=4))
+    return before + quote + after
+
+
+@settings(max_examples=3000, **_SETTINGS)
+@given(_quote_then())
+def test_blocks_equal_stock_mistune_after_a_quote(lines):
+    assert blocks(lines) == stock_blocks(lines)
 
 
 def test_lines_handed_to_mistune_grow_linearly():
@@ -482,4 +501,8 @@ def test_a_plain_ledger_never_imports_mistune(tmp_path):
     count, imported = out.stdout.split()
     assert int(count) > 100 and imported == "False"
     out = subprocess.run([sys.executable, "-c", code, str(REFERENCE)], capture_output=True, text=True, timeout=60)
-    assert out.stdout.split()[1] == "True"  # the reference's quote does need it
+    assert out.stdout.split()[1] == "False"  # nor the reference, whose quote ends at a blank line
+    fenced = tmp_path / "fenced.md"
+    fenced.write_text(plain.read_text(encoding="utf-8") + "\n```\ncode\n```\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-c", code, str(fenced)], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split()[1] == "True"  # a fence does need it

@@ -3,11 +3,11 @@ thematic break, paragraph, blank lines) starts and ends, as 1-based line numbers
 
 The blocks are mistune's (``mistune.block_parser.BlockParser`` with its default rules), so code, quotes and HTML
 are never mistaken for records. A line scanner finds the blocks a ledger is made of (headings, breaks, lists of
-items, paragraphs, blank lines) exactly as mistune would, with cheap string tests; where it meets a line whose
-meaning needs more (a fence, HTML, a quote, a reference definition, a setext underline, a tab or a space before
-a marker...) mistune parses that region alone, from the last line where the scanner knew mistune's state to the
-first where it knows it again. mistune is imported only then. tests/test_blocks.py holds the proof that the
-result equals stock mistune's.
+items, paragraphs, blank lines, quotes ended by a blank line) exactly as mistune would, with cheap string tests;
+where it meets a line whose meaning needs more (a fence, HTML, another quote, a reference definition, a setext
+underline, a tab or a space before a marker...) mistune parses that region alone, from the last line where the
+scanner knew mistune's state to the first where it knows it again. mistune is imported only then.
+tests/test_blocks.py holds the proof that the result equals stock mistune's.
 """
 
 from __future__ import annotations
@@ -248,8 +248,8 @@ class _Scanner:
         para = -1  # the first line of the open paragraph
         while i < n:
             s = contents[i]
-            if para < 0 and (s[:1] == "#" or not s or s[:2] == "- "):
-                j = self._ledger_block(s, i)  # a record's heading, its list, a blank line
+            if para < 0 and (s[:1] in ("#", ">") or not s or s[:2] == "- "):
+                j = self._ledger_block(s, i)  # a record's heading, its list, a blank line, a plain quote
                 if j:
                     i = j if j > 0 else self._hand_over(safe, kept)
                     safe, kept = i, len(out)
@@ -282,9 +282,27 @@ class _Scanner:
                 return 0
             self.out.append(Block("heading", i + 1, i + 1, heading[0], heading[1]))
             return i + 1
+        if s[0] == ">":
+            return self._quote(i)
         if s[2:3] in _ITEM_TEXT["-"]:
             return self._list(i, "-", 2)
         return 0
+
+    def _quote(self, i: int) -> int:
+        """A block quote of lines that all start with ``>``, followed by a blank line or the end of the text: the
+        line after it, else 0. Whatever the quote holds, mistune's extract_block_quote ends it at that blank line
+        (a blank line is never a lazy continuation), and nothing before the quote matters where no paragraph is
+        open."""
+        contents = self.contents
+        j = i + 1
+        while j < len(contents) and contents[j][:1] == ">":
+            j += 1
+        if j < len(contents) and _classify(contents[j], False) != _BLANK:
+            # A lazy continuation line, a block that may end the quote, or a blank line that is indented code
+            # where no quote came before (inside the quote mistune reads it as a blank line): mistune's to judge.
+            return 0
+        self.out.append(Block("block_quote", i + 1, j))
+        return j
 
     def _block(self, kind: int, i: int) -> int:
         """Emit the block of ``kind`` that starts on line ``i``; the line after it, or -1 to hand over."""
