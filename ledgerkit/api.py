@@ -157,7 +157,8 @@ def verify_path(
     from .checks.git import GitError
     from .checks.verify import DEFAULT_CHECKS, verify
     from .checks.waiting import check_waiting
-    from .files.textfile import decode, read_bytes
+    from .files.read import read_bytes
+    from .files.text import decode
     from .reading.parse import may_hold_ledger, parse
 
     settings = settings or Settings()

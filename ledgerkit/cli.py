@@ -232,7 +232,7 @@ class _Run:
         reported and the rest still run. A file whose bytes never name RUN_ID is skipped unread, so any
         Markdown file (a Latin-1 NOTES.md too) can be given, as pre-commit does."""
         from .api import ledger_paths
-        from .files.textfile import read_bytes
+        from .files.read import read_bytes
         from .reading.parse import may_hold_ledger
 
         for path in ledger_paths(paths):

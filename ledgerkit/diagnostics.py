@@ -6,7 +6,6 @@ them and a test keeps the two in step.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -123,6 +122,8 @@ def format_text(diagnostics: Iterable[Diagnostic]) -> str:
 
 
 def format_json(diagnostics: Iterable[Diagnostic]) -> str:
+    import json
+
     return json.dumps([{**asdict(d), "severity": d.severity} for d in diagnostics], ensure_ascii=False, indent=2) + "\n"
 
 
@@ -157,6 +158,8 @@ def fatal(message: str, output_format: str, path: str | None = None, line: int |
     """A problem that stops the run, in the format asked for: one line of text, a JSON array holding an
     object with ``"severity": "fatal"``, or a GitHub ``::error::`` annotation."""
     if output_format == "json":
+        import json
+
         item = {"path": path, "line": line, "column": None, "code": None, "message": message, "severity": "fatal"}
         return json.dumps([item], ensure_ascii=False, indent=2) + "\n"
     if output_format == "github":

@@ -317,6 +317,40 @@ def test_verify_imports_neither_jinja2_nor_tiktoken_nor_the_editor_libraries(sam
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
 
 
+def test_the_hook_on_the_reference_ledger_loads_only_what_it_uses():
+    """Issue 12: the hook's start-up. verify of the reference ledger against git HEAD, as pre-commit runs it,
+    leaves out whatever that run does not use: mistune (its quote ends at a blank line), writing, measuring
+    files, encodings, and the standard modules only other paths need."""
+    unused = (
+        "mistune",
+        "jinja2",
+        "tiktoken",
+        "shutil",
+        "tempfile",
+        "hashlib",
+        "json",
+        "ledgerkit.files.atomic",
+        "ledgerkit.files.lock",
+        "ledgerkit.measuring.measure",
+        "ledgerkit.measuring.files",
+        "ledgerkit.measuring.resolve",
+        "ledgerkit.measuring.folders",
+        "ledgerkit.tokens.encodings",
+    )
+    code = (
+        "import sys\n"
+        "from ledgerkit.cli import cli\n"
+        "try:\n"
+        f"    cli.main(['verify', {str(REFERENCE)!r}], standalone_mode=False)\n"
+        "finally:\n"
+        f"    print(sorted(m for m in {unused!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=REFERENCE.parent, timeout=120
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+
+
 # --- LK210: a source listed twice in one record (issue 15) -------------------------------------------------
 
 

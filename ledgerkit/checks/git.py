@@ -8,12 +8,9 @@ that says what to do: an unavailable base is never a silent "no base".
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -187,9 +184,23 @@ def open_repository(path: str | Path, *, timeout: float = TIMEOUT) -> Repository
             break
     else:
         return None
-    if shutil.which("git") is None:
+    if not _git_installed():
         raise GitError(f"{folder} is a git work tree, but git is not installed (or not on PATH): install git")
     return Repository(folder, _git_dir(dot_git), timeout=timeout)
+
+
+def _git_installed() -> bool:
+    """Whether ``git`` is on PATH: shutil.which's test, without importing shutil (and with it bz2 and lzma) on
+    every run of the hook."""
+    if os.name == "nt":  # PATHEXT and the current folder: shutil's own rules
+        import shutil
+
+        return shutil.which("git") is not None
+    for folder in os.get_exec_path():
+        candidate = os.path.join(folder, "git")
+        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return True
+    return False
 
 
 def _git_dir(dot_git: Path) -> Path | None:
@@ -300,6 +311,9 @@ class Repository:
         # Not staged: compare `commit` with the working tree, through a scratch index read from `commit` (never
         # the user's) plus an entry for the file, so that git reads it from the working tree. The entry names
         # the empty blob without writing it (`add -N` would): nothing is written to the repository.
+        import hashlib
+        import tempfile
+
         empty = hashlib.new("sha1" if len(commit) == 40 else "sha256", b"blob 0\0").hexdigest()
         with tempfile.TemporaryDirectory(prefix="ledgerkit-git-") as scratch:
             index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
@@ -748,7 +762,7 @@ class _CatFile:
     def __init__(self, repository: Repository, path: str | Path | None) -> None:
         self._repository = repository
         self._path = path
-        self._errors = tempfile.TemporaryFile()  # a file, not a pipe: git's stderr can never fill and block it
+        self._errors = _scratch_file()  # a file, not a pipe: git's stderr can never fill and block it
         try:
             self._process = subprocess.Popen(
                 repository._command(["cat-file", "--batch"]),
@@ -880,6 +894,19 @@ class _CatFile:
                     pass
 
 
+def _scratch_file() -> IO[bytes]:
+    """An anonymous file, gone when closed: in memory where the system has memfd_create (Linux), which spares the
+    hook tempfile's imports, else tempfile's."""
+    if hasattr(os, "memfd_create"):
+        try:
+            return open(os.memfd_create("ledgerkit-git-stderr"), "w+b")  # noqa: SIM115 - closed by its owner
+        except OSError:
+            pass  # memfd_create refused (a sandbox's seccomp filter): a file on disk will do
+    import tempfile
+
+    return tempfile.TemporaryFile()
+
+
 def _write_all(stdin: IO[bytes], requests: list[bytes]) -> None:
     try:
         for request in requests:
@@ -961,7 +988,7 @@ def base_from_git(path: str | Path, rev: str | None = None) -> Ledger | None:
 def committed_ledger(data: bytes, name: str) -> Ledger:
     """A committed version's bytes, parsed as ``name``: an empty ledger when they hold none (any Markdown file,
     a Latin-1 NOTES.md too); text that is not UTF-8 is a LedgerkitError."""
-    from ..files.textfile import decode
+    from ..files.text import decode
     from ..reading.parse import may_hold_ledger, parse
 
     if not may_hold_ledger(data):

@@ -14,8 +14,7 @@ if TYPE_CHECKING:
 
 
 def check_sources(ledger: Ledger, context: Context) -> list[Diagnostic]:
-    from ..measuring.measure import source_specs
-    from ..measuring.specs import parse_source, repeated
+    from ..measuring.specs import parse_source, repeated, source_specs
 
     folder = _folder_in_root(ledger, context)
     out: list[Diagnostic] = []
@@ -50,7 +49,7 @@ _UNSEEN: Any = object()
 
 
 def _texts(f: Field) -> list[str]:
-    """The texts of the entries ``measure.source_specs`` reads: the nested items, and the inline value."""
+    """The texts of the entries ``specs.source_specs`` reads: the nested items, and the inline value."""
     texts = [e.text for e in f.entries]
     if f.value.strip() and not f.placeholders:
         texts.insert(0, f.value)
@@ -59,7 +58,7 @@ def _texts(f: Field) -> list[str]:
 
 def _folder_in_root(ledger: Ledger, context: Context) -> str | None:
     """The ledger's folder relative to its source root (posix), or None when it lies outside it."""
-    from ..measuring.measure import source_root
+    from ..measuring.specs import source_root
 
     folder = os.path.realpath(ledger.folder)
     root = os.path.realpath(source_root(ledger.path, context.config))

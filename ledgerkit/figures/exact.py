@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 from ..diagnostics import Diagnostic
 from ..schema import format_percent
-from ..tokens.encodings import EncodingUnavailable
 
 if TYPE_CHECKING:
     from ..config import Config
     from ..measuring.measure import MeasuredSource, SourceText
     from ..reading.parse import Field
     from ..reading.values import RecordValues
+    from ..tokens.encodings import EncodingUnavailable
 
 
 def source_text(text: SourceText, start: int | None, end: int | None) -> str:
@@ -69,6 +69,7 @@ class TokenCounter:
     def count(self, sources: Sequence[MeasuredSource], encoding: str) -> int:
         """The sum of the exact counts of ``sources``; raises EncodingUnavailable (or EncodingError)."""
         from ..tokens import engine
+        from ..tokens.encodings import EncodingUnavailable
 
         if encoding in self._unavailable:
             raise self._unavailable[encoding]
@@ -91,6 +92,8 @@ class TokenCounter:
     ) -> tuple[int | None, Diagnostic | None]:
         """A record's exact count in ``encoding``, or LK702 (at ``field``, else the record) when it cannot be
         counted here."""
+        from ..tokens.encodings import EncodingUnavailable
+
         try:
             return self.count(sources, encoding), None
         except EncodingUnavailable as exc:

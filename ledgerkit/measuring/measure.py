@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from ..config import Config, find_git_top
+from ..config import Config
 from ..diagnostics import Diagnostic
-from ..reading.parse import Entry, Ledger, Record
-from . import specs
+from ..reading.parse import Ledger, Record
 from .files import FileText, SourceError, SourceReader, SourceText, StreamedText
 from .resolve import Resolution, Resolver, Skipped, Source
-from .specs import Problem, SourceSpec
+from .specs import Problem, SourceSpec, source_root, source_specs, spec_of
 
 __all__ = [
     "FileText",
@@ -41,32 +40,6 @@ __all__ = [
 
 #: Reading problems that mean "not text": a glob's or folder's member with one is left out, not an error.
 NOT_TEXT = frozenset({"LK203", "LK204", "LK209"})
-
-
-def spec_of(entry: Entry) -> SourceSpec | None:
-    """Read an entry: ``path``, ``path:START-END``, ``path#LSTART-LEND``, ``path#L7``, `` # comment``."""
-    return specs.parse_source(entry.text, entry.line, entry.column)
-
-
-def source_specs(record: Record) -> list[SourceSpec]:
-    f = record.field("SOURCE_FILES")
-    if f is None:
-        return []
-    entries = list(f.entries)
-    inline = f.value.strip()
-    if inline and not f.placeholders:
-        entries.insert(0, Entry(f.line, f.value_column, f.value))
-    return [spec for spec in map(spec_of, entries) if spec is not None]
-
-
-def source_root(ledger_path: str | Path | None, config: Config, root: str | Path | None = None) -> Path:
-    """Where a leading ``/`` points: --root, else the configuration, else the git top, else the ledger's folder."""
-    if root is not None:
-        return Path(root).resolve()
-    if config.root is not None:
-        return config.root
-    folder = Path(ledger_path).resolve().parent if ledger_path else Path.cwd()
-    return find_git_top(folder) or folder
 
 
 def problem_message(spec: SourceSpec, problem: Problem) -> str:

@@ -10,6 +10,15 @@ import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..config import find_git_top
+from ..reading.parse import Entry
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..reading.parse import Record
 
 _RANGE = re.compile(r"^(?P<path>.+?)(?::(?P<s1>\d+)(?:-(?P<e1>\d+))?|#L(?P<s2>\d+)(?:-L?(?P<e2>\d+))?)$")
 _COMMENT = re.compile(r"(?:^|\s+)#(?:\s|$)")
@@ -105,3 +114,32 @@ def repeated(specs: Iterable[SourceSpec], folder: str | None) -> list[tuple[Sour
         if found is not spec:
             out.append((spec, found))
     return out
+
+
+# --- the sources a record names -----------------------------------------------------------------------
+
+
+def spec_of(entry: Entry) -> SourceSpec | None:
+    """Read an entry: ``path``, ``path:START-END``, ``path#LSTART-LEND``, ``path#L7``, `` # comment``."""
+    return parse_source(entry.text, entry.line, entry.column)
+
+
+def source_specs(record: Record) -> list[SourceSpec]:
+    f = record.field("SOURCE_FILES")
+    if f is None:
+        return []
+    entries = list(f.entries)
+    inline = f.value.strip()
+    if inline and not f.placeholders:
+        entries.insert(0, Entry(f.line, f.value_column, f.value))
+    return [spec for spec in map(spec_of, entries) if spec is not None]
+
+
+def source_root(ledger_path: str | Path | None, config: Config, root: str | Path | None = None) -> Path:
+    """Where a leading ``/`` points: --root, else the configuration, else the git top, else the ledger's folder."""
+    if root is not None:
+        return Path(root).resolve()
+    if config.root is not None:
+        return config.root
+    folder = Path(ledger_path).resolve().parent if ledger_path else Path.cwd()
+    return find_git_top(folder) or folder

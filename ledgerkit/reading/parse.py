@@ -16,7 +16,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..files.textfile import Lines, decode, read_bytes
+from ..files.read import read_bytes
+from ..files.text import Lines, decode
 from ..schema import (
     FIELDS,
     FILLED,
