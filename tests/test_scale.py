@@ -10,6 +10,7 @@ dictionaries and sets.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -88,6 +89,10 @@ def calls(operation: Callable[[], object]) -> int:
         count += 1  # a call, then each line of the frame
         return trace
 
+    # A collection that happens to start inside the operation would run gc.callbacks (Hypothesis keeps one) and
+    # count its lines: the collector is paused while counting, as the CLI pauses it for its one command.
+    enabled = gc.isenabled()
+    gc.disable()
     sys.setprofile(profile)
     sys.settrace(trace)
     try:
@@ -95,6 +100,8 @@ def calls(operation: Callable[[], object]) -> int:
     finally:
         sys.settrace(None)
         sys.setprofile(None)
+        if enabled:
+            gc.enable()
     return count
 
 

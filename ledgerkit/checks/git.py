@@ -14,10 +14,9 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 from ..errors import LedgerkitError
 
@@ -97,8 +96,7 @@ class MissingRevision(GitError):
         self.hint = hint
 
 
-@dataclass(frozen=True, slots=True)
-class Commit:
+class Commit(NamedTuple):
     """Facts about one commit as recorded: author unmapped by .mailmap, author date in strict ISO 8601."""
 
     id: str
@@ -110,8 +108,7 @@ class Commit:
     subject: str
 
 
-@dataclass(frozen=True, slots=True)
-class BaseVersion:
+class BaseVersion(NamedTuple):
     """A ledger as committed at ``rev``: the commit, the name it had there and its blob (a cache key)."""
 
     rev: str
@@ -121,8 +118,7 @@ class BaseVersion:
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class FileAt:
+class FileAt(NamedTuple):
     """A file's content in one commit: its name there, its blob id and its bytes (None when not read)."""
 
     path: str
@@ -130,8 +126,7 @@ class FileAt:
     data: bytes | None
 
 
-@dataclass(frozen=True, slots=True)
-class Version:
+class Version(NamedTuple):
     """One committed version of a file, with the version it replaced (``before``, in the first parent).
 
     ``status`` is A (added: ``before`` is None), M, T (type changed), R (renamed from ``before.path``) or D
@@ -146,8 +141,7 @@ class Version:
     before: FileAt | None
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """A commit that added (A), modified (M, T), deleted (D) or renamed (R, from ``old_path``) a file."""
 
     commit: Commit
@@ -156,8 +150,7 @@ class Change:
     old_path: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
     """One line of git's raw diff: the two sides' blob ids (None when absent), status letter and paths."""
 
     old_blob: str | None
@@ -660,8 +653,7 @@ def _renamed_to(out: bytes, name: bytes) -> bytes | None:
 # --- log output -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Logged:
+class _Logged(NamedTuple):
     commit: Commit
     grafted: bool
     entries: list[_Entry]
@@ -749,8 +741,7 @@ def _version(commit: Commit, entries: list[_Entry], name: bytes) -> Version | No
 # --- cat-file -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Object:
+class _Object(NamedTuple):
     oid: str
     kind: str
     data: bytes

@@ -26,8 +26,7 @@ if TYPE_CHECKING:
     from ..measuring.measure import MeasuredSource, Measurer, SourceReader
 
 
-@dataclass(frozen=True, slots=True)
-class Figures:
+class Figures(NamedTuple):
     """One record's figures. A figure that cannot be had is None.
 
     ``utilization`` is exact (TOKEN_ESTIMATE / BUDGET_C × 100), or the written one when the record gives

@@ -9,10 +9,9 @@ else TOKEN_ESTIMATE. The model catalog (genai-prices) is loaded only when a reco
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..diagnostics import Diagnostic
 from ..errors import LedgerkitError
@@ -23,8 +22,7 @@ if TYPE_CHECKING:
     from ..reading.values import RecordValues
 
 
-@dataclass(frozen=True, slots=True)
-class Cost:
+class Cost(NamedTuple):
     """What a load costs, and the tokens it was priced on (``basis`` names them: an encoding or the estimate)."""
 
     amount: Decimal

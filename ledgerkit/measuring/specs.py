@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..config import find_git_top
 from ..reading.parse import Entry
@@ -28,8 +28,7 @@ _COMMENT = re.compile(r"(?:^|\s+)#(?:\s|$)")
 MAX_LINE_DIGITS = 18
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     """Why a source cannot be measured: a diagnostic code (LK2xx) and a message starting with a verb."""
 
     code: str

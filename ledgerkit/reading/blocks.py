@@ -16,13 +16,11 @@ import re
 import string
 from array import array
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from operator import length_hint
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(slots=True)
-class Block:
+class Block(NamedTuple):
     kind: str
     first: int  # 1-based, inclusive
     last: int

@@ -159,8 +159,7 @@ class Record(NamedTuple):
         return self.get("CONTEXT_ID")
 
 
-@dataclass(frozen=True, slots=True)
-class Budget:
+class Budget(NamedTuple):
     """Section 0's ``SESSION_BUDGET_C``: its value when readable whole, and where it is."""
 
     value: int | None
@@ -178,8 +177,7 @@ class Share(NamedTuple):
     column: int
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(NamedTuple):
     """The cumulative summary section, which fill re-renders.
 
     fill owns exactly the summary items (``- SESSION_ID:`` and ``- PROJECT_ID:`` with the keys the
@@ -197,16 +195,14 @@ class Summary:
     others: tuple[int, ...] = ()  # heading lines of further sections with the summary's title
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     """A level-1/2 section: its heading line and its last line (before the next such heading), 1-based."""
 
     heading_line: int
     last: int
 
 
-@dataclass(frozen=True, slots=True)
-class Suppression:
+class Suppression(NamedTuple):
     """``<!-- ledgerkit: ignore LK512 -->``: the codes it silences on the line after it."""
 
     line: int
@@ -312,14 +308,13 @@ def section_kind(heading: str) -> str | None:
 # --- the walk over blocks ------------------------------------------------------------------------------
 
 
-@dataclass
 class _Open:
     """The record being read."""
 
-    run_id: str
-    line: int
-    column: int
-    fields: list[Field]
+    __slots__ = ("column", "fields", "line", "run_id")
+
+    def __init__(self, run_id: str, line: int, column: int, fields: list[Field]) -> None:
+        self.run_id, self.line, self.column, self.fields = run_id, line, column, fields
 
 
 class _Reader:

@@ -8,7 +8,6 @@ history check all take these values.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -76,8 +75,7 @@ class TokenCount(NamedTuple):
     value: Value[int]
 
 
-@dataclass(frozen=True, slots=True)
-class RecordValues:
+class RecordValues(NamedTuple):
     """A record's fields as typed values, with the problems met reading them."""
 
     record: Record
