@@ -22,11 +22,11 @@ from .config import Config, config_for, load_config
 from .diagnostics import Diagnostic, has_errors, steer
 from .errors import LedgerkitError
 from .figures.compute import LedgerFigures
-from .reading.parse import Ledger, load
+from .reading.parse import Ledger, Outline, Outlined, load, load_outline
 
 #: What ``base=`` of :func:`verify_file` may be: ``"HEAD"`` or another git revision, a file, a parsed
-#: ledger, or None for no append-only comparison.
-Base = str | Path | Ledger | None
+#: ledger (or its outline), or None for no append-only comparison.
+Base = str | Path | Ledger | Outline | None
 
 
 class UsageError(LedgerkitError):
@@ -165,21 +165,21 @@ def verify_path(
     data = read_bytes(path)
     problems: list[Diagnostic] = []
     try:
-        base_ledger = base_of(path, base, strict=strict_base)
+        base_outline = base_of(path, base, strict=strict_base)
     except GitError as exc:
         if strict_base or base != "HEAD":
             raise
-        base_ledger = None
+        base_outline = None
         problems.append(
             Diagnostic(str(path), 1, 1, "LK608", f"the base version cannot be read from git: {exc.message}")
         )
-    if not may_hold_ledger(data) and (base_ledger is None or not base_ledger.records):
+    if not may_hold_ledger(data) and (base_outline is None or not base_outline.records):
         return None
     text, bom = decode(data, path)
     ledger = parse(text, str(path), bom=bom)
     config = settings.config(path)
     checks = (*DEFAULT_CHECKS, check_waiting) if require_filled else DEFAULT_CHECKS
-    found = problems + verify(ledger, base=base_ledger, config=config, checks=checks)
+    found = problems + verify(ledger, base=base_outline, config=config, checks=checks)
     return settings.steer(found, config, ledger, unused=True)
 
 
@@ -255,16 +255,17 @@ def pre_commit_range(environ: Mapping[str, str]) -> tuple[str, str] | None:
     return start, end
 
 
-def base_of(path: Path, base: Base, *, strict: bool = False) -> Ledger | None:
-    """The base ledger ``base`` names for the ledger at ``path``; ``strict``: a revision named explicitly, which
-    must exist (HEAD too)."""
-    if base is None or isinstance(base, Ledger):
+def base_of(path: Path, base: Base, *, strict: bool = False) -> Outlined | None:
+    """The base version ``base`` names for the ledger at ``path``, as the append-only history reads it (a file's
+    or git's version outlined, not parsed whole); ``strict``: a revision named explicitly, which must exist
+    (HEAD too)."""
+    if base is None or isinstance(base, Ledger | Outline):
         return base
     if isinstance(base, Path):
-        return load(base)
-    from .checks.git import base_from_git
+        return load_outline(base)
+    from .checks.committed import outline_from_git
 
-    return base_from_git(path, base if strict or base != "HEAD" else None)
+    return outline_from_git(path, base if strict or base != "HEAD" else None)
 
 
 # --- reports ------------------------------------------------------------------------------------------------

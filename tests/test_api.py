@@ -92,3 +92,17 @@ def test_each_command_reads_each_source_file_at_most_once(tmp_path, monkeypatch)
         opened.clear()
         assert run().text
         assert opened and max(opened.values()) == 1, (name, opened)
+
+
+def test_a_base_may_be_a_file_a_parsed_ledger_or_its_outline(sample, tmp_path):
+    from ledgerkit.reading.parse import outline
+
+    base = tmp_path / "base.md"
+    base.write_bytes(sample.read_bytes())
+    text = sample.read_text(encoding="utf-8")
+    sample.write_text(text.replace("GG-SESS-20250816-1620", "GG-SESS-20250816-1621", 1), encoding="utf-8")
+    found = ledgerkit.verify_file(sample, base=base)
+    assert "LK605" in {d.code for d in found}
+    assert ledgerkit.verify_file(sample, base=ledgerkit.parse(text, str(base))) == found
+    assert ledgerkit.verify_file(sample, base=outline(text, str(base))) == found
+    assert ledgerkit.verify(ledgerkit.load(sample), base=ledgerkit.load(base)) == found

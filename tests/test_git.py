@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ledgerkit.checks.committed import outline_from_git
 from ledgerkit.checks.git import (
     GitError,
     MissingRevision,
@@ -109,9 +110,9 @@ def processes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Processes]:
 def test_outside_a_work_tree_there_is_no_repository(tmp_path: Path) -> None:
     write(tmp_path / "l.md", text(1))
     assert open_repository(tmp_path / "l.md") is None
-    assert base_from_git(tmp_path / "l.md") is None
+    assert outline_from_git(tmp_path / "l.md") is None
     with pytest.raises(LedgerkitError, match="is not in a git repository"):
-        base_from_git(tmp_path / "l.md", "HEAD")
+        outline_from_git(tmp_path / "l.md", "HEAD")
 
 
 def test_a_repository_is_found_from_a_file_a_folder_or_a_file_not_written_yet(repo: Path) -> None:
@@ -254,7 +255,7 @@ def test_a_missing_revision_is_an_error(repo: Path) -> None:
         repository.base(repo / "ledger.md", "no-such-branch")
     assert caught.value.message == "no-such-branch: no such git revision"  # no hint that would not apply
     with pytest.raises(GitError, match="--base no-such-branch: no such git revision$"):
-        base_from_git(repo / "ledger.md", "no-such-branch")
+        outline_from_git(repo / "ledger.md", "no-such-branch")
 
 
 @pytest.mark.parametrize("rev", ["--output=/tmp/x", "a\nb", ""])
@@ -315,7 +316,7 @@ def test_dubious_ownership_is_an_error_with_the_exact_fix(
     fix = f"git config --global --add safe.directory {repo.resolve()}"
     assert "dubious ownership" in message and message.endswith(fix)
     with pytest.raises(GitError, match="dubious ownership"):
-        base_from_git(repo / "ledger.md")  # the CLI's default base: an error, never "no base"
+        outline_from_git(repo / "ledger.md")  # the CLI's default base: an error, never "no base"
     with pytest.raises(GitError, match="dubious ownership"):
         repository.history(repo / "ledger.md")
     subprocess.run(fix.split(), check=True, env={**CLEAN, "HOME": str(home)})  # the advice works
@@ -649,8 +650,23 @@ def test_a_committed_markdown_file_that_is_not_utf8_and_holds_no_ledger_has_an_e
     # pre-commit passes every Markdown file: a committed Latin-1 NOTES.md must not stop verify.
     (repo / "NOTES.md").write_bytes("# Caf\xe9\n".encode("latin-1"))
     commit(repo, "notes")
-    base = base_from_git(repo / "NOTES.md")
+    base = outline_from_git(repo / "NOTES.md")
     assert base is not None and base.records == ()
+    parsed = base_from_git(repo / "NOTES.md")
+    assert parsed is not None and parsed.records == ()
+
+
+def test_the_base_verify_reads_is_the_outline_of_the_committed_ledger(repo: Path) -> None:
+    write(repo / "ledger.md", text(1, 2, 3))  # the working copy moved on
+    base, parsed = outline_from_git(repo / "ledger.md"), base_from_git(repo / "ledger.md")
+    assert base is not None and parsed is not None
+    assert [tuple(r) for r in base.records] == [(r.run_id, r.line, r.column, r.end_line) for r in parsed.records]
+    assert [r.run_id for r in base.records] == ["TB-LEDGER-20250816-001", "TB-LEDGER-20250816-002"]
+    assert base.lines == parsed.lines and base.display_path == parsed.display_path == f"HEAD:{repo / 'ledger.md'}"
+    (repo / "ledger.md").write_bytes("### RUN_ID: A\n- NOTES: caf\xe9\n".encode("latin-1"))
+    commit(repo, "a ledger that is not UTF-8")
+    with pytest.raises(LedgerkitError, match="not UTF-8"):
+        outline_from_git(repo / "ledger.md")
 
 
 def test_a_full_commit_id_a_shallow_clone_lacks_is_a_missing_revision_with_the_fix(repo: Path, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 
 from ledgerkit.checks.history import append_only_problems
 from ledgerkit.config import Config
-from ledgerkit.reading.parse import filled_from, parse
+from ledgerkit.reading.parse import filled_from, outline, parse
 from ledgerkit.writing.fill import fill
 
 from .conftest import REFERENCE, ledger, record
@@ -25,7 +25,12 @@ def base(tmp_path_factory):
 
 
 def found(base_text: str, new_text: str) -> list[tuple[str, int]]:
-    return [(d.code, d.line) for d in append_only_problems(parse(base_text, "base.md"), parse(new_text, "ledger.md"))]
+    """What the comparison finds, the same against the base's outline (what verify reads) as against it parsed."""
+    new = parse(new_text, "ledger.md")
+    problems = append_only_problems(parse(base_text, "base.md"), new)
+    assert append_only_problems(outline(base_text, "base.md"), new) == problems
+    assert append_only_problems(outline(base_text, "base.md"), outline(new_text, "ledger.md")) == problems
+    return [(d.code, d.line) for d in problems]
 
 
 def line_of(text: str, needle: str, start: str | None = None) -> int:
@@ -161,7 +166,9 @@ def test_any_single_character_change_inside_an_earlier_record_is_caught(base, da
         new = base[:pos] + char + base[pos:]
     else:
         new = base[:pos] + base[pos + 1 :]
-    assert append_only_problems(lk, parse(new)), (kind, pos, repr(base[pos - 10 : pos + 10]), repr(char))
+    problems = append_only_problems(lk, parse(new))
+    assert problems, (kind, pos, repr(base[pos - 10 : pos + 10]), repr(char))
+    assert append_only_problems(outline(base), parse(new)) == problems  # verify's base is an outline
 
 
 @settings(

@@ -4,12 +4,13 @@ from fractions import Fraction
 
 import hypothesis.strategies as st
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 
 from ledgerkit.reading.parse import PLACEHOLDER, parse
 from ledgerkit.reading.values import read_values
 
-from .conftest import REFERENCE, dedent, ledger, record
+from .conftest import REFERENCE, REPO, dedent, ledger, record
+from .test_blocks import _document, _markdown_files
 
 
 def test_reference_ledger_records_and_fields():
@@ -263,3 +264,51 @@ def test_plain_fields_are_the_fields_items_gives(lines, other):
     plain_fields(other, 1, len(other), heads, bodies)
     assert plain_fields(lines, 1, len(lines), heads, bodies) == general
     assert plain_fields(lines, 1, len(lines), heads, bodies) == general
+
+
+# --- the outline of a base version: the records' extents parse finds, without the fields ----------------------
+
+_ENDINGS = st.sampled_from(["\n", "\n", "\n", "\r\n", "\r"])
+
+
+def _extents(text: str) -> tuple[list[tuple[str, int, int, int]], list[str], list[str]]:
+    lk = parse(text)
+    return [(r.run_id, r.line, r.column, r.end_line) for r in lk.records], lk.lines.contents, lk.lines.endings
+
+
+def _outlined(text: str) -> tuple[list[tuple[str, int, int, int]], list[str], list[str]]:
+    from ledgerkit.reading.parse import outline
+
+    found = outline(text, "base.md")
+    assert all(type(r).__name__ == "Extent" for r in found.records)  # no Record with empty fields in disguise
+    return [tuple(r) for r in found.records], found.lines.contents, found.lines.endings
+
+
+@st.composite
+def _texts(draw: st.DrawFn, lines: st.SearchStrategy[list[str]]) -> str:
+    """Lines joined by any of the three line endings, maybe with a BOM and without a last newline."""
+    drawn = draw(lines)
+    endings = [draw(_ENDINGS) for _ in drawn]
+    if endings and draw(st.booleans()):
+        endings[-1] = ""
+    return ("\ufeff" if draw(st.booleans()) else "") + "".join(map(str.__add__, drawn, endings))
+
+
+def _record_soup() -> st.SearchStrategy[list[str]]:
+    from .test_blocks import _LINES
+
+    heads = st.sampled_from(["### RUN_ID: A", "###   RUN_ID:  B-2  ", "### RUN_ID:", "## RUN_ID: C", "#### RUN_ID: D"])
+    return st.lists(st.one_of(_LINES, heads), max_size=40)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_texts(st.one_of(_record_soup(), _document())))
+def test_the_outline_has_exactly_the_records_and_lines_parse_finds(text):
+    assert _outlined(text) == _extents(text)
+
+
+@pytest.mark.parametrize("path", _markdown_files(), ids=lambda p: str(p.relative_to(REPO)))
+def test_the_outline_of_every_golden_ledger_is_what_parse_finds(path):
+    text = path.read_text(encoding="utf-8")
+    assert _outlined(text) == _extents(text)
+    assert _outlined(text.replace("\n", "\r\n")) == _extents(text.replace("\n", "\r\n"))

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from ledgerkit.checks.context import Context
+from ledgerkit.checks.history import append_only_problems
 from ledgerkit.checks.verify import DEFAULT_CHECKS, verify
 from ledgerkit.config import Config
-from ledgerkit.reading.parse import parse
+from ledgerkit.reading.parse import outline, parse
 from ledgerkit.writing.fill import fill
 
 from .conftest import HEADER, SUMMARY, make_files
@@ -140,6 +141,14 @@ def test_parse_is_linear():
     assert_linear(counts)
 
 
+def test_outline_is_linear():
+    """The outline verify reads of the committed version."""
+    texts = [_ledger(n) for n in SIZES]
+    counts = [calls(lambda t=t: outline(t, "HEAD:ledger.md")) for t in texts]
+    assert [len(outline(t).records) for t in texts] == list(SIZES)
+    assert_linear(counts)
+
+
 def test_the_read_stage_and_figures_are_linear():
     ledgers = [parse(_ledger(n), "ledger.md") for n in SIZES]
     counts = [calls(lambda lk=lk: Context(Config()).figures(lk)) for lk in ledgers]
@@ -164,11 +173,21 @@ def test_a_clean_ledger_verifies_clean():
     assert verify(parse(_ledger(SIZES[0]), "ledger.md"), config=Config()) == []
 
 
-def test_verify_against_a_base_is_linear():
-    """The append-only comparison with the version before, which gained one record."""
-    pairs = [(parse(_ledger(n), "ledger.md"), parse(_ledger(n - 1), "ledger.md")) for n in SIZES]
+@pytest.mark.parametrize("read", [parse, outline], ids=["parsed", "outlined"])
+def test_verify_against_a_base_is_linear(read):
+    """The append-only comparison with the version before, which gained one record: parsed (a library caller's
+    base) or outlined (git's, as the command line reads it)."""
+    pairs = [(parse(_ledger(n), "ledger.md"), read(_ledger(n - 1), "ledger.md")) for n in SIZES]
     counts = [calls(lambda lk=lk, b=b: verify(lk, base=b, config=Config())) for lk, b in pairs]
     assert verify(*pairs[0][:1], base=pairs[0][1], config=Config()) == []
+    assert_linear(counts)
+
+
+def test_the_history_walk_comparison_is_linear():
+    """verify --history compares each committed version, outlined, with the one before it."""
+    pairs = [(outline(_ledger(n - 1), "before"), outline(_ledger(n), "now")) for n in SIZES]
+    counts = [calls(lambda b=b, now=now: append_only_problems(b, now)) for b, now in pairs]
+    assert append_only_problems(*pairs[0]) == []
     assert_linear(counts)
 
 

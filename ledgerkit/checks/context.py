@@ -8,16 +8,17 @@ from dataclasses import dataclass, field
 from ..config import Config
 from ..diagnostics import Diagnostic
 from ..figures.compute import LedgerFigures, compute
-from ..reading.parse import Ledger
+from ..reading.parse import Ledger, Outlined
 
 
 @dataclass(frozen=True)
 class Context:
     """What a check may need besides the ledger: the configuration, the base version (or None), and the
-    ledger's figures as written (computed once, measuring nothing)."""
+    ledger's figures as written (computed once, measuring nothing). Of the base the checks read only its
+    records' extents and its lines (the append-only history): a Ledger or the outline of a committed version."""
 
     config: Config
-    base: Ledger | None = None
+    base: Outlined | None = None
     _figures: dict[int, LedgerFigures] = field(default_factory=dict, compare=False, repr=False)
 
     def figures(self, ledger: Ledger) -> LedgerFigures:

@@ -953,8 +953,8 @@ class _Watchdog:
 # --- the CLI's entry point, until it uses Repository directly -------------------------------------------
 
 
-def base_from_git(path: str | Path, rev: str | None = None) -> Ledger | None:
-    """The ledger as committed at ``rev`` (default HEAD), parsed; None when it is new there.
+def committed_version(path: str | Path, rev: str | None = None) -> BaseVersion | None:
+    """The ledger's version committed at ``rev`` (default HEAD); None when it is new there.
 
     Outside a git work tree the default has no base, while a revision named explicitly is an error. Any
     way git cannot answer (dubious ownership, a damaged repository, a missing revision) is a GitError.
@@ -971,6 +971,14 @@ def base_from_git(path: str | Path, rev: str | None = None) -> Ledger | None:
         if rev is None:
             raise
         raise GitError(f"--base {rev}: no such git revision{missing.hint}", path) from None
+    return found
+
+
+def base_from_git(path: str | Path, rev: str | None = None) -> Ledger | None:
+    """The ledger as committed at ``rev`` (default HEAD), parsed whole; None when it is new there (or, for the
+    default, outside git), and every error as :func:`committed_version`'s. verify reads only the outline
+    (``checks/committed.py``)."""
+    found = committed_version(path, rev)
     if found is None:
         return None
     return committed_ledger(found.data, f"{rev or 'HEAD'}:{path}")

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from ..diagnostics import Diagnostic
-from ..reading.parse import Ledger, Record, filled_from
+from ..reading.parse import Ledger, Outlined, Placed, filled_from
 from ..schema import PLACEHOLDER
 from .context import Context
 
@@ -28,13 +28,14 @@ def check_history(ledger: Ledger, context: Context) -> list[Diagnostic]:
     return append_only_problems(context.base, ledger) if context.base is not None else []
 
 
-def append_only_problems(base: Ledger, ledger: Ledger) -> list[Diagnostic]:
-    """Every way ``ledger`` breaks the append-only history of ``base``."""
+def append_only_problems(base: Outlined, ledger: Outlined) -> list[Diagnostic]:
+    """Every way ``ledger`` breaks the append-only history of ``base``. Only the records' extents and the lines
+    are compared, so either may be a :class:`Ledger` or the cheaper outline of a committed version."""
     return _Comparison(base, ledger).run()
 
 
 class _Comparison:
-    def __init__(self, base: Ledger, ledger: Ledger) -> None:
+    def __init__(self, base: Outlined, ledger: Outlined) -> None:
         self.base, self.ledger = base, ledger
         self.now = {r.run_id: r for r in ledger.records}
         self.was = {r.run_id: r for r in base.records}
@@ -79,7 +80,7 @@ class _Comparison:
                 self.report(line, 1, "LK602", f"record {old.run_id} (line {old.line} of the base) was removed{where}")
         return renamed
 
-    def _where_it_was(self, old: Record) -> tuple[int, str]:
+    def _where_it_was(self, old: Placed) -> tuple[int, str]:
         for r in self.base.records[self.base_position[old.run_id] + 1 :]:
             if r.run_id in self.now:
                 nxt = self.now[r.run_id]
@@ -87,7 +88,7 @@ class _Comparison:
         last = self.ledger.records[-1].end_line if self.ledger.records else 1
         return last, ""
 
-    def _order(self, kept: Sequence[tuple[int, Record]], renamed: dict[str, str]) -> None:
+    def _order(self, kept: Sequence[tuple[int, Placed]], renamed: dict[str, str]) -> None:
         """The order of what survives (LK603), and where new records stand (LK604)."""
         position = [self.base_position[renamed.get(r.run_id, r.run_id)] for _, r in kept]
         for k in range(1, len(kept)):
@@ -115,14 +116,14 @@ class _Comparison:
 class _LineIndex:
     """New records by each (offset, line) of their bodies, to find a renamed record's twin among few."""
 
-    def __init__(self, ledger: Ledger, records: Sequence[Record]) -> None:
+    def __init__(self, ledger: Outlined, records: Sequence[Placed]) -> None:
         self.ledger = ledger
-        self.by_line: dict[tuple[int, str], list[Record]] = {}
+        self.by_line: dict[tuple[int, str], list[Placed]] = {}
         for r in records:
             for offset, line in enumerate(_lines(ledger, r)[1:], 1):
                 self.by_line.setdefault((offset, line), []).append(r)
 
-    def twin(self, base: Ledger, old: Record, *, taken: dict[str, str]) -> Record | None:
+    def twin(self, base: Outlined, old: Placed, *, taken: dict[str, str]) -> Placed | None:
         body = _lines(base, old)[1:]
         keys = [(offset, line) for offset, line in enumerate(body, 1) if not PLACEHOLDER.search(line)]
         if not keys:
@@ -135,7 +136,7 @@ class _LineIndex:
         return None
 
 
-def _lines(ledger: Ledger, record: Record) -> list[str]:
+def _lines(ledger: Outlined, record: Placed) -> list[str]:
     return ledger.lines.contents[record.line - 1 : record.end_line]
 
 
@@ -149,7 +150,9 @@ def _first_difference(a: str, b: str) -> int:
     return next((i for i in range(n) if a[i] != b[i]), n)
 
 
-def _compare_record(base: Ledger, old: Record, ledger: Ledger, new: Record, *, skip_heading: bool) -> list[Diagnostic]:
+def _compare_record(
+    base: Outlined, old: Placed, ledger: Outlined, new: Placed, *, skip_heading: bool
+) -> list[Diagnostic]:
     path = ledger.display_path
     before, after = _lines(base, old), _lines(ledger, new)
     for i, (a, b) in enumerate(zip(before, after, strict=False)):
@@ -186,7 +189,7 @@ def _compare_record(base: Ledger, old: Record, ledger: Ledger, new: Record, *, s
     return []
 
 
-def _changed_line(path: str, new: Record, old: Record, i: int, a: str, b: str) -> Diagnostic:
+def _changed_line(path: str, new: Placed, old: Placed, i: int, a: str, b: str) -> Diagnostic:
     line = new.line + i
     column = _first_difference(a, b) + 1
     ma, mb = _FIELD_LINE.match(a), _FIELD_LINE.match(b)

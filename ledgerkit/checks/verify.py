@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from ..config import Config, config_for
 from ..diagnostics import Diagnostic
-from ..reading.parse import Ledger
+from ..reading.parse import Ledger, Outlined
 from .allocation import check_allocation
 from .context import Check, Context
 from .figures import check_figures
@@ -41,12 +41,13 @@ DEFAULT_CHECKS: tuple[Check, ...] = (
 def verify(
     ledger: Ledger,
     *,
-    base: Ledger | None = None,
+    base: Outlined | None = None,
     config: Config | None = None,
     checks: Sequence[Check] = DEFAULT_CHECKS,
 ) -> list[Diagnostic]:
     """Every problem in a ledger, sorted by place; none for a Markdown file without records whose base
-    (if any) had none either. A ledger whose records were all removed is checked against its base."""
+    (if any) had none either. A ledger whose records were all removed is checked against its base, which may
+    be a parsed Ledger or an outline (:func:`ledgerkit.reading.parse.outline`)."""
     if not ledger.records and (base is None or not base.records):
         return []  # before any configuration is looked for: a Markdown file without a ledger is not judged
     return verify_in(ledger, Context(config or config_for(ledger.path), base), checks)

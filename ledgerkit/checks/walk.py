@@ -6,7 +6,8 @@ so the problem is reported once, naming the commit that introduced it. Frozen pa
 range: a commit that touched a file under one is reported too.
 
 Every blob is read once, from one ``git cat-file --batch`` process, in the order the walk needs them, and
-parsed once: the cost is one git log per name the ledger had, one cat-file, and a linear comparison each.
+outlined once (the comparison reads no field): the cost is one git log per name the ledger had, one cat-file,
+and a linear comparison each.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from pathlib import Path
 
 from ..diagnostics import Diagnostic
 from ..errors import LedgerkitError
-from ..reading.parse import Ledger, parse
-from .git import Change, Commit, GitError, Repository, Version, committed_ledger
+from ..reading.parse import Outline, outline
+from .committed import committed_outline
+from .git import Change, Commit, GitError, Repository, Version
 from .history import append_only_problems
 
 #: What each status letter of a change under a frozen path did to the file.
@@ -76,14 +78,14 @@ def _made_by_the_merge(
     """The problems a merge made itself: those it shows against every parent. Against the first parent alone
     it repeats each problem of the branch it merged (already named at the commit that made it), as a pull
     request's merge commit does (actions/checkout's default for pull requests)."""
-    now = reader.ledger(version.blob) if version.blob is not None else parse("", None)
+    now = reader.ledger(version.blob) if version.blob is not None else outline("", None)
     if isinstance(now, LedgerkitError):
         return problems
     kept = {(d.line, d.column, d.code) for d in problems}
     others = [(parent, version.path) for parent in version.commit.parents[1:]]
     for data in repository.files_at(others, path=version.path):
-        base = _parsed(data, version.path) if data is not None else None
-        if isinstance(base, Ledger):  # a parent without the file, or unreadable there, clears nothing
+        base = _outlined(data, version.path) if data is not None else None
+        if isinstance(base, Outline):  # a parent without the file, or unreadable there, clears nothing
             kept &= {(d.line, d.column, d.code) for d in append_only_problems(base, now)}
     return [d for d in problems if (d.line, d.column, d.code) in kept]
 
@@ -91,7 +93,7 @@ def _made_by_the_merge(
 def _check_version(reader: _Reader, version: Version, shown: str) -> list[CommitDiagnostic]:
     # The reader streams the blobs in the order _Reader lists them: the one before, then this one.
     base = reader.ledger(version.before.blob) if version.before is not None else None
-    now = reader.ledger(version.blob) if version.blob is not None else parse("", shown)
+    now = reader.ledger(version.blob) if version.blob is not None else outline("", shown)
     if isinstance(now, LedgerkitError):
         message = f"this version cannot be read: {now.message}"
         return [in_commit(Diagnostic(shown, 1, 1, "LK610", message), version.commit)]
@@ -101,7 +103,7 @@ def _check_version(reader: _Reader, version: Version, shown: str) -> list[Commit
 
 
 class _Reader:
-    """The versions' blobs, streamed in the order the walk asks for them and parsed once each."""
+    """The versions' blobs, streamed in the order the walk asks for them and outlined once each."""
 
     def __init__(self, repository: Repository, versions: Sequence[Version], path: Path) -> None:
         order: list[str] = []
@@ -110,16 +112,16 @@ class _Reader:
                 if blob is not None and (not order or order[-1] != blob):
                     order.append(blob)
         self._stream: Iterator[tuple[str, bytes | None]] = repository.read_blobs(order, path=path)
-        self._recent: OrderedDict[str, Ledger | LedgerkitError] = OrderedDict()
+        self._recent: OrderedDict[str, Outline | LedgerkitError] = OrderedDict()
 
-    def ledger(self, blob: str) -> Ledger | LedgerkitError:
-        """The parsed blob, or why it cannot be read; the walk asks in the order given, so two are kept."""
+    def ledger(self, blob: str) -> Outline | LedgerkitError:
+        """The outlined blob, or why it cannot be read; the walk asks in the order given, so two are kept."""
         while blob not in self._recent:
             oid, data = next(self._stream, (blob, None))
             if data is None:
                 raise GitError(f"blob {blob} was asked for out of the order read: a bug in ledgerkit")
-            if oid not in self._recent:  # a blob met again (a merge's first parent) is kept, not parsed again
-                self._recent[oid] = _parsed(data, oid)
+            if oid not in self._recent:  # a blob met again (a merge's first parent) is kept, not outlined again
+                self._recent[oid] = _outlined(data, oid)
             self._recent.move_to_end(oid)
             while len(self._recent) > 2:
                 self._recent.popitem(last=False)
@@ -130,10 +132,10 @@ class _Reader:
             pass
 
 
-def _parsed(data: bytes, oid: str) -> Ledger | LedgerkitError:
-    """The version parsed (any Markdown file may be given: pre-commit passes them all), or why it cannot be."""
+def _outlined(data: bytes, oid: str) -> Outline | LedgerkitError:
+    """The version outlined (any Markdown file may be given: pre-commit passes them all), or why it cannot be."""
     try:
-        return committed_ledger(data, oid)
+        return committed_outline(data, oid)
     except LedgerkitError as error:
         return error
 

@@ -25,7 +25,7 @@ from ..diagnostics import CODES, Diagnostic
 from ..errors import LedgerkitError
 from ..figures.compute import Figures, LedgerFigures
 from ..files.text import Lines
-from ..reading.parse import Entry, Field, Ledger, Record, may_hold_ledger, parse
+from ..reading.parse import Entry, Field, Ledger, Outlined, Record, may_hold_ledger, parse
 from ..schema import ACTIONS, FIELDS, SCOPES
 from .cache import StatCachedReader
 
@@ -79,7 +79,7 @@ class Analyzer:
         self.settings = settings or Settings()
         self.reader = StatCachedReader()
         self._configs: dict[str, Config] = {}
-        self._bases: dict[str, tuple[Ledger | None, Diagnostic | None]] = {}
+        self._bases: dict[str, tuple[Outlined | None, Diagnostic | None]] = {}
         self._written: tuple[Config | None, dict[tuple[Record, str, int | None], Figures]] = (None, {})
         self._parsed: dict[str | None, Ledger] = {}  # each document's last parse
         self._lock = threading.Lock()
@@ -101,8 +101,9 @@ class Analyzer:
                 self._configs[key] = found
         return found
 
-    def base(self, path: Path | None) -> tuple[Ledger | None, Diagnostic | None]:
-        """The ledger as committed at git's HEAD (None when new there, or outside git), or why it cannot be had."""
+    def base(self, path: Path | None) -> tuple[Outlined | None, Diagnostic | None]:
+        """The ledger as committed at git's HEAD, outlined (None when new there, or outside git), or why it cannot
+        be had."""
         if path is None:
             return None, None
         key = str(path)
@@ -182,7 +183,7 @@ class Analyzer:
 
 
 def _check(
-    ledger: Ledger, base: Ledger | None, config: Config, analyzer: Analyzer
+    ledger: Ledger, base: Outlined | None, config: Config, analyzer: Analyzer
 ) -> tuple[LedgerFigures, list[Diagnostic]]:
     """verify's checks, and the figures fill computes (measuring what waits) with the problems fill reports.
 

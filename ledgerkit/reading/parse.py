@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from ..files.read import read_bytes
 from ..files.text import Lines, decode
@@ -241,6 +241,58 @@ class Ledger:
         return "".join(c[i] + e[i] for i in range(record.line - 1, record.end_line))
 
 
+# --- what the append-only history reads: a version's records as extents, and its lines ------------------
+
+
+class Extent(NamedTuple):
+    """A record's heading and extent without its fields: the RUN_ID, the heading's line, the id's column and
+    the record's last line, as :class:`Record` has them."""
+
+    run_id: str
+    line: int
+    column: int
+    end_line: int
+
+
+class Placed(Protocol):
+    """What the append-only history reads of a record: a :class:`Record` or an :class:`Extent`."""
+
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def column(self) -> int: ...
+    @property
+    def end_line(self) -> int: ...
+
+
+class Outlined(Protocol):
+    """What the append-only history reads of a version: its records' extents and its lines. A :class:`Ledger`
+    is one, and so is the cheaper :class:`Outline` of a committed version, which holds no field to be misread."""
+
+    @property
+    def display_path(self) -> str: ...
+    @property
+    def lines(self) -> Lines: ...
+    @property
+    def records(self) -> Sequence[Placed]: ...
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A ledger's records as extents (the same as :func:`parse` finds) and its lines, nothing else: a base
+    version for the append-only history, read at a fraction of a parse's cost."""
+
+    path: str | None
+    lines: Lines
+    records: tuple[Extent, ...]
+
+    @property
+    def display_path(self) -> str:
+        return self.path if self.path is not None else "<ledger>"
+
+
 # --- entry points ------------------------------------------------------------------------------------
 
 
@@ -256,6 +308,12 @@ def load(path: str | Path) -> Ledger:
     """Read and parse a ledger file; I/O and encoding problems raise LedgerkitError."""
     text, bom = decode(read_bytes(path), path)
     return parse(text, path=str(path), bom=bom)
+
+
+def load_outline(path: str | Path) -> Outline:
+    """:func:`load` as the append-only history reads a base file: its records' extents and its lines."""
+    text, _bom = decode(read_bytes(path), path)
+    return outline(text, path=str(path))
 
 
 def parse(text: str, path: str | None = None, *, bom: bool = False) -> Ledger:
@@ -289,6 +347,32 @@ def parse(text: str, path: str | None = None, *, bom: bool = False) -> Ledger:
         ledger_section=reader.ledger_section,
         suppressions=tuple(reader.suppressions),
     )
+
+
+def outline(text: str, path: str | None = None) -> Outline:
+    """The records' extents and the lines of ledger text (a BOM is dropped), exactly as :func:`parse` finds them
+    (tests/test_parse.py proves it), without reading any field, section or comment."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = Lines.split(text)
+    contents = lines.contents
+    found: list[Extent] = []
+    current: tuple[str, int, int] | None = None  # the open record's id, heading line and id column
+    for block in blocks(contents):
+        kind = block.kind
+        if kind != "heading" and kind != "thematic_break":
+            continue
+        if current is not None:  # as _Reader._close_record
+            run_id, line, column = current
+            found.append(Extent(run_id, line, column, _last_text_line(contents, line, block.first - 1)))
+            current = None
+        heading = _record_heading(contents, block)
+        if heading is not None:
+            current = (heading[0], block.first, heading[1])
+    if current is not None:
+        run_id, line, column = current
+        found.append(Extent(run_id, line, column, _last_text_line(contents, line, len(contents))))
+    return Outline(path, lines, tuple(found))
 
 
 def section_kind(heading: str) -> str | None:
@@ -363,12 +447,9 @@ class _Reader:
     # -- headings and sections
 
     def _heading(self, block: Block) -> None:
-        m = RUN_ID_HEADING.match(block.text)
-        if block.level == 3 and m:
-            heading = self.contents[block.first - 1]
-            run_id = m.group("id")
-            column = heading.index(run_id) + 1 if run_id in heading else 1
-            self.current = _Open(run_id, block.first, column, [])
+        record = _record_heading(self.contents, block)
+        if record is not None:
+            self.current = _Open(record[0], block.first, record[1], [])
             if self.section == "summary" and self.summary is None:
                 self.summary_blocks.append(block)  # a record inside the summary section is not fill's
             return
@@ -433,6 +514,16 @@ class _Reader:
                 for m in _SUPPRESS.finditer(line):
                     codes = tuple(c for c in re.split(r"[\s,]+", m.group("codes")) if c)
                     self.suppressions.append(Suppression(n, m.start() + 1, codes))
+
+
+def _record_heading(contents: list[str], block: Block) -> tuple[str, int] | None:
+    """The RUN_ID and its 1-based column when the heading ``block`` opens a record (``### RUN_ID: X``)."""
+    m = RUN_ID_HEADING.match(block.text) if block.level == 3 else None
+    if m is None:
+        return None
+    heading = contents[block.first - 1]
+    run_id = m.group("id")
+    return run_id, heading.index(run_id) + 1 if run_id in heading else 1
 
 
 # --- the summary -----------------------------------------------------------------------------------------

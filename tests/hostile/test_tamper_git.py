@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ledgerkit.checks.git import GitError, Repository, base_from_git, open_repository
+from ledgerkit.checks.committed import outline_from_git
+from ledgerkit.checks.git import GitError, Repository, open_repository
 from ledgerkit.errors import LedgerkitError
 
 from ..conftest import ledger, record
@@ -137,7 +138,7 @@ def test_dubious_ownership_is_never_no_base(tmp_path: Path, monkeypatch: pytest.
         result = base_or_error(path)
         assert isinstance(result, GitError) and "safe.directory" in result.message
         with pytest.raises(LedgerkitError, match="dubious ownership"):
-            base_from_git(path)
+            outline_from_git(path)
         repository = open_repository(path)
         assert repository is not None
         with pytest.raises(GitError, match="dubious ownership"):
@@ -225,7 +226,7 @@ def test_a_damaged_repository_is_never_no_base(tmp_path: Path, damage: object) -
     result = base_or_error(root / "ledger.md")
     assert isinstance(result, GitError), result
     with pytest.raises(LedgerkitError):
-        base_from_git(root / "ledger.md")
+        outline_from_git(root / "ledger.md")
 
 
 @pytest.mark.parametrize("damage", [lose_the_blob, lose_the_commit, no_objects], ids=lambda d: d.__name__)
