@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..files.textfile import decode
+from ..files.text import decode
 from ..reading.parse import Outline, may_hold_ledger, outline
 from .git import committed_version
 
 
 def committed_outline(data: bytes, name: str) -> Outline:
     """A committed version's bytes, outlined as ``name``: no record when they hold no ledger (any Markdown
-    file, a Latin-1 NOTES.md too); text that is not UTF-8 is a LedgerkitError, as ``committed_ledger`` says."""
+    file, a Latin-1 NOTES.md too); text that is not UTF-8 is a LedgerkitError."""
     if not may_hold_ledger(data):
         return outline("", name)
     text, _bom = decode(data, name)

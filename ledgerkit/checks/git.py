@@ -16,12 +16,9 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, NamedTuple
+from typing import IO, NamedTuple
 
 from ..errors import LedgerkitError
-
-if TYPE_CHECKING:
-    from ..reading.parse import Ledger
 
 #: Seconds any one git process may stay silent before it is stopped.
 TIMEOUT = 60.0
@@ -972,25 +969,3 @@ def committed_version(path: str | Path, rev: str | None = None) -> BaseVersion |
             raise
         raise GitError(f"--base {rev}: no such git revision{missing.hint}", path) from None
     return found
-
-
-def base_from_git(path: str | Path, rev: str | None = None) -> Ledger | None:
-    """The ledger as committed at ``rev`` (default HEAD), parsed whole; None when it is new there (or, for the
-    default, outside git), and every error as :func:`committed_version`'s. verify reads only the outline
-    (``checks/committed.py``)."""
-    found = committed_version(path, rev)
-    if found is None:
-        return None
-    return committed_ledger(found.data, f"{rev or 'HEAD'}:{path}")
-
-
-def committed_ledger(data: bytes, name: str) -> Ledger:
-    """A committed version's bytes, parsed as ``name``: an empty ledger when they hold none (any Markdown file,
-    a Latin-1 NOTES.md too); text that is not UTF-8 is a LedgerkitError."""
-    from ..files.text import decode
-    from ..reading.parse import may_hold_ledger, parse
-
-    if not may_hold_ledger(data):
-        return parse("", name)
-    text, bom = decode(data, name)
-    return parse(text, name, bom=bom)
