@@ -487,10 +487,69 @@ def _yaml_decimal(written: str) -> Decimal:
 
 
 def _read_yaml(path: Path, raw: bytes) -> tuple[Mapping[str, Any], _Where]:
+    """The settings of a ledgerkit.yaml and where each is written: a flat file without ruamel.yaml (importing
+    it is a tenth of the pre-commit hook's start-up), anything else with it."""
+    text = _decode(path, raw).removeprefix("\ufeff")
+    flat = _read_flat_yaml(text)
+    return flat if flat is not None else _read_yaml_with_ruamel(path, text)
+
+
+#: A line of the flat subset of YAML that ``_read_flat_yaml`` reads: blank, a comment, or ``key: value`` at
+#: column 0, where the value is a decimal integer or a plain string, followed by spaces or a `` # comment``.
+#: Each part is drawn narrower than YAML allows, so that ruamel.yaml reads the same line the same way:
+#: - keys of at most 64 characters (YAML refuses an implicit key past 1,024);
+#: - integers from 1 to 18 digits without a leading zero (ruamel reads 0 and 007 as its own ScalarInt);
+#: - strings that start with a letter, ``_`` or ``/``, or are ``.`` or begin ``./`` or ``..``: YAML resolves
+#:   a plain scalar by its first character, and only ``+-.~<=!&*``, digits and the letters of true, false and
+#:   null (also yes, no, on, off under YAML 1.1) start anything but a string (``.5`` and ``._5`` are floats);
+#:   the words themselves are refused by ``_RESOLVED_WORDS``;
+#: - no tab, no carriage return, and in comments only characters ruamel accepts that break no line (not
+#:   U+0085, U+2028, U+2029) and no BOM.
+_FLAT_COMMENT = "#[ -~\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
+_FLAT_LINE = re.compile(
+    rf" *(?:{_FLAT_COMMENT})?"
+    rf"|(?P<key>[a-z_][a-z0-9_]{{0,63}}): +"
+    r"(?:(?P<int>-?[1-9][0-9]{0,17})|(?P<str>(?:[A-Za-z_/]|\.(?=[./ ]|$))[A-Za-z0-9_./-]*))"
+    rf"(?: *| +{_FLAT_COMMENT})"
+)
+#: Words YAML 1.1 or 1.2 resolves to a bool or null, in any case (1.2 reads yes, no, on, off as strings, but
+#: a %YAML 1.1 file would not: they go to ruamel.yaml, which knows the version).
+_RESOLVED_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+
+
+def _read_flat_yaml(text: str) -> tuple[Mapping[str, Any], _Where] | None:
+    """A flat configuration (see ``_FLAT_LINE``) read as ruamel.yaml reads it, with the same values, types and
+    lines; None for anything else, which ruamel.yaml then reads: a nested value, a quote, a repeated key."""
+    data: dict[str, int | str] = {}
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.split("\n"), 1):
+        m = _FLAT_LINE.fullmatch(line)
+        if m is None:
+            return None
+        key, written = m.group("key"), m.group("str")
+        if key is None:
+            continue
+        if key in data or key in _RESOLVED_WORDS or (written is not None and written.lower() in _RESOLVED_WORDS):
+            return None
+        data[key] = written if written is not None else int(m.group("int"))
+        lines[key] = number
+    return data, lambda keys: _flat_line(lines, keys)
+
+
+def _flat_line(lines: Mapping[str, int], keys: _Keys) -> int | None:
+    """The line of ``keys`` in a flat configuration: that of its first key, as ruamel's positions give it."""
+    if not keys or isinstance(keys[0], _At):
+        return None
+    try:
+        return lines.get(keys[0])
+    except TypeError:  # an unhashable key is written nowhere
+        return None
+
+
+def _read_yaml_with_ruamel(path: Path, text: str) -> tuple[Mapping[str, Any], _Where]:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    text = _decode(path, raw).removeprefix("\ufeff")
     yaml = YAML(typ="rt")
     yaml.Scanner, yaml.Constructor = _yaml_classes()
     try:

@@ -515,7 +515,8 @@ def test_overrides_keep_the_new_fields():
         ({"pyproject.toml": "[project]\nname = 'x'\n"}, {"tomllib": False, "ruamel.yaml": False}),
         ({"pyproject.toml": "[project]\ndependencies = ['ledgerkit']\n"}, {"tomllib": True, "ruamel.yaml": False}),
         ({"pyproject.toml": "[tool.ledgerkit]\ndivisor = 3\n"}, {"tomllib": True, "ruamel.yaml": False}),
-        ({"ledgerkit.yaml": "divisor: 3\n"}, {"tomllib": False, "ruamel.yaml": True}),
+        ({"ledgerkit.yaml": "divisor: 3\n"}, {"tomllib": False, "ruamel.yaml": False}),  # flat: read without it
+        ({"ledgerkit.yaml": "divisor: 3\nallocation_tolerance: 12.5\n"}, {"tomllib": False, "ruamel.yaml": True}),
     ],
 )
 def test_discovery_imports_a_parser_only_for_a_file_that_needs_it(tmp_path, files, expected):
@@ -548,3 +549,181 @@ def test_every_pyproject_problem_reaches_the_user_in_one_run_with_its_line(tmp_p
     lines = result.stderr.splitlines()
     assert [line.split(": ", 2)[1] for line in lines[:3]] == [f"{where}:5", f"{where}:6", f"{where}:9"]
     assert [line.split(": ", 3)[2] for line in lines[:3]] == ["budget", "divisor", "thresholds.ALERT70"]
+
+
+# --- the flat subset, read without ruamel.yaml (issue 12: the hook's start-up) -----------------------------
+
+_WORDS = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]  # YAML 1.1 or 1.2 bools and nulls
+
+
+def _any_case(word: str) -> st.SearchStrategy[str]:
+    return st.lists(st.booleans(), min_size=len(word), max_size=len(word)).map(
+        lambda upper: "".join(c.upper() if u else c for c, u in zip(word, upper, strict=True))
+    )
+
+
+_FLAT_KEYS = st.from_regex(r"[a-z_][a-z0-9_]{0,63}", fullmatch=True).filter(lambda k: k not in _WORDS)
+_FLAT_STRINGS = st.one_of(
+    st.from_regex(r"[A-Za-z_/][A-Za-z0-9_./-]{0,30}", fullmatch=True),
+    st.from_regex(r"(?:\./|\.\.)[A-Za-z0-9_./-]{0,30}", fullmatch=True),
+    st.sampled_from([".", "..", "./docs", "src/x_y", "TB-LEDGER", "o200k_base", "claude-opus-4-5", "my_templates/"]),
+    # words next to YAML's: strings all the same
+    st.sampled_from(["inf", "nan", "NaN", "Inf", "e5", "E1", "nulls", "true_", "Yes-no", "off/on", "_1", "/.inf"]),
+).filter(lambda v: v.lower() not in _WORDS)
+_FLAT_INTS = st.integers(1, 10**18 - 1).flatmap(lambda i: st.sampled_from([str(i), f"-{i}"]))
+_COMMENT_TEXT = st.text(
+    st.sampled_from([*"abc #:-'\"{}[]&*!|>%@`~,?=<", "é", "€", "\xa0", "😀", "\u3000"]), max_size=12
+)
+_COMMENTS = st.builds(lambda indent, text: " " * indent + "#" + text, st.integers(0, 4), _COMMENT_TEXT)
+_TRAILERS = st.one_of(
+    st.integers(0, 3).map(lambda n: " " * n),
+    st.builds(lambda n, comment: " " * n + comment, st.integers(1, 3), _COMMENTS),
+)
+
+
+@st.composite
+def _flat_documents(draw: st.DrawFn) -> tuple[str, dict[str, object]]:
+    """A document of the flat subset, and the settings it holds (as written, before YAML reads them)."""
+    keys = draw(st.lists(_FLAT_KEYS, unique=True, max_size=6))
+    lines: list[str] = []
+    written: dict[str, object] = {}
+    for key in keys:
+        lines += draw(st.lists(st.one_of(st.integers(0, 3).map(lambda n: " " * n), _COMMENTS), max_size=2))
+        value = draw(st.one_of(_FLAT_INTS, _FLAT_STRINGS))
+        lines.append(f"{key}:{' ' * draw(st.integers(1, 3))}{value}{draw(_TRAILERS)}")
+        written[key] = int(value) if value.lstrip("-").isdigit() else value
+    lines += draw(st.lists(_COMMENTS, max_size=2))
+    return "\n".join(lines) + draw(st.sampled_from(["\n", ""])), written
+
+
+#: Lines just outside the subset, each of which must send the whole file to ruamel.yaml.
+_NEAR_VALUES = [
+    *("0", "-0", "007", "+5", "1_000", "0x1f", "0o17", "0b1", "1e3", "1.5", "1.", ".5", "._5", "-.inf", "1:30"),
+    *(".inf", ".nan", ".git"),
+    *("2026-11-01", "2026-11-01 10:00:00", "~", "&a x", "*a", "!tag x", "!!str x", "<<", "=", "'q'", '"q"'),
+    *("[1, 2]", "{a: 1}", "|", ">", "a b", "a#b", "a:b", "x,y", "-x", "- x", "?x", "%x", "@x", "`x", "a\tb"),
+    *("x\r", "x\x85y", "x\u2028y", "é", str(10**18), "9" * 5000, ""),
+]
+_NEAR_LINES = [
+    *("key:", "key:x", "key:\tx", "key :x", "key : x", "Key: x", "my-key: x", "1: x", "'k': x", "k: x\r"),
+    *("  indented: x", "- item", "---", "...", "%YAML 1.1", "\t", "\t# tab", "#\ttab", "# \x85", "# \u2028 x"),
+    *("# \u2029", "# \ufeff", "# \x7f", "# \x01", "# \x9f", "#\r", "k" * 65 + ": x", "k" * 1025 + ": x", "? k"),
+    "k: x\n  continued",
+    "k: >\n  folded",
+]
+
+
+#: Each near miss as the line it makes, with the key it is written under where it is a value.
+_NEAR_MISSES = [
+    *(f"k: {value}" for value in _NEAR_VALUES),
+    *(f"k: {cased}" for word in _WORDS for cased in {word, word.upper(), word.title(), word[:-1] + word[-1].upper()}),
+    *(f"{word}: x" for word in _WORDS),
+    "k: a\nk: b",  # a key written twice
+    *_NEAR_LINES,
+]
+
+
+def _with_line(document: tuple[str, dict[str, object]], line: str, where: int) -> str:
+    """A flat document with ``line`` inserted before its line ``where`` (counted from its end, if past it)."""
+    lines = document[0].split("\n")
+    lines.insert(where % (len(lines) + 1), line)
+    return "\n".join(lines)
+
+
+def _agrees_with_ruamel(text: str) -> bool:
+    """Whether the flat reader took ``text``; when it did, its settings (keys, values and their types) and the
+    line of every setting, and of places inside or beside them, are those of ruamel.yaml's reading."""
+    from ledgerkit.config import _At, _read_flat_yaml, _read_yaml_with_ruamel
+
+    flat = _read_flat_yaml(text)
+    if flat is None:
+        return False
+    data, where = _read_yaml_with_ruamel(REPO / "ledgerkit.yaml", text)  # a ConfigProblems here fails the test
+
+    def typed(settings):
+        return [(type(k), k, type(v), v) for k, v in settings.items()]
+
+    assert typed(flat[0]) == typed(data)
+    places = [(), (_At(0),), ("absent",), ([],), *((k, *more) for k in data for more in [(), ("x",), (_At(0),)])]
+    assert [flat[1](keys) for keys in places] == [where(keys) for keys in places]
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(_flat_documents())
+def test_a_flat_file_is_read_without_ruamel_exactly_as_ruamel_reads_it(document):
+    text, written = document
+    assert _agrees_with_ruamel(text)
+    from ledgerkit.config import _read_flat_yaml
+
+    assert _read_flat_yaml(text)[0] == written  # and the values are the ones the test wrote
+
+
+@pytest.mark.parametrize("line", _NEAR_MISSES)
+@settings(max_examples=15, deadline=None)
+@given(document=_flat_documents(), where=st.integers(0, 20))
+def test_a_file_just_outside_the_flat_subset_is_read_by_ruamel(line, document, where):
+    from ledgerkit.config import _read_flat_yaml
+
+    assert _read_flat_yaml(_with_line(document, line, where)) is None
+
+
+_YAML_CHARS = [*"ak_yYnN:#-./019 ~&*!|>'\"{}[],?%@`<=+eEx\t\r", "\n", "\n", "\n", "\x85", "\u2028", "\ufeff", "é"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(st.sampled_from(_YAML_CHARS), max_size=30),
+        st.builds(_with_line, _flat_documents(), st.sampled_from(_NEAR_MISSES), st.integers(0, 20)),
+        st.lists(_flat_documents().map(lambda d: d[0]), max_size=3).map("\n".join),  # perhaps with a key twice
+    )
+)
+def test_whatever_the_flat_reader_takes_it_reads_as_ruamel_does(text):
+    # Text of YAML's own characters, and flat files with lines just outside the subset: the flat reader either
+    # passes the file on (None) or reads exactly what ruamel.yaml reads, and never takes one ruamel refuses.
+    _agrees_with_ruamel(text)
+
+
+def test_a_flat_file_with_a_bom_is_read_without_ruamel_and_a_nested_one_with_it(tmp_path):
+    from ledgerkit.config import _read_yaml
+
+    data, where = _read_yaml(tmp_path / "ledgerkit.yaml", "\ufeff# c\nroot: .  # here\n".encode())
+    assert type(data) is dict and data == {"root": "."} and where(("root",)) == 2  # ruamel would give its own map
+    data, where = _read_yaml(tmp_path / "ledgerkit.yaml", b"root: .\nallocation:\n  a: 100\n")
+    assert (
+        type(data) is not dict and data == {"root": ".", "allocation": {"a": 100}} and where(("allocation", "a")) == 3
+    )
+
+
+def _readme_flat_lines() -> str:
+    """The README's example configuration without its nested settings: the flat lines users copy."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8").split("## Configuration", 1)[1]
+    block = re.findall(r"```yaml\n(.*?)```", readme, re.S)[0]
+    nested = ("thresholds:", "allocation:", "frozen:", "select:", "ignore:", "models:", " ")
+    return "".join(line for line in block.splitlines(keepends=True) if not line.startswith(nested))
+
+
+@pytest.mark.parametrize("source", ["sample", "readme"])
+def test_the_sample_and_readme_configurations_load_without_importing_ruamel(tmp_path, source):
+    from ledgerkit.config import _build, _read_yaml_with_ruamel
+
+    if source == "sample":
+        ledger, config_file = (
+            REPO / "sample_ledgers" / "token_budget_ledger.md",
+            REPO / "sample_ledgers" / "ledgerkit.yaml",
+        )
+    else:
+        make_files(tmp_path, {".git/HEAD": "", "ledgerkit.yaml": _readme_flat_lines(), "my_templates/.keep": ""})
+        ledger, config_file = tmp_path / "l.md", tmp_path / "ledgerkit.yaml"
+    probe = (
+        "import sys\nfrom ledgerkit.config import config_for\n"
+        f"config = config_for({str(ledger)!r})\n"
+        "print('ruamel.yaml' in sys.modules, repr(config))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
+    text = config_file.read_text(encoding="utf-8")
+    data, where = _read_yaml_with_ruamel(config_file, text)
+    expected = _build(data, config_file, where)
+    assert result.stdout == f"False {expected!r}\n"
+    assert expected.source == config_file and (source == "sample" or expected.run_id_prefix == "TB-LEDGER")
