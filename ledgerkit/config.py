@@ -505,7 +505,9 @@ def _read_yaml(path: Path, raw: bytes) -> tuple[Mapping[str, Any], _Where]:
 #:   the words themselves are refused by ``_RESOLVED_WORDS``;
 #: - no tab, no carriage return, and in comments only characters ruamel accepts that break no line (not
 #:   U+0085, U+2028, U+2029) and no BOM.
-_FLAT_COMMENT = "#[ -~\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
+# Written as the characters left out (the same set, checked over every code point), which compiles in a tenth of
+# the time of the ranges let in: this regular expression is compiled on every run of the hook.
+_FLAT_COMMENT = "#[^\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]*"
 _FLAT_LINE = re.compile(
     rf" *(?:{_FLAT_COMMENT})?"
     rf"|(?P<key>[a-z_][a-z0-9_]{{0,63}}): +"

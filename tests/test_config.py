@@ -685,6 +685,24 @@ def test_whatever_the_flat_reader_takes_it_reads_as_ruamel_does(text):
     _agrees_with_ruamel(text)
 
 
+def test_a_flat_comment_takes_every_character_ruamel_prints_that_breaks_no_line():
+    """Every code point, against ruamel's own definition of a printable character: a comment of the flat subset
+    holds exactly those that are printable and neither a line break, a tab, a carriage return nor a BOM."""
+    from ruamel.yaml.reader import Reader
+
+    from ledgerkit.config import _read_flat_yaml
+
+    refused = set("\t\r\x85\u2028\u2029\ufeff")
+    wrong = [
+        hex(c)
+        for c in range(0x110000)
+        if c != 0x0A  # "\n" ends the line: the text is then two flat lines
+        and (_read_flat_yaml(f"a: 1 # {chr(c)}") is not None)
+        != (Reader.NON_PRINTABLE.match(chr(c)) is None and chr(c) not in refused)
+    ]
+    assert wrong == []
+
+
 def test_a_flat_file_with_a_bom_is_read_without_ruamel_and_a_nested_one_with_it(tmp_path):
     from ledgerkit.config import _read_yaml
 
