@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ConfigError, LedgerkitError
 from .schema import ACTIONS, plain_number
@@ -40,8 +40,7 @@ MAX_MERGES = 200
 MAX_PROBLEMS = 100
 
 
-@dataclass(frozen=True)
-class Thresholds:
+class Thresholds(NamedTuple):
     """Utilization levels (percent) at which each alert starts.
 
     ALERT70, ALERT85 and ALERT95 start *at* their level; MINIMAL starts *above* its level (over budget).
@@ -244,8 +243,7 @@ def _own_folders(start: Path) -> Iterator[Path]:
             return
 
 
-@dataclass(frozen=True)
-class _Found:
+class _Found(NamedTuple):
     """A configuration file found by discovery: its bytes, and for a pyproject.toml its parsed settings."""
 
     path: Path
@@ -980,8 +978,7 @@ def _shown(value: Any) -> str:
     return f"a value of type {type(value).__name__}"
 
 
-@dataclass(frozen=True)
-class _Origin:
+class _Origin(NamedTuple):
     """Where a configuration lies: its folder (relative paths start there) and the tree it may point into."""
 
     folder: Path

@@ -9,12 +9,12 @@ A reader never takes a prefix of what was written: ``130_000`` is unreadable, no
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_CEILING, Decimal
 from enum import Enum
 from fractions import Fraction
 from functools import lru_cache
+from typing import NamedTuple
 
 #: ``[fill]``, ``[fill_after_measure]``, any ``[fill_…]``; not ``[assign_when_available]``.
 #: Every reader of a written value remembers the texts it read last: records repeat their values (a budget, a
@@ -56,8 +56,7 @@ class Kind(Enum):
     MONEY = "an amount such as 0.0123"
 
 
-@dataclass(frozen=True)
-class FieldSpec:
+class FieldSpec(NamedTuple):
     """One field of a record."""
 
     key: str

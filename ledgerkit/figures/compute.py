@@ -8,7 +8,6 @@ no stage computes a figure its own way. Integers and fractions only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -60,8 +59,7 @@ class Figures(NamedTuple):
         return self.values.action.written
 
 
-@dataclass(frozen=True)
-class LedgerFigures:
+class LedgerFigures(NamedTuple):
     """Every record's figures, in ledger order, and the problems of the ledger's own figures."""
 
     ledger: Ledger

@@ -7,8 +7,8 @@ never touch an ending: a line's content is replaced, its ending stays.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import LedgerkitError
 
@@ -18,8 +18,7 @@ BOM = "\ufeff"
 _ENDINGS = re.compile(r"(\r\n|\r|\n)")
 
 
-@dataclass(frozen=True)
-class Lines:
+class Lines(NamedTuple):
     """A text split into line contents and their endings ("\\r\\n", "\\n", "\\r", or "" for the last)."""
 
     contents: list[str]

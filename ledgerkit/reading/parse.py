@@ -279,8 +279,7 @@ class Outlined(Protocol):
     def records(self) -> Sequence[Placed]: ...
 
 
-@dataclass(frozen=True)
-class Outline:
+class Outline(NamedTuple):
     """A ledger's records as extents (the same as :func:`parse` finds) and its lines, nothing else: a base
     version for the append-only history, read at a fraction of a parse's cost."""
 

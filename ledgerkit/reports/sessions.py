@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -59,4 +59,4 @@ def within(figures: LedgerFigures, since: date | None, until: date | None) -> Le
         day = moment.astimezone(UTC).date() if moment is not None else None
         if day is not None and (since is None or day >= since) and (until is None or day <= until):
             kept.append(f)
-    return replace(figures, records=tuple(kept))
+    return figures._replace(records=tuple(kept))
