@@ -64,6 +64,29 @@ def test_configured_thresholds():
     assert t.level("ALERT85") == 80 and t.level("NONE") is None
 
 
+_PERCENT = st.fractions(min_value=0, max_value=400, max_denominator=10**9)
+
+
+@given(_PERCENT, st.lists(_PERCENT, min_size=4, max_size=4))
+def test_the_action_is_the_level_reached_compared_exactly(percent, levels):
+    """action() compares integer cross-products: the same answer as Fraction's comparisons, on and between the
+    levels."""
+    low, mid, high, top = sorted(levels)
+    t = Thresholds(low, mid, high, top)
+    for p in (percent, low, mid, high, top):
+        if p > top:
+            expected = "MINIMAL"
+        elif p >= high:
+            expected = "ALERT95"
+        elif p >= mid:
+            expected = "ALERT85"
+        elif p >= low:
+            expected = "ALERT70"
+        else:
+            expected = "NONE"
+        assert t.action(p) == expected
+
+
 @given(st.integers(min_value=0, max_value=10**9), st.integers(min_value=1, max_value=10**7))
 def test_written_figure_never_crosses_an_alert_level(tokens, budget):
     exact = utilization(tokens, budget)

@@ -119,6 +119,10 @@ class RecordValues(NamedTuple):
         return [d for _, d in self.problems]
 
 
+_MISSING: Value[Any] = Value(None, State.MISSING)  # no field: the same value for every record
+_WRITTEN = State.WRITTEN
+_new = tuple.__new__
+
 #: The fields whose problems stop fill from filling a record (the others are verify's to report).
 FIGURE_KEYS = frozenset(key for key, spec in FIELDS.items() if spec.figure) | {"SOURCE_FILES", "MODEL"}
 
@@ -232,11 +236,17 @@ class _Read:
     def value(self, key: str) -> Value[Any]:
         """A field of a scalar kind, read with the schema's reader for it."""
         f = self.first.get(key)
-        return self._read(key, f) if f is not None else Value(None, State.MISSING)
+        return self._read(key, f) if f is not None else _MISSING
 
     def _read(self, key: str, f: Field) -> Value[Any]:
         figure, reader, kind = _BY_KEY[key]
         text = f.value if not f.more else f.text
+        if reader is not None and not f.more and "[fill" not in text:
+            # The common case, a value read whole: the reader remembers the texts it read, and the Value is
+            # made with tuple.__new__, skipping the NamedTuple's generated __new__ (once per field per record).
+            value = reader(text)
+            if value is not None:
+                return _new(Value, (f, _WRITTEN, value))
         if not text.strip():
             return Value(f, State.EMPTY)
         if "[fill" in text and f.waiting:
@@ -327,7 +337,7 @@ class _Read:
     def _cost(self) -> Value[Decimal]:
         f = self.first.get("COST_ESTIMATE")
         if f is None:
-            return Value(None, State.MISSING)
+            return _MISSING
         if (f.arg or "").strip().upper() != CURRENCY:
             self._report(
                 "COST_ESTIMATE",
