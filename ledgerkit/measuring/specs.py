@@ -10,6 +10,7 @@ import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -69,18 +70,32 @@ def range_suffix(start: int | None, end: int | None) -> str:
 
 def parse_source(text: str, line: int = 0, column: int = 1) -> SourceSpec | None:
     """Read an entry written at ``line``/``column`` (1-based); None when it is empty or only a comment."""
+    read = _read_entry(text)
+    if read is None:
+        return None
+    path, start, end, shift, body, problem = read
+    return SourceSpec(path, start, end, line, column + shift, body, problem)
+
+
+#: What an entry's text says, whatever its place: (path, start, end, the column shift to the path, the entry
+#: as written, the problem with its range).
+_Entry = tuple[str, int | None, int | None, int, str, Problem | None]
+
+
+@lru_cache(maxsize=4096)  # records name the same few sources again and again; every part is immutable
+def _read_entry(text: str) -> _Entry | None:
     body = (_COMMENT.split(text, maxsplit=1)[0] if "#" in text else text).strip()
-    column += len(text) - len(text.lstrip())
+    shift = len(text) - len(text.lstrip())
     if len(body) >= 2 and body[0] == body[-1] == "`":
-        body, column = body[1:-1].strip(), column + 1
+        body, shift = body[1:-1].strip(), shift + 1
     if not body:
         return None
     m = _RANGE.match(body) if ":" in body or "#L" in body else None
     if not m:
-        return SourceSpec(body, None, None, line, column, body)
+        return body, None, None, shift, body, None
     first, last = (m.group("s1"), m.group("e1")) if m.group("s1") else (m.group("s2"), m.group("e2"))
     start, end, problem = _read_range(first, last or first)
-    return SourceSpec(m.group("path"), start, end, line, column, body, problem)
+    return m.group("path"), start, end, shift, body, problem
 
 
 def _read_range(first: str, last: str) -> tuple[int | None, int | None, Problem | None]:
