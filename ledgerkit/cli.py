@@ -11,7 +11,6 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -212,16 +211,16 @@ def _codes(values: Sequence[str], option: str) -> tuple[str, ...]:
 # --- fill and verify: a run over ledgers ----------------------------------------------------------------
 
 
-@dataclass
 class _Run:
     """What a run over ledgers collects: problems, what stopped on a file, and lines fill would change."""
 
-    output_format: str = "text"
-    quiet: bool = False
-    verbose: bool = False
-    diagnostics: list[Any] = field(default_factory=list)
-    failed: list[LedgerkitError] = field(default_factory=list)
-    changes: list[tuple[str, int, str]] = field(default_factory=list)  # (path, line, the new line)
+    def __init__(self, output_format: str = "text", quiet: bool = False, verbose: bool = False) -> None:
+        self.output_format = output_format
+        self.quiet = quiet
+        self.verbose = verbose
+        self.diagnostics: list[Any] = []
+        self.failed: list[LedgerkitError] = []
+        self.changes: list[tuple[str, int, str]] = []  # (path, line, the new line)
 
     def say(self, message: str, *, verbose_only: bool = False) -> None:
         if not self.quiet and (self.verbose or not verbose_only):

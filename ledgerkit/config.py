@@ -83,8 +83,7 @@ DEFAULT_ALLOCATION: Mapping[str, Fraction] = {
 }
 
 
-@dataclass(frozen=True)
-class ModelOverride:
+class ModelOverride(NamedTuple):
     """One entry of ``models:``: a model the configuration adds or overrides, None where it is silent.
 
     Plain data for the model catalog, which merges it over the shipped data. Prices are USD per million
