@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ledgerkit.cli import cli
@@ -150,6 +150,8 @@ def test_generated_names_that_leave_the_folder_are_refused_by_name(world, name, 
     route=st.sampled_from(sorted(ROUTES)),
 )
 def test_a_symlink_out_at_any_depth_is_refused(tmp_path_factory, depth, below, target, route):
+    # "up" links to the folder holding t/: a path on through t/ comes back into the templates folder, not out.
+    assume(target != "up" or below[:1] != ["t"])
     root = tmp_path_factory.mktemp("w")
     make_files(root, {"secret.txt": SECRET})
     t = root / "t"
