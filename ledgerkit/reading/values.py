@@ -241,12 +241,6 @@ class _Read:
     def _read(self, key: str, f: Field) -> Value[Any]:
         figure, reader, kind = _BY_KEY[key]
         text = f.value if not f.more else f.text
-        if reader is not None and not f.more and "[fill" not in text:
-            # The common case, a value read whole: the reader remembers the texts it read, and the Value is
-            # made with tuple.__new__, skipping the NamedTuple's generated __new__ (once per field per record).
-            value = reader(text)
-            if value is not None:
-                return _new(Value, (f, _WRITTEN, value))
         if not text.strip():
             return Value(f, State.EMPTY)
         if "[fill" in text and f.waiting:
@@ -270,7 +264,8 @@ class _Read:
                 f"{f.name} {shown!r} is not {what}{_hint(kind, shown)}",
             )
             return Value(f, State.UNREADABLE)
-        return Value(f, State.WRITTEN, value)
+        # tuple.__new__ skips the NamedTuple's generated __new__: this runs once per field of every record.
+        return _new(Value, (f, _WRITTEN, value))
 
     def _distribution(self) -> tuple[Share, ...]:
         f = self.first.get("DISTRIBUTION")
