@@ -16,12 +16,12 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import NamedTuple
 
-#: ``[fill]``, ``[fill_after_measure]``, any ``[fill_…]``; not ``[assign_when_available]``.
-#: Every reader of a written value remembers the texts it read last: records repeat their values (a budget, a
-#: scope, an action, a formula, a percentage, a share), and every value read is immutable (int, str,
-#: Fraction, Decimal, datetime), while building one (a Fraction, a datetime) is slow.
-_REMEMBERED = lru_cache(maxsize=4096)
+#: Every reader of written text remembers the texts it read last: records repeat their values (a budget, a
+#: scope, an action, a formula, a percentage, a share, a source entry), and every value read is immutable (int,
+#: str, Fraction, Decimal, datetime, tuples of them), while building one (a Fraction, a datetime) is slow.
+remembered = lru_cache(maxsize=4096)
 
+#: ``[fill]``, ``[fill_after_measure]``, any ``[fill_…]``; not ``[assign_when_available]``.
 PLACEHOLDER = re.compile(r"\[fill(?:_[^\]\s]*)?\]")
 
 #: A record's heading text (level 3): ``RUN_ID: TB-LEDGER-20250816-001``.
@@ -178,7 +178,7 @@ def _whole(number: str, rest: str, *, unit: str = "") -> bool:
     return not (stripped and stripped != rest and (stripped[0].isdigit() or stripped[0] in "_'’"))
 
 
-@_REMEMBERED
+@remembered
 def read_integer(text: str) -> int | None:
     """A written whole number (``12345``, ``12,345``, ``≈ 12345 tokens``); None unless it is read whole."""
     if text.isdigit() and text.isascii() and len(text) <= MAX_DIGITS:
@@ -192,7 +192,7 @@ def read_integer(text: str) -> int | None:
     return int(m.group().replace(",", ""))
 
 
-@_REMEMBERED
+@remembered
 def read_percent(text: str) -> Fraction | None:
     """A written percentage (``3.79%``, ``70 %``) as an exact fraction; None unless it is read whole."""
     text = _after_formula(text)
@@ -207,7 +207,7 @@ def read_percent(text: str) -> Fraction | None:
     return Fraction(m.group())
 
 
-@_REMEMBERED
+@remembered
 def formula_divisor(text: str) -> int | None:
     """The N of ``ceil(CHAR_COUNT / N)`` when a TOKEN_ESTIMATE writes its own formula (N > 0)."""
     m = _DIVISOR.search(text)
@@ -258,7 +258,7 @@ _MONEY = re.compile(r"[ \t]*(?:[≈~][ \t]*)?(?:US)?\$?[ \t]*(?P<n>[0-9]+(?:\.[0
 COST_PLACES = Decimal("0.0001")
 
 
-@_REMEMBERED
+@remembered
 def read_money(text: str) -> Decimal | None:
     """A written amount (``0.0123``, ``$0.0123``, ``0.0123 USD``) as an exact Decimal."""
     text = _after_formula(text)
@@ -289,14 +289,14 @@ _ARROW = re.compile(r"→|->")
 _ACTION = re.compile(r"^[ \t]*(" + "|".join(ACTIONS) + r")\b")
 
 
-@_REMEMBERED
+@remembered
 def read_action(text: str) -> str | None:
     """The THRESHOLD_ACTION a value names (after ``→`` when it writes the choices first)."""
     m = _ACTION.match(_ARROW.split(text)[-1])
     return m.group(1) if m else None
 
 
-@_REMEMBERED
+@remembered
 def read_scope(text: str) -> str | None:
     value = text.strip()
     return value if value in SCOPES else None
@@ -339,7 +339,7 @@ def comparable(moment: datetime) -> datetime | None:
     return moment
 
 
-@_REMEMBERED
+@remembered
 def read_local_time(text: str) -> datetime | None:
     """``2025-08-16 16:20 KST (UTC+09:00)`` or ISO 8601 with an offset, as an aware datetime."""
     m = _LOCAL_TS.match(text.strip())
@@ -356,7 +356,7 @@ def read_local_time(text: str) -> datetime | None:
     return comparable(naive.replace(tzinfo=zone))
 
 
-@_REMEMBERED
+@remembered
 def read_utc_time(text: str) -> datetime | None:
     """ISO 8601 with ``Z`` or an offset, as an aware datetime."""
     try:
@@ -377,7 +377,7 @@ _SHARE = re.compile(r"^(?P<name>.*\S)[ \t]*:[ \t]*(?P<percent>[0-9]{1,9}(?:\.[0-
 _LEVEL = re.compile(r"^(?P<percent>[0-9]{1,9}(?:\.[0-9]{1,9})?)[ \t]*%[ \t]*(?P<text>.*)$")
 
 
-@_REMEMBERED
+@remembered
 def read_share(text: str) -> tuple[str, Fraction] | None:
     """``system: 10%`` (a trailing note such as ``(…)`` is ignored) as (name, percent), else None."""
     m = _SHARE.match(text)

@@ -10,12 +10,12 @@ import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..config import find_git_top
 from ..reading.parse import Entry
+from ..schema import remembered
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -79,11 +79,11 @@ def parse_source(text: str, line: int = 0, column: int = 1) -> SourceSpec | None
 
 #: What an entry's text says, whatever its place: (path, start, end, the column shift to the path, the entry
 #: as written, the problem with its range).
-_Entry = tuple[str, int | None, int | None, int, str, Problem | None]
+_Parts = tuple[str, int | None, int | None, int, str, Problem | None]
 
 
-@lru_cache(maxsize=4096)  # records name the same few sources again and again; every part is immutable
-def _read_entry(text: str) -> _Entry | None:
+@remembered  # records name the same few sources again and again
+def _read_entry(text: str) -> _Parts | None:
     body = (_COMMENT.split(text, maxsplit=1)[0] if "#" in text else text).strip()
     shift = len(text) - len(text.lstrip())
     if len(body) >= 2 and body[0] == body[-1] == "`":
