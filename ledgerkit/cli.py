@@ -261,9 +261,8 @@ class _Run:
 
     def _json(self, problems: list[Any]) -> str:
         import json
-        from dataclasses import asdict
 
-        items = [{**asdict(d), "severity": d.severity} for d in problems]
+        items = [{**d.as_dict(), "severity": d.severity} for d in problems]
         items += [
             {
                 "path": p,

@@ -15,12 +15,12 @@ import re
 import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .errors import ConfigError, LedgerkitError
@@ -74,13 +74,15 @@ class Thresholds(NamedTuple):
         }.get(action)
 
 
-DEFAULT_ALLOCATION: Mapping[str, Fraction] = {
-    "system": Fraction(10),
-    "rolling_summary": Fraction(20),
-    "task_brief_and_acceptance": Fraction(30),
-    "evidence_snippets": Fraction(30),
-    "margin": Fraction(10),
-}
+DEFAULT_ALLOCATION: Mapping[str, Fraction] = MappingProxyType(
+    {
+        "system": Fraction(10),
+        "rolling_summary": Fraction(20),
+        "task_brief_and_acceptance": Fraction(30),
+        "evidence_snippets": Fraction(30),
+        "margin": Fraction(10),
+    }
+)
 
 
 class ModelOverride(NamedTuple):
@@ -103,18 +105,23 @@ class ModelOverride(NamedTuple):
     as_of: date | None = None
 
 
-@dataclass(frozen=True)
-class Config:
+#: The defaults of :class:`Config` that other stages name on their own (a NamedTuple's class attributes are its
+#: fields' accessors, not their defaults).
+DIVISOR = 4
+RUN_ID_PREFIX = "TB-LEDGER"
+
+
+class Config(NamedTuple):
     """Settings for one ledger; ``source`` is the file they came from (None: all defaults)."""
 
     source: Path | None = None
     root: Path | None = None
-    divisor: int = 4
+    divisor: int = DIVISOR
     budget: int | None = None
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    allocation: Mapping[str, Fraction] = field(default_factory=lambda: dict(DEFAULT_ALLOCATION))
+    thresholds: Thresholds = Thresholds()
+    allocation: Mapping[str, Fraction] = DEFAULT_ALLOCATION
     allocation_tolerance: Fraction = Fraction(10)
-    run_id_prefix: str = "TB-LEDGER"
+    run_id_prefix: str = RUN_ID_PREFIX
     templates: Path | None = None
     # Exact token counts (ledgerkit/tokens.py): the encoding that checks TOKEN_ESTIMATE, and by how much
     # (percent of the exact count) the estimate may fall short before fill and verify warn.
@@ -131,7 +138,7 @@ class Config:
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with the given (non-None) settings replaced, e.g. from command-line options."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        return self._replace(**{k: v for k, v in changes.items() if v is not None})
 
 
 KNOWN_KEYS = (
@@ -665,7 +672,7 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-_WIDE_NAMES = tuple("ledgerkit".encode(e) for e in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
+_WIDE_CODECS = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")  # looked up only for a file with a wide BOM
 
 
 def _mentions_ledgerkit(raw: bytes) -> bool:
@@ -673,7 +680,7 @@ def _mentions_ledgerkit(raw: bytes) -> bool:
     which is then an error rather than a table silently passed over."""
     if b"ledgerkit" in raw:
         return True
-    return raw.startswith(tuple(_WIDE_BOMS)) and any(name in raw for name in _WIDE_NAMES)
+    return raw.startswith(tuple(_WIDE_BOMS)) and any("ledgerkit".encode(codec) in raw for codec in _WIDE_CODECS)
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
