@@ -609,7 +609,7 @@ def _positions(node: Any) -> Any:
 
 _TABLE = ("tool", "ledgerkit")
 _MANY_DOTS = 4000
-_TOML_POSITION = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
+_TOML_POSITION = r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$"
 
 
 def _read_pyproject(path: Path, raw: bytes) -> tuple[Mapping[str, Any], _Where] | None:
@@ -629,7 +629,7 @@ def _read_pyproject(path: Path, raw: bytes) -> tuple[Mapping[str, Any], _Where] 
         doc = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
-        m = _TOML_POSITION.search(message)
+        m = re.search(_TOML_POSITION, message)
         line = (int(m.group(1)) if m.group(1) else text.count("\n") + 1) if m else None
         raise _fail(path, line, f"invalid TOML: {message[: m.start()] if m else message}") from None
     except RecursionError:
@@ -683,9 +683,10 @@ def _mentions_ledgerkit(raw: bytes) -> bool:
     return raw.startswith(tuple(_WIDE_BOMS)) and any("ledgerkit".encode(codec) in raw for codec in _WIDE_CODECS)
 
 
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_BARE_VALUE = re.compile(r"[^,\]}#\r\n]*")
-_DECIMAL_INT = re.compile(r"[+-]?[0-9_]+")
+# Patterns a pyproject.toml's scan compiles when it first runs (re caches them): most runs read no such file.
+_BARE_KEY = r"[A-Za-z0-9_-]+"
+_BARE_VALUE = r"[^,\]}#\r\n]*"
+_DECIMAL_INT = r"[+-]?[0-9_]+"
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "e": "\x1b", '"': '"', "\\": "\\"}
 
 
@@ -767,7 +768,7 @@ class _TomlPlaces:
                 end = t.index("'", i + 1)
                 key, i = t[i + 1 : end], end + 1
             else:
-                m = _BARE_KEY.match(t, i)
+                m = re.compile(_BARE_KEY).match(t, i)
                 if not m:
                     raise _ScanError(i)
                 key, i = m.group(), m.end()
@@ -821,11 +822,11 @@ class _TomlPlaces:
         t = self.text
         if t[i] in "\"'":
             return self._string(i)
-        m = _BARE_VALUE.match(t, i)
+        m = re.compile(_BARE_VALUE).match(t, i)
         assert m is not None  # the pattern matches the empty string
         token = m.group().strip()
         limit = sys.get_int_max_str_digits()
-        if self.huge_line is None and limit and _DECIMAL_INT.fullmatch(token):
+        if self.huge_line is None and limit and re.fullmatch(_DECIMAL_INT, token):
             if len(token.lstrip("+-").replace("_", "")) > limit:
                 self.huge_line = self._line_at(i)
         if not token:
@@ -1028,7 +1029,7 @@ def _simple(reader: Callable[[Any], Any]) -> _Reader:
 
 # --- values ------------------------------------------------------------------------------------------------
 
-_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
+_NUMBER = r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$"  # compiled when a setting is first read as a number
 #: Bounds that keep exact arithmetic on figures cheap and every figure printable.
 _MAX_PERCENT = 1_000_000
 _MAX_COUNT = 10**15
@@ -1046,7 +1047,7 @@ def _decimal(value: Any, places: int) -> Decimal | None:
     if _is_int(value):
         return Decimal(int(value)) if value.bit_length() <= 128 else None
     if isinstance(value, str):
-        m = _NUMBER.match(value) if len(value) <= 60 else None
+        m = re.match(_NUMBER, value) if len(value) <= 60 else None
         return Decimal(m.group(1)) if m else None
     if isinstance(value, Decimal) and value.is_finite():
         exponent = value.as_tuple().exponent
