@@ -132,6 +132,17 @@ def test_base_of_a_tracked_file_is_one_git_process(repo: Path, processes: Proces
     assert base.blob == git(repo, "rev-parse", "HEAD:ledger.md").strip()  # the cache key across runs
 
 
+def test_a_base_larger_than_a_pipe_holds_arrives_whole(repo: Path, batch: str) -> None:
+    big = text(*range(1, 2001))  # about a megabyte: git writes it over many reads of the pipe
+    write(repo / "ledger.md", big)
+    commit(repo, "a long ledger")
+    repository = open_repository(repo / "ledger.md")
+    assert repository is not None
+    base = repository.base(repo / "ledger.md")
+    assert base is not None and base.data == big.encode()
+    assert len(base.data) > 8 * 65536  # far more than a pipe holds (64 KiB on Linux)
+
+
 def test_base_at_another_revision_and_in_a_subfolder(repo: Path) -> None:
     write(repo / "docs" / "l.md", text(1))
     first = commit(repo, "docs ledger")

@@ -12,7 +12,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
@@ -960,7 +960,8 @@ class _SpawnedCatFile:
         except OSError:  # git already exited: its stderr says why
             self._fail(expired=False)
         deadline = time.monotonic() + self._timeout
-        end = self._until(lambda: self._buffer.find(b"\n") + 1, deadline)
+        while (end := self._buffer.find(b"\n") + 1) == 0:
+            self._read_more(1 << 16, deadline)
         header = bytes(self._buffer[:end])
         if header.endswith((b" missing\n", b" ambiguous\n")):
             del self._buffer[:end]
@@ -969,23 +970,23 @@ class _SpawnedCatFile:
         if len(fields) != 3 or not fields[2].isdigit():
             self._fail(expired=False)
         size = int(fields[2])
-        self._until(lambda: end + size + 1 if len(self._buffer) >= end + size + 1 else 0, deadline)
-        data = bytes(self._buffer[end : end + size])
+        while len(self._buffer) < end + size + 1:  # the object and git's newline after it
+            self._read_more(end + size + 1 - len(self._buffer), deadline)
+        with memoryview(self._buffer) as view:
+            data = bytes(view[end : end + size])  # one copy, however large the ledger
         del self._buffer[: end + size + 1]
         return _Object(fields[0].decode(), fields[1].decode(), data)
 
-    def _until(self, ready: Callable[[], int], deadline: float) -> int:
-        """Read git's answer into the buffer until ``ready()`` is non-zero, and give that; at the end of git's
-        output, or past the deadline, stop git and raise why."""
-        while not (found := ready()):
-            left = deadline - time.monotonic()
-            if left <= 0 or not self._readable.poll(left * 1000):
-                self._fail(expired=True)
-            chunk = os.read(self._stdout, 1 << 16)
-            if not chunk:
-                self._fail(expired=False)
-            self._buffer += chunk
-        return found
+    def _read_more(self, wanted: int, deadline: float) -> None:
+        """Add what git has written (up to ``wanted`` bytes) to the buffer; at the end of git's output, or when
+        git stays silent past the deadline, stop git and raise why."""
+        left = deadline - time.monotonic()
+        if left <= 0 or not self._readable.poll(left * 1000):
+            self._fail(expired=True)
+        chunk = os.read(self._stdout, max(wanted, 1 << 16))
+        if not chunk:
+            self._fail(expired=False)
+        self._buffer += chunk
 
     def close(self) -> None:
         """Let git finish (its stdin closed) within the bound and report its failure, if any."""
