@@ -482,9 +482,9 @@ def _render(name: str, context: dict[str, Any], config: Config) -> str:
 
 
 def _json(value: Any) -> str:
-    import json
+    from .reports.formatting import json_text
 
-    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+    return json_text(value) + "\n"
 
 
 def same_file(a: Path, b: Path) -> bool:
