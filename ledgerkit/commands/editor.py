@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
-from ..cli import _settings, _steering, _templates, cli
 from ..errors import LedgerkitError
+from .common import _command, _settings, _steering, _templates
 
 # --- the editor: watch and the language server -------------------------------------------------------------
 
 
-@cli.command()
+@_command()
 @click.argument("ledgers", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Write nothing: only report the problems and what fill would change.")
 @_steering
@@ -50,7 +50,7 @@ def watch(
     sys.exit(watch_ledgers(list(ledgers), settings=settings, check=check, say=lambda line: click.echo(line)))
 
 
-@cli.command()
+@_command()
 @click.option("--stdio", is_flag=True, help="Talk over standard input and output (the only way; accepted for clients).")
 @_steering
 @_templates

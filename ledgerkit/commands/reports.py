@@ -10,10 +10,12 @@ from typing import Any, NoReturn
 
 import click
 
-from ..cli import (
+from ..errors import LedgerkitError
+from .common import (
     EXIT_ERROR,
     EXIT_OK,
     EXIT_PROBLEMS,
+    _command,
     _config,
     _encoding,
     _output,
@@ -24,9 +26,7 @@ from ..cli import (
     _settings,
     _steering,
     _templates,
-    cli,
 )
-from ..errors import LedgerkitError
 
 # --- count -----------------------------------------------------------------------------------------------
 
@@ -53,7 +53,7 @@ def _output_format(command: str, default: str, what: str) -> Callable[[Callable[
     )
 
 
-@cli.command()
+@_command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "--encoding",
@@ -154,7 +154,7 @@ def _write_output(out: Any, output: Path) -> None:
     write_atomic(output, out.text.encode("utf-8"))
 
 
-@cli.command()
+@_command()
 @click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--session", "session_id", metavar="ID", help="The session's CONTEXT_ID (default: the only one).")
 @_output_format("rollup", "md", "Markdown (Unicode bars), one self-contained HTML page (an SVG chart), or JSON.")
@@ -193,7 +193,7 @@ def rollup(
     _emit(make_rollup(ledger, session_id, format=fmt, encoding=encoding, settings=settings), output)
 
 
-@cli.command()
+@_command()
 @click.argument("ledgers", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_output_format("report", "md", "A Markdown table, JSON, or CSV.")
 @click.option("--since", metavar="DATE", help="Only records on or after this day (UTC), e.g. 2025-08-01.")
@@ -229,7 +229,7 @@ def report(
     _emit(make_report(ledgers, format=fmt, since=first, until=last, settings=settings), output)
 
 
-@cli.command()
+@_command()
 @click.argument("ledgers", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--session",
@@ -270,7 +270,7 @@ def compare(
     _emit(make_comparison(ledgers, sessions, format=fmt, settings=settings), output)
 
 
-@cli.command()
+@_command()
 @click.option(
     "--source",
     "sources",
@@ -356,7 +356,7 @@ def plan(
     sys.exit(EXIT_PROBLEMS if out.value.over_budget else EXIT_OK)
 
 
-@cli.command()
+@_command()
 @click.argument("pattern", required=False)
 @click.option("--provider", metavar="NAME", help="Only this provider's models (openai, anthropic, google, ...).")
 @click.option("--all", "include_all", is_flag=True, help="Also deprecated and retired models.")
@@ -387,7 +387,7 @@ def models(pattern: str | None, provider: str | None, include_all: bool, fmt: st
     click.echo(out.text, nl=False)
 
 
-@cli.command()
+@_command()
 @click.argument("ledgers", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_output_format("export", "json", "One JSON array, JSON Lines, or CSV.")
 @click.option("--bom", is_flag=True, help="Start CSV with a byte order mark, for spreadsheets that need one for UTF-8.")

@@ -10,11 +10,11 @@ from typing import Any, NoReturn
 
 import click
 
-from ..cli import _diagnostics_format, _ledgerkit_error, _quiet, _Run, _settings, _steering, _verbose, cli
 from ..errors import LedgerkitError
+from .common import _command, _diagnostics_format, _ledgerkit_error, _quiet, _Run, _settings, _steering, _verbose
 
 
-@cli.command()
+@_command()
 @click.argument("ledgers", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--base",

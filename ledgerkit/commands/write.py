@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from ..cli import (
+from .common import (
+    _command,
     _config,
     _diagnostics_format,
     _quiet,
@@ -19,7 +20,6 @@ from ..cli import (
     _steering,
     _templates,
     _verbose,
-    cli,
 )
 
 
@@ -27,7 +27,7 @@ def _lock_wait(run: _Run) -> Callable[[str], None]:
     return lambda message: run.say(f"ledgerkit: {message}")
 
 
-@cli.command()
+@_command()
 @click.argument("ledgers", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if filling would change a file.")
 @click.option("--diff", is_flag=True, help="Write nothing; print the unified diff of what filling would change.")
@@ -118,7 +118,7 @@ def _records(n: int) -> str:
 # --- init and append -------------------------------------------------------------------------------------
 
 
-@cli.command()
+@_command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--budget",
@@ -174,7 +174,7 @@ def _complete_zone(ctx: click.Context, param: click.Parameter, incomplete: str) 
     return sorted(z for z in zoneinfo.available_timezones() if z.lower().startswith(incomplete.lower()))
 
 
-@cli.command()
+@_command()
 @click.argument("ledger", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--scope",
