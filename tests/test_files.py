@@ -92,6 +92,13 @@ def test_lines_join_restores_any_text_byte_for_byte(text):
     assert not any("\r" in c or "\n" in c for c in split.contents)
 
 
+@given(st.lists(st.tuples(CONTENT, st.sampled_from([*ENDINGS, ""]))))
+def test_lines_join_is_each_content_then_its_ending(lines):
+    """Also for lines no split gives (fill's new lines: an ending it added, a summary put after the last line)."""
+    contents, endings = [c for c, _ in lines], [e for _, e in lines]
+    assert Lines(contents, endings).join() == "".join(c + e for c, e in lines)
+
+
 def test_a_cr_only_file_is_lines_and_round_trips():
     text = "# Ledger\r\r- RUN_ID: x\r- CHAR_COUNT: 3\r"
     split = Lines.split(text)

@@ -366,13 +366,12 @@ def test_fill_refuses_an_edit_outside_what_it_owns(sample, monkeypatch):
     import importlib
 
     fill_module = importlib.import_module("ledgerkit.writing.fill")
-    real_edit = fill_module._edit
+    real_edits = fill_module.record_edits_for
 
-    def sloppy_edit(f, text):  # a bug that also eats the space before the placeholder
-        e = real_edit(f, text)
-        return fill_module.Edit(e.line, e.start - 1, e.end, text)
+    def sloppy_edits(figures):  # a bug that also eats the space before each placeholder
+        return [fill_module.Edit(e.line, e.start - 1, e.end, e.text) for e in real_edits(figures)]
 
-    monkeypatch.setattr(fill_module, "_edit", sloppy_edit)
+    monkeypatch.setattr(fill_module, "record_edits_for", sloppy_edits)
     data = sample.read_bytes()
     with pytest.raises(LedgerkitError, match=r"internal error: fill would change line 89, which it does not own"):
         fill_file(sample)
@@ -406,6 +405,23 @@ def test_fill_refuses_a_change_anywhere_outside_what_it_owns(sample, monkeypatch
     with pytest.raises(LedgerkitError, match=r"internal error: fill would change line \d+, which it does not own"):
         fill_file(sample)
     assert sample.read_bytes() == data
+
+
+def test_the_proof_reads_the_new_text_to_its_end():
+    """The proof walks the new text beside the old lines: with the summary left as it is, a line past the old
+    text's last one is refused too, and so is a CR that became a CRLF."""
+    from ledgerkit.writing.fill import _prove_only_owned_changed
+
+    text = ledger(record(1, ("a.md",)))
+    lk = parse(text, "l.md")
+    filled = text.replace("[fill_after_measure]", "12", 1)
+    _prove_only_owned_changed(lk, filled, False)  # a placeholder filled: kept
+    with pytest.raises(LedgerkitError, match=rf"would change line {len(lk.lines.contents) + 1},"):
+        _prove_only_owned_changed(lk, filled + "x\n", False)
+    cr = parse(text.replace("\n", "\r"), "l.md")
+    _prove_only_owned_changed(cr, cr.text.replace("[fill_after_measure]", "12", 1), True)
+    with pytest.raises(LedgerkitError, match=r"would change line 3,"):
+        _prove_only_owned_changed(cr, cr.text.replace("\r", "\r\n", 3).replace("\r\n", "\r", 2), True)
 
 
 def test_fill_warns_of_a_source_named_twice_and_counts_it_once(tmp_path):

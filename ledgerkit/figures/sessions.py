@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 
 from ..reading.values import NO_CONTEXT
 from .compute import Figures
@@ -51,7 +52,7 @@ class Session:
     def token_estimate_total(self) -> int | None:
         return _total(f.tokens for f in self.records)
 
-    @property
+    @cached_property  # the summary writes it, and the project's peak is the sessions' (Fractions compare slowly)
     def utilization_peak(self) -> Fraction | None:
         """The highest utilization any record reached (exact)."""
         return _peak(f.utilization for f in self.records)

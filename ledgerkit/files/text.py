@@ -40,7 +40,16 @@ class Lines(NamedTuple):
         return cls(contents, endings)
 
     def join(self) -> str:
-        return "".join(c + e for c, e in zip(self.contents, self.endings, strict=True))
+        contents, endings = self.contents, self.endings
+        n = len(contents)
+        if n and n == len(endings):
+            # Every line ending in "\n" but maybe the last (in nothing), as most files are: one join, in C.
+            lf = endings.count("\n")
+            if lf == n:
+                return "\n".join([*contents, ""])  # not join() + "\n": that copies the whole text once more
+            if lf == n - 1 and endings[-1] == "":
+                return "\n".join(contents)
+        return "".join(c + e for c, e in zip(contents, endings, strict=True))
 
     def newline(self) -> str:
         """The file's newline style: that of its first ended line, LF for a one-line file."""

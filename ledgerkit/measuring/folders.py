@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .specs import Problem
+
+if TYPE_CHECKING:
+    import subprocess
 
 #: Seconds git may take to list one folder before the folder is reported as unreadable.
 GIT_TIMEOUT = 30.0
@@ -67,6 +70,8 @@ def _in_work_tree(folder: str) -> bool:
 
 def _git(folder: str, timeout: float, *args: str) -> subprocess.CompletedProcess[bytes] | None:
     # core.fsmonitor off: a repository's configuration must not make listing it run a program.
+    import subprocess  # only a folder entry lists through git: not imported on every fill
+
     command = ["git", "-c", "core.fsmonitor=false", "-C", folder, *args]
     try:
         return subprocess.run(command, capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout, check=False)

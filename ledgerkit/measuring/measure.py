@@ -81,6 +81,9 @@ class Measurer:
         self.resolver = Resolver(self.root, self.folder)
         self.skipped: list[Skipped] = []
         self._skipped_seen: set[str] = set()
+        # What each path and range measured to when it met no problem and left nothing out: records name
+        # the same few sources again and again, and each is resolved, read and counted once per run.
+        self._clean: dict[tuple[str, int | None, int | None], list[tuple[str, str, str, bool, int, SourceText]]] = {}
 
     def _diag(self, spec: SourceSpec, code: str, message: str) -> Diagnostic:
         return Diagnostic(self.ledger.display_path, spec.line, spec.column, code, message)
@@ -147,6 +150,8 @@ class Measurer:
         diagnostics: list[Diagnostic],
     ) -> list[Skipped]:
         """Measure one entry's files into ``measured`` (each file and range once); its members left out."""
+        if spec.problem is None and self._measured_before(spec, measured):
+            return []
         found = self.resolver.resolve(spec)
         diagnostics.extend(self._diag(spec, p.code, problem_message(spec, p)) for p in found.problems)
         left_out = found.skipped
@@ -164,7 +169,38 @@ class Measurer:
             texts += 1
         if not texts and not found.problems:
             diagnostics.extend(self._empty(spec, bool(found.sources), left_out))
+        self._remember(spec, found, texts, measured)
         return left_out
+
+    def _remember(
+        self,
+        spec: SourceSpec,
+        found: Resolution,
+        texts: int,
+        measured: dict[tuple[str, int | None, int | None], MeasuredSource],
+    ) -> None:
+        """Keep what an entry measured to when every file it names was measured, nothing was left out and
+        nothing went wrong: the next entry with its path and range is measured from it."""
+        if found.sources and texts == len(found.sources) and not found.problems and not found.skipped:
+            self._clean[spec.path, spec.start, spec.end] = [
+                (s.real, s.shown, s.display, s.named, measured[s.key].chars, measured[s.key].text)
+                for s in found.sources
+            ]
+
+    def _measured_before(
+        self, spec: SourceSpec, measured: dict[tuple[str, int | None, int | None], MeasuredSource]
+    ) -> bool:
+        """Measure an entry into ``measured`` as an earlier one with its path and range was, when that met
+        no problem: its files, as this entry names them, without resolving, reading or counting again."""
+        clean = self._clean.get((spec.path, spec.start, spec.end))
+        if clean is None:
+            return False
+        new = tuple.__new__  # skips the NamedTuples' generated __new__: this runs for nearly every entry
+        for real, shown, display, named, chars, text in clean:
+            if (real, spec.start, spec.end) not in measured:
+                source = new(Source, (spec, real, shown, display, spec.start, spec.end, named))
+                measured[source.key] = new(MeasuredSource, (source, chars, text))
+        return True
 
     def _empty(self, spec: SourceSpec, had_sources: bool, left_out: list[Skipped]) -> list[Diagnostic]:
         """An entry that gave no text: all it held was left out, or it held nothing."""

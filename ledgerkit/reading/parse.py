@@ -856,9 +856,16 @@ def filled_from(before: str, after: str) -> bool:
     In a figure field each placeholder may become only what that field's kind holds (the schema's
     ``FILLED``); elsewhere any text without brackets.
     """
+    pattern = filled_pattern(before)
+    return pattern is not None and pattern.fullmatch(after) is not None
+
+
+def filled_pattern(before: str) -> re.Pattern[str] | None:
+    """What :func:`filled_from` matches a line after a fill against, whole; None when ``before`` holds no
+    placeholder. A line's own: a caller judging many lines keeps it for lines that repeat (records do)."""
     pieces = PLACEHOLDER.split(before)
     if len(pieces) == 1:
-        return False
+        return None
     value = _ANY_VALUE
     m = _ITEM.match(before)
     fm = _FIELD.match(before[m.end() :]) if m and m.group("space") else None
@@ -866,5 +873,4 @@ def filled_from(before: str, after: str) -> bool:
         spec = FIELDS.get(fm.group("key"))
         if spec is not None and spec.figure:
             value = f"(?:{FILLED[spec.kind]})"
-    pattern = value.join(re.escape(piece) for piece in pieces)
-    return re.fullmatch(pattern, after) is not None
+    return re.compile(value.join(re.escape(piece) for piece in pieces))

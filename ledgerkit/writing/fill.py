@@ -10,11 +10,13 @@ placeholders are still filled: they are measurements.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import compress
-from operator import ne, or_
+from itertools import chain, compress, islice, repeat
+from operator import add, contains, itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from ..checks.context import Context
 from ..checks.sources import check_sources
@@ -25,15 +27,18 @@ from ..figures.compute import Figures, LedgerFigures, compute
 from ..figures.sessions import Project, group
 from ..files.textfile import Lines, encode, rewrite, unified_diff
 from ..measuring.measure import SourceReader
-from ..reading.parse import Field, Ledger, filled_from, parse, summary_key
-from ..schema import FIELDS, SUMMARY_ITEMS, write_figure
+from ..reading.parse import Field, Ledger, filled_pattern, parse, summary_key
+from ..schema import FIELDS, PLACEHOLDER, SUMMARY_ITEMS, write_figure
 from .summary import NAME as SUMMARY_TEMPLATE
 from .summary import mirrored_body
 
 
-@dataclass(frozen=True, slots=True)
-class Edit:
-    """Replace columns [start, end) (0-based) of a line (1-based) with ``text``."""
+class Edit(NamedTuple):
+    """Replace columns [start, end) (0-based) of a line (1-based) with ``text``.
+
+    A named tuple, not a frozen dataclass: fill makes one for every figure of every record (a dataclass
+    sets each field through object.__setattr__), and it is cheaper to define when the hook imports fill.
+    """
 
     line: int
     start: int
@@ -151,13 +156,39 @@ def record_edits_for(figures: Figures) -> list[Edit]:
     edits: list[Edit] = []
     for f in figures.values.record.fields:
         spec = FIELDS.get(f.key)
-        if spec is None or spec.computed is None or not f.waiting:
+        if spec is None or spec.computed is None:
             continue
+        place = _first_placeholder(f)
+        if place is None:
+            continue  # written: a figure is filled once
         value = _figure(figures, spec.computed, f)
         if value is None:
             return []
-        edits.append(_edit(f, write_figure(spec.kind, value)))
+        edits.append(_edit(f, place, write_figure(spec.kind, value)))
     return edits
+
+
+#: Where a field's first placeholder is: its line, its columns [start, end), and that line's value text with
+#: the placeholder's end in it (what follows it, for a utilization's %).
+Place = tuple[int, int, int, str, int]
+
+
+def _first_placeholder(f: Field) -> Place | None:
+    """Where the field's first placeholder is, or None when it holds none (as :attr:`Field.waiting` reads)."""
+    if not f.more:
+        # The value is on the key's line alone, as nearly always: one search finds whether it waits and where,
+        # without making every placeholder's span (Field.placeholders) to take the first.
+        m = PLACEHOLDER.search(f.value) if "[fill" in f.value else None
+        if m is None:
+            return None
+        offset = f.value_column - 1
+        return f.line, offset + m.start(), offset + m.end(), f.value, m.end()
+    spans = f.placeholders
+    if not spans:
+        return None
+    span = spans[0]
+    part = next(p for p in f.parts if p.line == span.line)
+    return span.line, span.start, span.end, part.text, span.end - (part.column - 1)
 
 
 def _figure(figures: Figures, name: str, f: Field) -> object:
@@ -169,14 +200,12 @@ def _figure(figures: Figures, name: str, f: Field) -> object:
     return value
 
 
-def _edit(f: Field, text: str) -> Edit:
-    span = f.placeholders[0]
-    if f.key == "UTILIZATION":
-        line = next(p.text for p in f.parts if p.line == span.line)
-        column = next(p.column for p in f.parts if p.line == span.line)
-        if not line[span.end - (column - 1) :].lstrip().startswith("%"):
-            text += "%"
-    return Edit(span.line, span.start, span.end, text)
+def _edit(f: Field, place: Place, text: str) -> Edit:
+    """The edit that writes ``text`` over the placeholder (and the % a utilization's lacks)."""
+    line, start, end, value, after = place
+    if f.key == "UTILIZATION" and not value[after:].lstrip().startswith("%"):
+        text += "%"
+    return tuple.__new__(Edit, (line, start, end, text))  # skips the generated __new__
 
 
 # --- the summary and the new text ----------------------------------------------------------------------
@@ -280,9 +309,10 @@ def apply(ledger: Ledger, edits: list[Edit], summary: list[str] | None) -> str:
     """The ledger's text with the edits made and (when given) the summary's owned lines replaced."""
     contents = list(ledger.lines.contents)
     endings = list(ledger.lines.endings)
-    for e in sorted(edits, key=lambda e: (e.line, e.start), reverse=True):
-        line = contents[e.line - 1]
-        contents[e.line - 1] = line[: e.start] + e.text + line[e.end :]
+    # By (line, start), backwards: right to left within a line, so each edit's columns are still those it names.
+    for n, start, end, text in sorted(edits, key=itemgetter(0, 1), reverse=True):
+        line = contents[n - 1]
+        contents[n - 1] = line[:start] + text + line[end:]
     if summary is not None and ledger.summary is not None:
         first, last = ledger.summary.first, ledger.summary.last
         newline = endings[ledger.summary.heading_line - 1] or ledger.lines.newline()
@@ -298,53 +328,136 @@ def apply(ledger: Ledger, edits: list[Edit], summary: list[str] | None) -> str:
             new_endings[-1] = tail
         contents[first - 1 : last] = summary
         endings[first - 1 : last] = new_endings
-    return "".join(c + e for c, e in zip(contents, endings, strict=True))
+    return Lines(contents, endings).join()
 
 
 def _prove_only_owned_changed(ledger: Ledger, text: str, summary_rewritten: bool) -> None:
     """After an edit, prove it touched only what fill owns, or refuse to write.
 
     Outside the summary's owned lines every line is as it was, or is the same line with its placeholders
-    filled (as verify's history check reads a fill). The owned lines, before and after, hold nothing but
-    summary items: nothing a person wrote among them is replaced.
+    filled (as verify's history check reads a fill), its ending kept (a heading that ended the file may gain
+    one before the summary). The owned lines, before and after, hold nothing but summary items: nothing a
+    person wrote among them is replaced.
     """
-    old, new = ledger.lines, Lines.split(text)
     summary = ledger.summary if summary_rewritten else None
-    head = summary.first - 1 if summary else len(old.contents)
-    tail = len(old.contents) - summary.last if summary else 0
-    new_tail = len(new.contents) - tail
-    shift = new_tail - (len(old.contents) - tail)
-    for i in _changed(old, new, 0, head, 0) + _changed(old, new, len(old.contents) - tail, len(old.contents), shift):
-        if not _line_kept(old, new, i, i + shift if i >= head else i, opens_summary=i == head - 1):
-            _refuse(ledger, f"line {i + 1}")
+    count = len(ledger.lines.contents)
+    head = summary.first - 1 if summary else count
+    walk = _Walk(ledger, text, head)
+    walk.lines(0, head)
+    new_summary: list[str] = []
+    if summary is not None:
+        # The new summary is the new text's lines after the head but for as many as the old text has after it.
+        new_summary = [walk.line()[0] for _ in range(walk.lines_left() - (count - summary.last))]
+        walk.old += sum(walk.lengths[head : summary.last])
+        walk.lines(summary.last, count)
+    if walk.new != len(text):
+        _refuse(ledger, f"line {count + 1}")  # the new text goes on past the old one's last line
     if summary is not None:
         for n in range(summary.first, summary.last + 1):
-            if not _owned(old.contents[n - 1]):
+            if not _owned(ledger.lines.contents[n - 1]):
                 _refuse(ledger, f"line {n} of the summary")
-        for n in range(head, new_tail):
-            if not _owned(new.contents[n]):
-                _refuse(ledger, f"the new summary's line {n + 1}")
+        for n, line in enumerate(new_summary, head + 1):
+            if not _owned(line):
+                _refuse(ledger, f"the new summary's line {n}")
 
 
-def _changed(old: Lines, new: Lines, first: int, end: int, shift: int) -> list[int]:
-    """The lines ``first``..``end - 1`` of the old text whose content or ending differ from line ``i + shift`` of
-    the new (or that the new text lacks): the only ones :func:`_line_kept` must judge. Compared in C, since a
-    fill leaves all but a few lines untouched (usually the very same string objects)."""
-    if not (0 <= first + shift and end + shift <= len(new.contents)):
-        return list(range(first, end))
-    a, b = new.contents[first + shift : end + shift], new.endings[first + shift : end + shift]
-    differs = map(or_, map(ne, old.contents[first:end], a), map(ne, old.endings[first:end], b))
-    return list(compress(range(first, end), differs))
+class _Walk:
+    """The new text walked beside the old one's lines, for :func:`_prove_only_owned_changed`.
 
+    It is walked, not split: each run of old lines without a placeholder is compared whole, in C, with the
+    new text where it must stand, and only a line that holds one is read from the new text and judged.
+    Splitting the new text would hold a second copy of every line of a large ledger.
+    """
 
-def _line_kept(old: Lines, new: Lines, i: int, j: int, *, opens_summary: bool) -> bool:
-    """Whether line ``i`` of the old text stands as line ``j`` of the new, as written or with placeholders
-    filled, its ending kept (a heading that ended the file may gain one before the summary)."""
-    if not 0 <= j < len(new.contents):
-        return False
-    a, b = old.contents[i], new.contents[j]
-    ending_kept = old.endings[i] == new.endings[j] or (opens_summary and old.endings[i] == "")
-    return ending_kept and (a == b or filled_from(a, b))
+    def __init__(self, ledger: Ledger, text: str, head: int) -> None:
+        self.ledger, self.text, self.head = ledger, text, head
+        self.contents, self.endings = ledger.lines.contents, ledger.lines.endings
+        self.lengths = list(map(add, map(len, self.contents), map(len, self.endings)))  # with the ending
+        self.old = self.new = 0  # where the walk stands in the old text and in the new
+        self.eol = re.compile(r"\r\n|\r|\n")  # the endings Lines.split reads (re keeps it compiled)
+        self.patterns: dict[str, re.Pattern[str] | None] = {}  # records repeat their lines: each one's, once
+
+    def lines(self, first: int, end: int) -> None:
+        """Old lines ``first``..``end - 1`` stand, as kept, in the new text from where the walk stands.
+
+        The loop runs once per line that holds a placeholder (every figure of every record): it keeps what it
+        reads in locals, and leaves anything but a run that stands whole or a line filled as it should be to
+        :meth:`_judge`, which names the line that differs."""
+        contents, endings, lengths = self.contents, self.endings, self.lengths
+        text, old_text, search, patterns = self.text, self.ledger.text, self.eol.search, self.patterns
+        p, q = self.old, self.new
+        run = first  # the first old line of the run of lines without a placeholder
+        marked = compress(range(first, end), map(contains, islice(contents, first, end), repeat("[fill")))
+        for i in chain(marked, (end,)):
+            if i > run:
+                n = sum(lengths[run:i])
+                ending = endings[i - 1]
+                if (ending == "\n" or ending == "\r\n") and text.startswith(old_text[p : p + n], q):
+                    p, q = p + n, q + n  # the run stands whole: its last line's ending is part of it
+                else:  # any other ending, or a line that differs: one line at a time
+                    self.old, self.new = p, q
+                    self._run(run, i)
+                    p, q = self.old, self.new
+            run = i + 1
+            if i == end:
+                break
+            m = search(text, q)
+            old = contents[i]
+            if m is not None and text[m.start() : m.end()] == endings[i]:
+                line = text[q : m.start()]
+                pattern = patterns[old] if old in patterns else patterns.setdefault(old, filled_pattern(old))
+                if line == old or (pattern is not None and pattern.fullmatch(line) is not None):
+                    p, q = p + lengths[i], m.end()
+                    continue
+            self.old, self.new = p, q
+            self._judge(i)
+            p, q = self.old, self.new
+        self.old, self.new = p, q
+
+    def lines_left(self) -> int:
+        """How many lines the new text has from where the walk stands, as Lines.split counts them."""
+        text, q = self.text, self.new
+        ended = text.count("\n", q) + text.count("\r", q) - text.count("\r\n", q)
+        return ended + (q < len(text) and text[-1] not in "\r\n")
+
+    def line(self) -> tuple[str, str]:
+        """The new text's line where the walk stands, and its ending; the walk moves past it."""
+        text, q = self.text, self.new
+        m = self.eol.search(text, q)
+        k, self.new = (m.start(), m.end()) if m else (len(text), len(text))
+        return text[q:k], text[k : self.new]
+
+    def _run(self, first: int, end: int) -> None:
+        """Old lines ``first``..``end - 1``, without a placeholder, stand where the walk stands: compared whole
+        when the last one ends as a line ends there (a CR that a LF now follows is a CRLF, and a last line
+        without an ending has nothing after it), else one by one (the heading that ended the file may gain an
+        ending before the summary), naming the line that differs."""
+        p, q, text = self.old, self.new, self.text
+        n = sum(self.lengths[first:end])
+        ending = self.endings[end - 1]
+        whole = text.startswith(self.ledger.text[p : p + n], q)
+        if ending == "\r":
+            whole = whole and not text.startswith("\n", q + n)
+        elif ending == "":
+            whole = whole and q + n == len(text) and end != self.head
+        if whole:
+            self.old, self.new = p + n, q + n
+            return
+        for j in range(first, end):
+            self._judge(j)
+
+    def _judge(self, i: int) -> None:
+        """Old line ``i`` stands where the walk stands, as written or with its placeholders filled, or fill refuses."""
+        line, ending = self.line()
+        self.old += self.lengths[i]
+        old = self.contents[i]
+        if ending != self.endings[i] and not (i == self.head - 1 and self.endings[i] == ""):
+            _refuse(self.ledger, f"line {i + 1}")
+        if line != old:
+            patterns = self.patterns
+            pattern = patterns[old] if old in patterns else patterns.setdefault(old, filled_pattern(old))
+            if pattern is None or pattern.fullmatch(line) is None:
+                _refuse(self.ledger, f"line {i + 1}")
 
 
 def _owned(line: str) -> bool:

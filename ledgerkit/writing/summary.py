@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 from fractions import Fraction
 from functools import lru_cache
-from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..figures.sessions import Project
 from ..schema import format_percent
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 BLANK_FIGURE = "[fill]"  # what a figure that cannot be had is written as; schema.PLACEHOLDER reads any
 
@@ -29,6 +30,8 @@ NAME = "summary.md.j2"
 
 def shipped_folder() -> Traversable:
     """The templates ledgerkit ships (the package data, or the folder beside a bare checkout)."""
+    from importlib.resources import files
+
     try:
         return files("ledgerkit.templates")
     except ModuleNotFoundError:  # a bare checkout, not installed: the folder beside the package
@@ -56,7 +59,23 @@ def mirrored_body(project: Project, templates: str | Path | None) -> str | None:
 @lru_cache(maxsize=1)
 def shipped_digest() -> str:
     """The sha256 of the shipped summary template, as installed."""
-    return hashlib.sha256(shipped_folder().joinpath(NAME).read_bytes()).hexdigest()
+    return hashlib.sha256(_shipped_template()).hexdigest()
+
+
+def _shipped_template() -> bytes:
+    """The shipped summary template's bytes: read from the templates package's folder when it is one, as
+    installed or editable (importlib.resources imports zipfile, tempfile and more: a few milliseconds of
+    every fill), else through :func:`shipped_folder`."""
+    try:
+        from .. import templates
+    except ImportError:  # a bare checkout, not installed
+        templates = None
+    for folder in getattr(templates, "__path__", ()):
+        try:
+            return Path(folder, NAME).read_bytes()
+        except OSError:  # not a folder on disk (a zip), or no template there
+            continue
+    return shipped_folder().joinpath(NAME).read_bytes()
 
 
 def _shipped_body(project: Project) -> str:
