@@ -11,8 +11,9 @@ import ledgerkit
 from ledgerkit.config import Config
 from ledgerkit.diagnostics import format_text
 from ledgerkit.errors import LedgerkitError
+from ledgerkit.files.text import Lines
 from ledgerkit.reading.parse import load, parse
-from ledgerkit.writing.fill import fill, fill_file
+from ledgerkit.writing.fill import FillResult, fill, fill_file
 
 from .conftest import DATA, check_golden, ledger, make_files, record
 
@@ -436,3 +437,67 @@ def test_fill_warns_of_a_source_named_twice_and_counts_it_once(tmp_path):
     (warning,) = [d for d in result.diagnostics if d.code == "LK210"]
     assert warning.severity == "warning" and "./a.md names the same file as a.md" in warning.message
     assert result.ok and "- CHAR_COUNT: 40" in (tmp_path / "l.md").read_text(encoding="utf-8")
+
+
+# --- what fill would change, found in linear time (issue 12: `fill --check` and `--diff`) ------------------
+
+
+def _difflib_changes(result: FillResult) -> tuple[str, list[tuple[str, int, int, int, int]]]:
+    """The diff and the opcodes as difflib's search finds them over the whole texts, without its junk heuristic
+    (which, past 200 lines, showed some unchanged lines as removed and added again), in time that grew with the
+    square of the lines fill changed."""
+    import difflib
+
+    from ledgerkit.files.text import _unified
+
+    def ended(text: str) -> list[str]:
+        lines = Lines.split(text)
+        return [c + e for c, e in zip(lines.contents, lines.endings, strict=True)]
+
+    a, b = ended(result.ledger.text), ended(result.text)
+    whole = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    diff = "".join(_unified(a, b, whole, result.ledger.display_path))
+    old, new = result.ledger.lines.contents, Lines.split(result.text).contents
+    return diff, difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    filled=st.lists(st.booleans(), min_size=1, max_size=14),
+    summary=st.sampled_from(["kept", "written", "none"]),
+)
+def test_the_diff_and_the_changed_lines_are_difflibs(tmp_path: Path, filled: list[bool], summary: str):
+    """Fill's diff and changed lines come from the fill's own alignment (lines changed where they stand, the
+    summary matched alone): for ledgers of filled and waiting records (past 200 lines too), with the summary
+    re-rendered, already as fill writes it, or absent, they are exactly what difflib's search finds over the
+    whole texts."""
+    make_files(tmp_path, {"a.md": "x" * 40})
+    records = [
+        record(n, char_count="40", token_estimate="ceil(CHAR_COUNT / 4) = 10", utilization="1.00%", action="NONE")
+        if done
+        else record(n)
+        for n, done in enumerate(filled, 1)
+    ]
+    text = ledger(*records, summary=summary != "none")
+    if summary == "written":
+        text = fill(parse(text, str(tmp_path / "l.md")), config=Config(), root=tmp_path).text
+    result = fill(parse(text, str(tmp_path / "l.md")), config=Config(), root=tmp_path)
+    diff, opcodes = _difflib_changes(result)
+    assert result.diff() == diff
+    assert result.changed_lines() == opcodes
+
+
+_LINES = st.lists(st.sampled_from(["a\n", "b\n", "c\n", "d", "\n", "a\r\n"]), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_LINES, _LINES)
+def test_a_diff_from_known_opcodes_is_written_as_difflib_writes_it(a: list[str], b: list[str]):
+    """The unified diff written from opcodes is difflib.unified_diff's, headers, hunk ranges and context alike
+    (short texts: below 200 lines difflib's own opcodes are those of its plain search)."""
+    import difflib
+
+    from ledgerkit.files.text import _unified
+
+    opcodes = difflib.SequenceMatcher(None, a, b).get_opcodes()
+    assert "".join(_unified(a, b, opcodes, "l.md")) == "".join(difflib.unified_diff(a, b, "l.md", "l.md"))

@@ -7,8 +7,9 @@ never touch an ending: a line's content is replaced, its ending stays.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from ..errors import LedgerkitError
 
@@ -71,11 +72,14 @@ def encode(text: str, bom: bool) -> bytes:
     return ((BOM if bom else "") + text).encode("utf-8")
 
 
-def unified_diff(name: str, before: str, after: str) -> str:
+def unified_diff(name: str, before: str, after: str, block: tuple[int, int] | None = None) -> str:
     """The unified diff of a file's text before and after an edit, both sides named ``name``.
 
     Lines are split as the ledger's own (CommonMark's three endings), not by ``str.splitlines``, which also
-    breaks at form feeds, U+2028 and other characters a Markdown line may hold.
+    breaks at form feeds, U+2028 and other characters a Markdown line may hold. ``block``: the edit changed
+    lines in place but for the lines ``[start, end)`` of ``before`` (0-based), which it may have replaced by
+    another number of lines, as fill does; the diff then costs time linear in the lines (see
+    :func:`aligned_opcodes`), where difflib's search grows with the square of the lines changed.
     """
     import difflib
 
@@ -83,4 +87,89 @@ def unified_diff(name: str, before: str, after: str) -> str:
         lines = Lines.split(text)
         return [c + e for c, e in zip(lines.contents, lines.endings, strict=True)]
 
-    return "".join(difflib.unified_diff(ended(before), ended(after), fromfile=name, tofile=name))
+    a, b = ended(before), ended(after)
+    if block is None:
+        return "".join(difflib.unified_diff(a, b, fromfile=name, tofile=name))
+    return "".join(_unified(a, b, aligned_opcodes(a, b, block), name))
+
+
+Tag = Literal["replace", "delete", "insert", "equal"]
+Opcode = tuple[Tag, int, int, int, int]
+
+
+def aligned_opcodes(a: Sequence[str], b: Sequence[str], block: tuple[int, int] | None) -> list[Opcode]:
+    """difflib's opcodes (tag, i1, i2, j1, j2) for lines that correspond one for one, but for the lines
+    ``[start, end)`` of ``a``, which ``b`` holds as its lines ``[start, end + len(b) - len(a))``: lines
+    outside the block are equal or replaced where they stand, and only the block (a ledger's summary) is
+    matched by difflib. Adjacent changes are one opcode, as difflib gives them. Linear in the lines."""
+    start, end = block if block is not None else (len(a), len(a))
+    shift = len(b) - len(a)
+    assert 0 <= start <= end <= len(a) and end + shift >= start, "the block must be within both texts"
+    codes: list[Opcode] = []
+
+    def add(tag: Tag, i1: int, i2: int, j1: int, j2: int) -> None:
+        if i1 == i2 and j1 == j2:
+            return
+        if codes and (codes[-1][0] == "equal") == (tag == "equal"):
+            _, p1, _, q1, _ = codes.pop()
+            i1, j1 = p1, q1
+            if tag != "equal":
+                tag = "replace" if i1 < i2 and j1 < j2 else ("delete" if j1 == j2 else "insert")
+        codes.append((tag, i1, i2, j1, j2))
+
+    def in_place(first: int, last: int, offset: int) -> None:
+        i = first
+        while i < last:
+            same = a[i] == b[i + offset]
+            j = i + 1
+            while j < last and (a[j] == b[j + offset]) == same:
+                j += 1
+            add("equal" if same else "replace", i, j, i + offset, j + offset)
+            i = j
+
+    in_place(0, start, 0)
+    if block is not None:
+        import difflib
+
+        matcher = difflib.SequenceMatcher(None, a[start:end], b[start : end + shift], autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            add(tag, start + i1, start + i2, start + j1, start + j2)
+    in_place(end, len(a), shift)
+    return codes
+
+
+def _unified(a: Sequence[str], b: Sequence[str], opcodes: list[Opcode], name: str, n: int = 3) -> Iterator[str]:
+    """difflib.unified_diff's lines for known opcodes: its hunks (``n`` lines of context) and its headers."""
+    import difflib
+
+    class Known(difflib.SequenceMatcher[str]):
+        def get_opcodes(self) -> list[Opcode]:
+            return opcodes
+
+    started = False
+    for group in Known(None, (), ()).get_grouped_opcodes(n):
+        if not started:
+            started = True
+            yield f"--- {name}\n"
+            yield f"+++ {name}\n"
+        first, last = group[0], group[-1]
+        yield f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                yield from (" " + line for line in a[i1:i2])
+                continue
+            if tag in ("replace", "delete"):
+                yield from ("-" + line for line in a[i1:i2])
+            if tag in ("replace", "insert"):
+                yield from ("+" + line for line in b[j1:j2])
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk's range as unified diffs write it (difflib's _format_range_unified)."""
+    length = stop - start
+    beginning = start + 1
+    if length == 1:
+        return f"{beginning}"
+    if not length:
+        beginning -= 1  # an empty range begins before its first line
+    return f"{beginning},{length}"

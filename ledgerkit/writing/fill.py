@@ -25,6 +25,7 @@ from ..diagnostics import Diagnostic, has_errors
 from ..errors import LedgerkitError, TemplateError
 from ..figures.compute import Figures, LedgerFigures, compute
 from ..figures.sessions import Project, group
+from ..files.text import Opcode, aligned_opcodes
 from ..files.textfile import Lines, encode, rewrite, unified_diff
 from ..measuring.measure import SourceReader
 from ..reading.parse import Field, Ledger, filled_pattern, parse, summary_key
@@ -70,6 +71,21 @@ class FillResult(NewText):
     diagnostics: list[Diagnostic] = field(default_factory=list)
     filled: list[str] = field(default_factory=list)  # RUN_IDs that received figures
     written: bool = False  # set by fill_file when the file was replaced
+    #: The old text's lines [start, end) (0-based) that the new text replaced by another run of lines (the
+    #: summary's owned lines, when re-rendered); every other line is changed in place or not at all.
+    replaced: tuple[int, int] | None = None
+
+    def diff(self) -> str:
+        """The unified diff, in time linear in the lines: fill changes lines where they stand but for the summary."""
+        return unified_diff(self.ledger.display_path, self.ledger.text, self.text, self._block())
+
+    def changed_lines(self) -> list[Opcode]:
+        """difflib's opcodes between the old and the new lines' contents (endings aside), in linear time."""
+        return aligned_opcodes(self.ledger.lines.contents, Lines.split(self.text).contents, self._block())
+
+    def _block(self) -> tuple[int, int]:
+        end = len(self.ledger.lines.contents)
+        return self.replaced if self.replaced is not None else (end, end)
 
     @property
     def changed(self) -> bool:
@@ -109,7 +125,10 @@ def fill_from(figures: LedgerFigures) -> FillResult:
     diagnostics.extend(check_sources(ledger, Context(config)))  # LK210: named twice, counted once
     text = apply(ledger, edits, summary)
     _prove_only_owned_changed(ledger, text, summary is not None)
-    return FillResult(ledger, text, figures, diagnostics, filled)
+    replaced = None
+    if summary is not None and ledger.summary is not None:
+        replaced = (ledger.summary.first - 1, max(ledger.summary.last, ledger.summary.first - 1))
+    return FillResult(ledger, text, figures, diagnostics, filled, replaced=replaced)
 
 
 def fill_file(
