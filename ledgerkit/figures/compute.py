@@ -149,19 +149,23 @@ class Computer:
         """A record's figures, with the problems met measuring and counting (reading problems are in values)."""
         v = values
         diagnostics: list[Diagnostic] = []
-        need = _Needs.of(v)
         sources: tuple[MeasuredSource, ...] | None = None
-        whole = False  # every source measured
-        if self.measurer is not None and (self.measure_all or need.measure):
-            sources, whole = self._measure(v, diagnostics, needed=need.measure)
-        measured = sum(m.chars for m in sources) if whole and sources is not None and need.chars else None
+        measured: int | None = None  # the characters of every source, measured now for a figure that waits
+        counted: tuple[MeasuredSource, ...] | None = None  # every source, measured now for a count that waits
+        if self.measurer is not None:  # what the waiting figures need matters only where sources are measured
+            need = _Needs.of(v)
+            whole = False  # every source measured
+            if self.measure_all or need.measure:
+                sources, whole = self._measure(v, diagnostics, needed=need.measure)
+            if whole and sources is not None:
+                measured = sum(m.chars for m in sources) if need.chars else None
+                counted = sources if need.measure else None
         chars, tokens = _chars_and_tokens(v, measured)
         model, problem = self.models.model_for(v)
         if problem is not None:
             diagnostics.append(problem)
         budget = self._budget(v, diagnostics, model)
         percent, action = self._level(v, tokens, budget)
-        counted = sources if need.measure and whole else None
         exact = self._exact(v, counted, diagnostics) if v.token_counts or counted is not None else {}
         if exact:
             self._undercount(v, tokens, exact, diagnostics)
