@@ -186,14 +186,21 @@ def _hint(kind: Kind, text: str) -> str:
 class _Read:
     """Reads one record, collecting its problems."""
 
+    __slots__ = ("counts", "first", "known", "path", "problems", "record")
+
     def __init__(self, record: Record, path: str, known: Known | None = None) -> None:
         self.record = record
         self.path = path
         self.known = known
         self.problems: list[tuple[str, Diagnostic]] = []
-        first: dict[str, Field] = {}
         self.counts: list[Field] = []  # one per encoding: see _token_counts
-        for f in record.fields:
+        fields = record.fields
+        first = {f.key: f for f in reversed(fields)}  # the first of each key is the last one set
+        if len(first) == len(fields) and "TOKEN_COUNT" not in first:
+            self.first = first  # the common case: every key once, and no exact count
+            return
+        first = {}
+        for f in fields:
             key = f.key
             if key == "TOKEN_COUNT":
                 self.counts.append(f)
@@ -265,7 +272,13 @@ class _Read:
     def value(self, key: str) -> Value[Any]:
         """A field of a scalar kind, read with the schema's reader for it."""
         f = self.first.get(key)
-        return self._read(key, f) if f is not None else _MISSING
+        if f is None:
+            return _MISSING
+        if self.known is not None:  # _read's first step, here without a call: most values were met before
+            found = self.known.get((key, f.value if not f.more else f.text))
+            if found is not None:
+                return _new(Value, (f, found[0], found[1]))
+        return self._read(key, f)
 
     def _read(self, key: str, f: Field) -> Value[Any]:
         text = f.value if not f.more else f.text
