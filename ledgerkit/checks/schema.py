@@ -72,7 +72,9 @@ def check_times(ledger: Ledger, context: Context) -> list[Diagnostic]:
         moment = utc if utc is not None else local  # v.moment
         if moment is None:
             continue
-        if latest is not None and moment < latest[0]:
+        if latest is None or moment > latest[0]:  # later (the common case): one comparison
+            latest = (moment, v.record)
+        elif moment < latest[0]:
             field = v.utc_ts.field if v.utc_ts.written is not None else v.local_ts.field
             assert field is not None
             out.append(
@@ -84,8 +86,6 @@ def check_times(ledger: Ledger, context: Context) -> list[Diagnostic]:
                     f"record {v.run_id} is earlier than {latest[1].run_id} above it; time never goes backwards",
                 )
             )
-        if latest is None or moment > latest[0]:
-            latest = (moment, v.record)
     return out
 
 
