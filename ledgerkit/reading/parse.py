@@ -781,16 +781,19 @@ class _Shape:
 class Shapes:
     """The shapes of the plain lists of one ledger, by their number of lines.
 
-    A shape is learnt from the second list of a size that no shape matched (a size met once may be the only one
-    of its kind, and learning costs about what reading fifty lists does), at most a few per size and a few dozen
-    in all, so that a ledger of lists all unlike pays a bounded price for them."""
+    Learning a shape costs about a millisecond (its pattern compiled, its builder's source), and reading a list by
+    its shape saves about a third of reading it line by line: a shape pays only in a ledger of hundreds of records.
+    So a size's shape is learnt once ``after`` lists of the size were read line by line (a small ledger, the hook's
+    usual one, learns none), at most a few per size and a few dozen in all, so that a ledger of lists all unlike
+    pays a bounded price for them."""
 
     PER_SIZE = 4
     MOST = 48
 
-    def __init__(self) -> None:
+    def __init__(self, after: int = 64) -> None:
+        self.after = after
         self.by_size: dict[int, list[_Shape]] = {}
-        self.missed: set[int] = set()
+        self.missed: dict[int, int] = {}  # lists of each size read line by line
         self.learnt = 0
 
     def read(self, lines: list[str], first: int) -> list[Field] | None:
@@ -809,8 +812,8 @@ class Shapes:
 
     def learn(self, lines: list[str], first: int, fields: list[Field]) -> None:
         size = len(lines)
-        if size not in self.missed:
-            self.missed.add(size)
+        missed = self.missed[size] = self.missed.get(size, 0) + 1
+        if missed < self.after:
             return
         known = self.by_size.setdefault(size, [])
         if len(known) < self.PER_SIZE and self.learnt < self.MOST:
