@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .config import Config, config_for, load_config
 from .diagnostics import Diagnostic, has_errors, steer
@@ -33,8 +32,7 @@ class UsageError(LedgerkitError):
     """Options that do not go together, or name nothing: exit code 2, like click's own."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """What every command may be told besides its own options."""
 
     config_file: Path | None = None
@@ -63,14 +61,22 @@ class Settings:
         return steer(diagnostics, self.select or config.select, (*config.ignore, *self.ignore))
 
 
-@dataclass
 class Output:
     """A command's result: its text, the problems met making it, its value, and every file it read."""
 
-    text: str
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    value: Any = None
-    inputs: set[Path] = field(default_factory=set)
+    __slots__ = ("text", "diagnostics", "value", "inputs")
+
+    def __init__(
+        self, text: str, diagnostics: list[Diagnostic] | None = None, value: Any = None, inputs: set[Path] | None = None
+    ) -> None:
+        self.text = text
+        self.diagnostics = [] if diagnostics is None else diagnostics
+        self.value = value
+        self.inputs = set() if inputs is None else inputs
+
+    def __repr__(self) -> str:
+        fields = f"text={self.text!r}, diagnostics={self.diagnostics!r}, value={self.value!r}, inputs={self.inputs!r}"
+        return f"Output({fields})"
 
     @property
     def ok(self) -> bool:
@@ -476,9 +482,9 @@ def _render(name: str, context: dict[str, Any], config: Config) -> str:
 
 
 def _json(value: Any) -> str:
-    import json
+    from .reports.formatting import json_text
 
-    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+    return json_text(value) + "\n"
 
 
 def same_file(a: Path, b: Path) -> bool:

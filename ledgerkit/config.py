@@ -15,12 +15,12 @@ import re
 import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .errors import ConfigError, LedgerkitError
@@ -74,13 +74,15 @@ class Thresholds(NamedTuple):
         }.get(action)
 
 
-DEFAULT_ALLOCATION: Mapping[str, Fraction] = {
-    "system": Fraction(10),
-    "rolling_summary": Fraction(20),
-    "task_brief_and_acceptance": Fraction(30),
-    "evidence_snippets": Fraction(30),
-    "margin": Fraction(10),
-}
+DEFAULT_ALLOCATION: Mapping[str, Fraction] = MappingProxyType(
+    {
+        "system": Fraction(10),
+        "rolling_summary": Fraction(20),
+        "task_brief_and_acceptance": Fraction(30),
+        "evidence_snippets": Fraction(30),
+        "margin": Fraction(10),
+    }
+)
 
 
 class ModelOverride(NamedTuple):
@@ -103,18 +105,23 @@ class ModelOverride(NamedTuple):
     as_of: date | None = None
 
 
-@dataclass(frozen=True)
-class Config:
+#: The defaults of :class:`Config` that other stages name on their own (a NamedTuple's class attributes are its
+#: fields' accessors, not their defaults).
+DIVISOR = 4
+RUN_ID_PREFIX = "TB-LEDGER"
+
+
+class Config(NamedTuple):
     """Settings for one ledger; ``source`` is the file they came from (None: all defaults)."""
 
     source: Path | None = None
     root: Path | None = None
-    divisor: int = 4
+    divisor: int = DIVISOR
     budget: int | None = None
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    allocation: Mapping[str, Fraction] = field(default_factory=lambda: dict(DEFAULT_ALLOCATION))
+    thresholds: Thresholds = Thresholds()
+    allocation: Mapping[str, Fraction] = DEFAULT_ALLOCATION
     allocation_tolerance: Fraction = Fraction(10)
-    run_id_prefix: str = "TB-LEDGER"
+    run_id_prefix: str = RUN_ID_PREFIX
     templates: Path | None = None
     # Exact token counts (ledgerkit/tokens.py): the encoding that checks TOKEN_ESTIMATE, and by how much
     # (percent of the exact count) the estimate may fall short before fill and verify warn.
@@ -131,7 +138,7 @@ class Config:
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with the given (non-None) settings replaced, e.g. from command-line options."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        return self._replace(**{k: v for k, v in changes.items() if v is not None})
 
 
 KNOWN_KEYS = (
@@ -602,7 +609,7 @@ def _positions(node: Any) -> Any:
 
 _TABLE = ("tool", "ledgerkit")
 _MANY_DOTS = 4000
-_TOML_POSITION = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
+_TOML_POSITION = r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$"
 
 
 def _read_pyproject(path: Path, raw: bytes) -> tuple[Mapping[str, Any], _Where] | None:
@@ -622,7 +629,7 @@ def _read_pyproject(path: Path, raw: bytes) -> tuple[Mapping[str, Any], _Where] 
         doc = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
-        m = _TOML_POSITION.search(message)
+        m = re.search(_TOML_POSITION, message)
         line = (int(m.group(1)) if m.group(1) else text.count("\n") + 1) if m else None
         raise _fail(path, line, f"invalid TOML: {message[: m.start()] if m else message}") from None
     except RecursionError:
@@ -665,7 +672,7 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-_WIDE_NAMES = tuple("ledgerkit".encode(e) for e in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
+_WIDE_CODECS = ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")  # looked up only for a file with a wide BOM
 
 
 def _mentions_ledgerkit(raw: bytes) -> bool:
@@ -673,12 +680,13 @@ def _mentions_ledgerkit(raw: bytes) -> bool:
     which is then an error rather than a table silently passed over."""
     if b"ledgerkit" in raw:
         return True
-    return raw.startswith(tuple(_WIDE_BOMS)) and any(name in raw for name in _WIDE_NAMES)
+    return raw.startswith(tuple(_WIDE_BOMS)) and any("ledgerkit".encode(codec) in raw for codec in _WIDE_CODECS)
 
 
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_BARE_VALUE = re.compile(r"[^,\]}#\r\n]*")
-_DECIMAL_INT = re.compile(r"[+-]?[0-9_]+")
+# Patterns a pyproject.toml's scan compiles when it first runs (re caches them): most runs read no such file.
+_BARE_KEY = r"[A-Za-z0-9_-]+"
+_BARE_VALUE = r"[^,\]}#\r\n]*"
+_DECIMAL_INT = r"[+-]?[0-9_]+"
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "e": "\x1b", '"': '"', "\\": "\\"}
 
 
@@ -760,7 +768,7 @@ class _TomlPlaces:
                 end = t.index("'", i + 1)
                 key, i = t[i + 1 : end], end + 1
             else:
-                m = _BARE_KEY.match(t, i)
+                m = re.compile(_BARE_KEY).match(t, i)
                 if not m:
                     raise _ScanError(i)
                 key, i = m.group(), m.end()
@@ -814,11 +822,11 @@ class _TomlPlaces:
         t = self.text
         if t[i] in "\"'":
             return self._string(i)
-        m = _BARE_VALUE.match(t, i)
+        m = re.compile(_BARE_VALUE).match(t, i)
         assert m is not None  # the pattern matches the empty string
         token = m.group().strip()
         limit = sys.get_int_max_str_digits()
-        if self.huge_line is None and limit and _DECIMAL_INT.fullmatch(token):
+        if self.huge_line is None and limit and re.fullmatch(_DECIMAL_INT, token):
             if len(token.lstrip("+-").replace("_", "")) > limit:
                 self.huge_line = self._line_at(i)
         if not token:
@@ -1021,7 +1029,7 @@ def _simple(reader: Callable[[Any], Any]) -> _Reader:
 
 # --- values ------------------------------------------------------------------------------------------------
 
-_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
+_NUMBER = r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$"  # compiled when a setting is first read as a number
 #: Bounds that keep exact arithmetic on figures cheap and every figure printable.
 _MAX_PERCENT = 1_000_000
 _MAX_COUNT = 10**15
@@ -1039,7 +1047,7 @@ def _decimal(value: Any, places: int) -> Decimal | None:
     if _is_int(value):
         return Decimal(int(value)) if value.bit_length() <= 128 else None
     if isinstance(value, str):
-        m = _NUMBER.match(value) if len(value) <= 60 else None
+        m = re.match(_NUMBER, value) if len(value) <= 60 else None
         return Decimal(m.group(1)) if m else None
     if isinstance(value, Decimal) and value.is_finite():
         exponent = value.as_tuple().exponent

@@ -7,7 +7,7 @@ them and a test keeps the two in step.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
 
 ERROR = "error"
 WARNING = "warning"
@@ -80,15 +80,48 @@ CODES: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True, order=True)
 class Diagnostic:
-    """One problem at ``path:line:column`` (both 1-based)."""
+    """One problem at ``path:line:column`` (both 1-based). Immutable by convention; equal, hashed and ordered
+    by its fields (those of :attr:`fields`, which a subclass extends), like a frozen, ordered dataclass.
 
-    path: str
-    line: int
-    column: int
-    code: str
-    message: str
+    A plain class with slots rather than a dataclass: the hook's every run imports it, and generating a
+    dataclass's methods cost more than a millisecond of its start-up (issue 12).
+    """
+
+    __slots__ = ("path", "line", "column", "code", "message")
+    fields: ClassVar[tuple[str, ...]] = __slots__
+
+    def __init__(self, path: str, line: int, column: int, code: str, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.column = column
+        self.code = code
+        self.message = message
+
+    def values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.fields)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every field by name, in order (a JSON object's keys)."""
+        return dict(zip(self.fields, self.values(), strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Diagnostic)
+        return self.values() == other.values()
+
+    def __lt__(self, other: Diagnostic) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.values() < other.values()
+
+    def __hash__(self) -> int:
+        return hash(self.values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in zip(self.fields, self.values(), strict=True))
+        return f"{type(self).__name__}({shown})"
 
     @property
     def severity(self) -> str:
@@ -124,7 +157,9 @@ def format_text(diagnostics: Iterable[Diagnostic]) -> str:
 def format_json(diagnostics: Iterable[Diagnostic]) -> str:
     import json
 
-    return json.dumps([{**asdict(d), "severity": d.severity} for d in diagnostics], ensure_ascii=False, indent=2) + "\n"
+    return (
+        json.dumps([{**d.as_dict(), "severity": d.severity} for d in diagnostics], ensure_ascii=False, indent=2) + "\n"
+    )
 
 
 def _github_escape(value: str, *, property: bool = False) -> str:

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -158,3 +159,45 @@ def _cycle_collector_as_it_was():
         gc.enable()
     else:
         gc.disable()
+
+
+class Processes:
+    """Every process started through subprocess or os.posix_spawnp, with its argv."""
+
+    def __init__(self) -> None:
+        self.argv: list[list[str]] = []
+
+    def verbs(self) -> list[str]:
+        """The git subcommand of each process (the first word after git's own options)."""
+        verbs = []
+        for argv in self.argv:
+            words = iter(argv[1:])
+            for word in words:
+                if word in ("-c", "-C"):
+                    next(words)
+                elif not word.startswith("-"):
+                    verbs.append(word)
+                    break
+        return verbs
+
+
+@pytest.fixture
+def processes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Processes]:
+    seen = Processes()
+    real = subprocess.Popen
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self, args, *rest, **kwargs):  # type: ignore[no-untyped-def]
+            seen.argv.append([os.fsdecode(a) for a in args])
+            super().__init__(args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", Counting)
+    spawn = getattr(os, "posix_spawnp", None)
+    if spawn is not None:
+
+        def spawning(path, argv, env, **kwargs):  # type: ignore[no-untyped-def]
+            seen.argv.append([os.fsdecode(a) for a in argv])
+            return spawn(path, argv, env, **kwargs)
+
+        monkeypatch.setattr(os, "posix_spawnp", spawning)
+    yield seen

@@ -506,3 +506,12 @@ def test_a_plain_ledger_never_imports_mistune(tmp_path):
     fenced.write_text(plain.read_text(encoding="utf-8") + "\n```\ncode\n```\n", encoding="utf-8")
     out = subprocess.run([sys.executable, "-c", code, str(fenced)], capture_output=True, text=True, timeout=60)
     assert out.stdout.split()[1] == "True"  # a fence does need it
+
+
+def test_the_scanners_whitespace_is_the_string_modules():
+    """blocks.py spells string.whitespace out (the string module is one import fewer for the hook)."""
+    import string
+
+    from ledgerkit.reading import blocks as module
+
+    assert module._WHITESPACE == string.whitespace

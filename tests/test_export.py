@@ -8,14 +8,17 @@ import json
 from datetime import datetime
 from fractions import Fraction
 
+import hypothesis.strategies as st
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
 
 from ledgerkit.cli import cli
 from ledgerkit.config import Config
 from ledgerkit.reading.parse import load
 from ledgerkit.reading.values import read_values
 from ledgerkit.reports.export import COLUMNS
+from ledgerkit.reports.formatting import json_text
 
 from .conftest import DATA, check_golden, ledger, make_files, record
 
@@ -103,3 +106,29 @@ def test_a_missing_ledger_is_one_line_and_exit_2(tmp_path):
     result = run("export", str(tmp_path / "nope.md"))
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "nope.md" in result.stderr
+
+
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+_KEYS = st.text() | st.integers() | st.booleans() | st.none() | st.floats()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.recursive(
+        _SCALARS,
+        lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner) | st.dictionaries(_KEYS, inner, max_size=4),
+        max_leaves=30,
+    )
+)
+def test_the_json_writer_writes_what_json_writes(value):
+    """Every JSON report and export is written by formatting.json_text, which must write exactly what
+    json.dumps(value, ensure_ascii=False, indent=2) writes, for any value json takes."""
+    assert json_text(value) == json.dumps(value, ensure_ascii=False, indent=2)
+
+
+@pytest.mark.parametrize("value", [{1j: 1}, [Fraction(1, 3)], {"a": {1, 2}}])
+def test_the_json_writer_refuses_what_json_refuses(value):
+    with pytest.raises(TypeError):
+        json.dumps(value)
+    with pytest.raises(TypeError):
+        json_text(value)

@@ -7,11 +7,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ledgerkit.checks import git as git_module
 from ledgerkit.checks.committed import outline_from_git
 from ledgerkit.checks.git import (
     GitError,
@@ -22,7 +22,7 @@ from ledgerkit.checks.git import (
 from ledgerkit.errors import LedgerkitError
 from ledgerkit.reading.parse import parse
 
-from .conftest import ledger, record
+from .conftest import Processes, ledger, record
 
 #: The tests' own git runs with no GIT_* of an outer hook, and each repository sets its own identity.
 CLEAN = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
@@ -70,38 +70,15 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-class Processes:
-    """Every process started through subprocess, with its argv."""
-
-    def __init__(self) -> None:
-        self.argv: list[list[str]] = []
-
-    def verbs(self) -> list[str]:
-        """The git subcommand of each process (the first word after git's own options)."""
-        verbs = []
-        for argv in self.argv:
-            words = iter(argv[1:])
-            for word in words:
-                if word in ("-c", "-C"):
-                    next(words)
-                elif not word.startswith("-"):
-                    verbs.append(word)
-                    break
-        return verbs
-
-
-@pytest.fixture
-def processes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Processes]:
-    seen = Processes()
-    real = subprocess.Popen
-
-    class Counting(real):  # type: ignore[misc, valid-type]
-        def __init__(self, args, *rest, **kwargs):  # type: ignore[no-untyped-def]
-            seen.argv.append([os.fsdecode(a) for a in args])
-            super().__init__(args, *rest, **kwargs)
-
-    monkeypatch.setattr(subprocess, "Popen", Counting)
-    yield seen
+@pytest.fixture(params=["spawned", "subprocess"])
+def batch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each way the base's cat-file process is run: spawned directly (Linux), and through subprocess (the
+    other systems), which would otherwise go untested here."""
+    if request.param == "spawned" and not (hasattr(os, "posix_spawnp") and hasattr(os, "pidfd_open")):
+        pytest.skip("os.posix_spawnp with pidfd_open is Linux's")
+    if request.param == "subprocess":
+        monkeypatch.setattr(git_module, "_cat_file", git_module._CatFile)
+    return str(request.param)
 
 
 # --- open_repository -------------------------------------------------------------------------------------
@@ -143,7 +120,7 @@ def test_a_dot_git_file_pointing_nowhere_is_an_error(tmp_path: Path) -> None:
 # --- base: the common case -------------------------------------------------------------------------------
 
 
-def test_base_of_a_tracked_file_is_one_git_process(repo: Path, processes: Processes) -> None:
+def test_base_of_a_tracked_file_is_one_git_process(repo: Path, processes: Processes, batch: str) -> None:
     write(repo / "ledger.md", text(1, 2, 3))  # the working copy moved on; the base is what HEAD holds
     repository = open_repository(repo / "ledger.md")
     assert repository is not None
@@ -153,6 +130,17 @@ def test_base_of_a_tracked_file_is_one_git_process(repo: Path, processes: Proces
     assert base.data == text(1, 2).encode() and base.path_at_rev == "ledger.md" and base.rev == "HEAD"
     assert base.commit == git(repo, "rev-parse", "HEAD").strip()
     assert base.blob == git(repo, "rev-parse", "HEAD:ledger.md").strip()  # the cache key across runs
+
+
+def test_a_base_larger_than_a_pipe_holds_arrives_whole(repo: Path, batch: str) -> None:
+    big = text(*range(1, 2001))  # about a megabyte: git writes it over many reads of the pipe
+    write(repo / "ledger.md", big)
+    commit(repo, "a long ledger")
+    repository = open_repository(repo / "ledger.md")
+    assert repository is not None
+    base = repository.base(repo / "ledger.md")
+    assert base is not None and base.data == big.encode()
+    assert len(base.data) > 8 * 65536  # far more than a pipe holds (64 KiB on Linux)
 
 
 def test_base_at_another_revision_and_in_a_subfolder(repo: Path) -> None:
@@ -167,7 +155,7 @@ def test_base_at_another_revision_and_in_a_subfolder(repo: Path) -> None:
     assert older.path_at_rev == "docs/l.md"
 
 
-def test_a_file_new_at_the_revision_has_no_base(repo: Path) -> None:
+def test_a_file_new_at_the_revision_has_no_base(repo: Path, batch: str) -> None:
     repository = open_repository(repo)
     assert repository is not None
     write(repo / "new.md", text(1))
@@ -176,7 +164,7 @@ def test_a_file_new_at_the_revision_has_no_base(repo: Path) -> None:
     assert repository.base(repo / "new.md") is None
 
 
-def test_a_repository_without_commits_has_no_base(tmp_path: Path) -> None:
+def test_a_repository_without_commits_has_no_base(tmp_path: Path, batch: str) -> None:
     root = new_repo(tmp_path / "empty")
     write(root / "l.md", text(1))
     repository = open_repository(root / "l.md")
@@ -184,7 +172,7 @@ def test_a_repository_without_commits_has_no_base(tmp_path: Path) -> None:
     assert repository.history(root / "l.md") == []
 
 
-def test_base_through_a_linked_worktree(repo: Path, tmp_path: Path) -> None:
+def test_base_through_a_linked_worktree(repo: Path, tmp_path: Path, batch: str) -> None:
     git(repo, "worktree", "add", "-q", "-b", "side", str(tmp_path / "linked"))
     linked = tmp_path / "linked"
     assert (linked / ".git").is_file()
@@ -248,7 +236,7 @@ def test_a_copy_is_not_a_rename(repo: Path) -> None:
 # --- base: git cannot answer -----------------------------------------------------------------------------
 
 
-def test_a_missing_revision_is_an_error(repo: Path) -> None:
+def test_a_missing_revision_is_an_error(repo: Path, batch: str) -> None:
     repository = open_repository(repo)
     assert repository is not None
     with pytest.raises(MissingRevision) as caught:
@@ -300,7 +288,7 @@ def not_root() -> bool:
 
 @pytest.mark.skipif(not_root(), reason="a repository owned by another user needs root to make (chown)")
 def test_dubious_ownership_is_an_error_with_the_exact_fix(
-    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: str
 ) -> None:
     home = tmp_path / "home"
     home.mkdir()
@@ -323,7 +311,7 @@ def test_dubious_ownership_is_an_error_with_the_exact_fix(
     assert Repository(repository.top, repository.git_dir).base(repo / "ledger.md") is not None
 
 
-def test_a_damaged_repository_is_an_error(repo: Path) -> None:
+def test_a_damaged_repository_is_an_error(repo: Path, batch: str) -> None:
     head = git(repo, "rev-parse", "HEAD").strip()
     loose = repo / ".git" / "objects" / head[:2] / head[2:]
     loose.chmod(0o644)
@@ -332,7 +320,7 @@ def test_a_damaged_repository_is_an_error(repo: Path) -> None:
         open_repository(repo).base(repo / "ledger.md")  # type: ignore[union-attr]
 
 
-def test_an_empty_dot_git_folder_is_an_error(tmp_path: Path) -> None:
+def test_an_empty_dot_git_folder_is_an_error(tmp_path: Path, batch: str) -> None:
     (tmp_path / "r" / ".git").mkdir(parents=True)
     write(tmp_path / "r" / "l.md", text(1))
     repository = open_repository(tmp_path / "r" / "l.md")
@@ -349,7 +337,9 @@ def fake_git(folder: Path, script: str) -> Path:
     return folder
 
 
-def test_a_git_that_hangs_is_stopped_at_the_bound(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_git_that_hangs_is_stopped_at_the_bound(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: str
+) -> None:
     monkeypatch.setenv("PATH", str(fake_git(tmp_path / "bin", f"exec {shutil.which('sleep')} 30")))
     repository = open_repository(repo / "ledger.md", timeout=0.5)
     assert repository is not None

@@ -69,3 +69,15 @@ def test_templates_and_data_are_in_the_wheel(wheel):
 def test_the_wheel_declares_the_console_script(wheel):
     entry_points = next(n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt"))
     assert "ledgerkit = ledgerkit.cli:main" in wheel.read(entry_points).decode()
+
+
+def test_every_module_of_the_package_is_in_the_wheel(wheel):
+    """pyproject.toml lists the packages by hand (for the templates' mapping): a folder left off that list
+    would install without its modules, and ledgerkit would fail only when one of them is imported."""
+    modules = {
+        f"ledgerkit/{p.relative_to(REPO / 'ledgerkit').as_posix()}"
+        for p in (REPO / "ledgerkit").rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
+    assert "ledgerkit/commands/verify.py" in modules
+    assert modules <= set(wheel.namelist())

@@ -307,8 +307,11 @@ def test_the_hook_on_the_reference_ledger_loads_only_what_it_uses():
     """Issue 12: the hook's start-up. verify of the reference ledger against git HEAD, as pre-commit runs it,
     leaves out whatever that run does not use: mistune (its quote ends at a blank line), ruamel.yaml (its
     configuration is flat), jinja2, tiktoken and the editor's libraries, writing, measuring files, encodings,
-    and the standard modules only other paths need."""
+    and the standard modules only other paths need; on Linux, where the base's git process is spawned
+    directly, subprocess too."""
+    spawned = ("subprocess", "signal") if hasattr(os, "posix_spawnp") and hasattr(os, "pidfd_open") else ()
     unused = (
+        *spawned,
         "mistune",
         "ruamel.yaml",
         "jinja2",
@@ -320,6 +323,9 @@ def test_the_hook_on_the_reference_ledger_loads_only_what_it_uses():
         "tempfile",
         "hashlib",
         "json",
+        "dataclasses",
+        "string",
+        "ledgerkit.checks.walk",
         "ledgerkit.files.atomic",
         "ledgerkit.files.lock",
         "ledgerkit.measuring.measure",

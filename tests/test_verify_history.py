@@ -23,7 +23,7 @@ from ledgerkit.api import verify_frozen, verify_history
 from ledgerkit.cli import cli
 from ledgerkit.writing.fill import fill_file
 
-from .conftest import ledger, make_files, record
+from .conftest import Processes, ledger, make_files, record
 
 CLEAN = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and not k.startswith("PRE_COMMIT")}
 SUMMARY_HEADING = "## 7) Cumulative Summary"
@@ -247,24 +247,12 @@ def test_a_base_the_clone_lacks_says_how_to_fetch_it(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("records", [2, 12])
 def test_the_walk_costs_the_same_git_processes_however_long_the_history(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, records: int
+    tmp_path: Path, processes: Processes, records: int
 ) -> None:
     history = build(tmp_path / "repo", records=records)
-    started: list[str] = []
-    real = subprocess.Popen
-
-    class Counting(real):  # type: ignore[misc,valid-type]
-        def __init__(self, args, *rest, **kwargs):  # type: ignore[no-untyped-def]
-            started.append(next(a for a in args[1:] if not str(a).startswith("-") and a not in _OPTIONS(args)))
-            super().__init__(args, *rest, **kwargs)
-
-    monkeypatch.setattr(subprocess, "Popen", Counting)
+    processes.argv.clear()  # building the history ran git too
     assert verify_history(history.path) == []
-    assert sorted(started) == ["cat-file", "cat-file", "log"]  # the walk's log and reader, then the HEAD base
-
-
-def _OPTIONS(args: list[str]) -> set[str]:  # noqa: N802 - the values of git's -c and -C options
-    return {str(args[i + 1]) for i, a in enumerate(args[:-1]) if a in ("-c", "-C")}
+    assert sorted(processes.verbs()) == ["cat-file", "cat-file", "log"]  # the walk's log and reader, then the base
 
 
 # --- frozen paths ----------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from ..config import Config
 from ..diagnostics import Diagnostic
@@ -11,15 +10,20 @@ from ..figures.compute import LedgerFigures, compute
 from ..reading.parse import Ledger, Outlined
 
 
-@dataclass(frozen=True)
 class Context:
     """What a check may need besides the ledger: the configuration, the base version (or None), and the
     ledger's figures as written (computed once, measuring nothing). Of the base the checks read only its
     records' extents and its lines (the append-only history): a Ledger or the outline of a committed version."""
 
-    config: Config
-    base: Outlined | None = None
-    _figures: dict[int, LedgerFigures] = field(default_factory=dict, compare=False, repr=False)
+    __slots__ = ("config", "base", "_figures")
+
+    def __init__(self, config: Config, base: Outlined | None = None) -> None:
+        self.config = config
+        self.base = base
+        self._figures: dict[int, LedgerFigures] = {}
+
+    def __repr__(self) -> str:
+        return f"Context(config={self.config!r}, base={self.base!r})"
 
     def figures(self, ledger: Ledger) -> LedgerFigures:
         """The ledger's figures from its written values (no source is measured), computed once."""

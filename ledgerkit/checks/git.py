@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, NamedTuple
+from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
 
 from ..errors import LedgerkitError
+
+if TYPE_CHECKING:
+    import subprocess
 
 #: Seconds any one git process may stay silent before it is stopped.
 TIMEOUT = 60.0
@@ -241,7 +243,7 @@ class Repository:
         name = self._name(path)
         _check_revision(rev, path)
         unsafe = _unsafe_in_batch(name)
-        with _CatFile(self, path) as batch:
+        with _cat_file(self, path) as batch:
             commit = batch.get(f"{rev}^{{commit}}".encode())
             found = None if commit is None or unsafe else batch.get(commit.oid.encode() + b":" + name)
         if commit is None:
@@ -536,6 +538,8 @@ class Repository:
         env: dict[str, str] | None = None,
     ) -> bytes:
         """The stdout of one git process, bounded by the timeout; a failure is a GitError (a _Failed)."""
+        import subprocess  # not at import: the hook's one process for the base is spawned without it
+
         environment = self._env() if env is None else {**self._env(), **env}
         try:
             done = subprocess.run(
@@ -750,6 +754,8 @@ class _CatFile:
     def __init__(self, repository: Repository, path: str | Path | None) -> None:
         self._repository = repository
         self._path = path
+        import subprocess
+
         self._errors = _scratch_file()  # a file, not a pipe: git's stderr can never fill and block it
         try:
             self._process = subprocess.Popen(
@@ -805,6 +811,8 @@ class _CatFile:
                 self._process.stdin.close()
         except OSError:
             pass
+        import subprocess
+
         try:
             code = self._process.wait(self._repository.timeout)
         except subprocess.TimeoutExpired:
@@ -864,6 +872,8 @@ class _CatFile:
     def _abandon(self) -> None:
         if self._closed:
             return
+        import subprocess
+
         self._process.kill()
         try:
             self._process.wait(self._repository.timeout)
@@ -880,6 +890,157 @@ class _CatFile:
                     stream.close()
                 except OSError:
                     pass
+
+
+def _cat_file(repository: Repository, path: str | Path | None) -> _CatFile | _SpawnedCatFile:
+    """A ``git cat-file --batch`` for a few objects asked one at a time: spawned directly where the system
+    allows (Linux), else through subprocess."""
+    if hasattr(os, "posix_spawnp") and hasattr(os, "pidfd_open"):
+        return _SpawnedCatFile(repository, path)
+    return _CatFile(repository, path)
+
+
+#: POSIX fixes SIGKILL's number; the signal module (an enum of every signal) would be one more import.
+_SIGKILL = 9
+
+
+class _SpawnedCatFile:
+    """:class:`_CatFile`'s ``get`` and ``close`` for the base of a working copy, which the pre-commit hook reads
+    on every commit: the process is started with ``os.posix_spawnp`` and read through ``poll`` against a
+    deadline, so neither subprocess (about 2 ms to import) nor a watchdog thread is needed (issue 12). Linux
+    only: the wait for the process's exit is bounded through its pidfd."""
+
+    def __init__(self, repository: Repository, path: str | Path | None) -> None:
+        import select
+
+        self._repository = repository
+        self._path = path
+        self._timeout = repository.timeout
+        self._errors = _scratch_file()  # a file, not a pipe: git's stderr can never fill and block it
+        child_stdin, self._stdin = os.pipe()
+        self._stdout, child_stdout = os.pipe()
+        try:
+            # Python opens every descriptor non-inheritable, so git gets these three and nothing else.
+            actions = [
+                (os.POSIX_SPAWN_DUP2, child_stdin, 0),
+                (os.POSIX_SPAWN_DUP2, child_stdout, 1),
+                (os.POSIX_SPAWN_DUP2, self._errors.fileno(), 2),
+            ]
+            command = repository._command(["cat-file", "--batch"])
+            self._pid = os.posix_spawnp(command[0], command, repository._env(), file_actions=actions)
+        except OSError as error:
+            for fd in (self._stdin, self._stdout):
+                os.close(fd)
+            self._errors.close()
+            raise GitError(f"cannot run git: {error.strerror or error}: install git or fix PATH", path) from None
+        finally:
+            os.close(child_stdin)
+            os.close(child_stdout)
+        self._exit = os.pidfd_open(self._pid)
+        self._readable = select.poll()
+        self._readable.register(self._stdout, select.POLLIN)
+        self._buffer = bytearray()
+        self._closed = False
+
+    def __enter__(self) -> _SpawnedCatFile:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self._abandon()
+
+    def get(self, spec: bytes) -> _Object | None:
+        """The object ``spec`` names, None when git says it is missing; git's silence past the bound stops it."""
+        try:
+            os.write(self._stdin, spec + b"\n")  # a few bytes: a pipe takes them whole, never blocking
+        except OSError:  # git already exited: its stderr says why
+            self._fail(expired=False)
+        deadline = time.monotonic() + self._timeout
+        while (end := self._buffer.find(b"\n") + 1) == 0:
+            self._read_more(1 << 16, deadline)
+        header = bytes(self._buffer[:end])
+        if header.endswith((b" missing\n", b" ambiguous\n")):
+            del self._buffer[:end]
+            return None
+        fields = header.split()
+        if len(fields) != 3 or not fields[2].isdigit():
+            self._fail(expired=False)
+        size = int(fields[2])
+        while len(self._buffer) < end + size + 1:  # the object and git's newline after it
+            self._read_more(end + size + 1 - len(self._buffer), deadline)
+        with memoryview(self._buffer) as view:
+            data = bytes(view[end : end + size])  # one copy, however large the ledger
+        del self._buffer[: end + size + 1]
+        return _Object(fields[0].decode(), fields[1].decode(), data)
+
+    def _read_more(self, wanted: int, deadline: float) -> None:
+        """Add what git has written (up to ``wanted`` bytes) to the buffer; at the end of git's output, or when
+        git stays silent past the deadline, stop git and raise why."""
+        left = deadline - time.monotonic()
+        if left <= 0 or not self._readable.poll(left * 1000):
+            self._fail(expired=True)
+        chunk = os.read(self._stdout, max(wanted, 1 << 16))
+        if not chunk:
+            self._fail(expired=False)
+        self._buffer += chunk
+
+    def close(self) -> None:
+        """Let git finish (its stdin closed) within the bound and report its failure, if any."""
+        if self._closed:
+            return
+        self._close_stdin()
+        if not self._exited(self._timeout):
+            self._abandon()
+            raise GitError("git cat-file did not finish: stopped", self._path)
+        if self._reap() != 0:
+            raise self._error()
+        self._errors.close()
+
+    def _close_stdin(self) -> None:
+        if self._stdin >= 0:
+            os.close(self._stdin)
+            self._stdin = -1  # never closed twice: the number may belong to another file by then
+
+    def _exited(self, seconds: float) -> bool:
+        import select
+
+        waiting = select.poll()
+        waiting.register(self._exit, select.POLLIN)
+        return bool(waiting.poll(seconds * 1000))
+
+    def _reap(self, *, wait: bool = True) -> int:
+        """git's exit code (after it exited: ``wait`` then returns at once), or -1 when it has not exited."""
+        pid, status = os.waitpid(self._pid, 0 if wait else os.WNOHANG)
+        self._closed = True
+        for fd in (self._stdout, self._exit):
+            os.close(fd)
+        return os.waitstatus_to_exitcode(status) if pid else -1
+
+    def _fail(self, *, expired: bool) -> NoReturn:
+        self._abandon()
+        if expired:
+            raise GitError(f"git cat-file did not answer within {self._timeout:g} s: stopped", self._path)
+        raise self._error()
+
+    def _error(self) -> GitError:
+        self._errors.seek(0)
+        stderr = self._errors.read(65536).decode("utf-8", "replace")
+        self._errors.close()
+        if not stderr.strip():
+            return GitError("git cat-file stopped without saying why", self._path)
+        return self._repository._failure(["cat-file"], stderr, self._path)
+
+    def _abandon(self) -> None:
+        if self._closed:
+            return
+        self._close_stdin()
+        os.kill(self._pid, _SIGKILL)
+        # A killed process exits at once; should it not within the bound, it is left rather than waited on.
+        self._reap(wait=self._exited(self._timeout))
 
 
 def _scratch_file() -> IO[bytes]:

@@ -18,9 +18,8 @@ from ..reading.parse import Ledger, Outlined, Placed, filled_from
 from ..schema import PLACEHOLDER
 from .context import Context
 
-_FIELD_LINE = re.compile(
-    r"^(?P<prefix>[ \t]*[-*+][ \t]+(?P<key>[A-Z][A-Z0-9_]*)(?:[ \t]*\([^)]*\))?[ \t]*:)(?P<value>.*)$"
-)
+#: Compiled when a changed line is first judged (re caches it): a clean history never needs it.
+_FIELD_LINE = r"^(?P<prefix>[ \t]*[-*+][ \t]+(?P<key>[A-Z][A-Z0-9_]*)(?:[ \t]*\([^)]*\))?[ \t]*:)(?P<value>.*)$"
 
 
 def check_history(ledger: Ledger, context: Context) -> list[Diagnostic]:
@@ -192,7 +191,7 @@ def _compare_record(
 def _changed_line(path: str, new: Placed, old: Placed, i: int, a: str, b: str) -> Diagnostic:
     line = new.line + i
     column = _first_difference(a, b) + 1
-    ma, mb = _FIELD_LINE.match(a), _FIELD_LINE.match(b)
+    ma, mb = re.match(_FIELD_LINE, a), re.match(_FIELD_LINE, b)
     if ma and mb and ma.group("prefix") == mb.group("prefix") and not PLACEHOLDER.search(a):
         was, now = ma.group("value").strip(), mb.group("value").strip()
         if was != now:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..diagnostics import Diagnostic
@@ -29,14 +28,29 @@ from .history import append_only_problems
 _DID = {"A": "added", "M": "changed", "T": "changed (its type)", "D": "removed", "R": "renamed", "C": "copied"}
 
 
-@dataclass(frozen=True, order=True)
 class CommitDiagnostic(Diagnostic):
     """A problem a commit introduced: ``commit`` (full id), its short id, author and author date."""
 
-    commit: str = ""
-    short: str = ""
-    author: str = ""
-    date: str = ""
+    __slots__ = ("commit", "short", "author", "date")
+    fields = (*Diagnostic.fields, *__slots__)
+
+    def __init__(
+        self,
+        path: str,
+        line: int,
+        column: int,
+        code: str,
+        message: str,
+        commit: str = "",
+        short: str = "",
+        author: str = "",
+        date: str = "",
+    ) -> None:
+        super().__init__(path, line, column, code, message)
+        self.commit = commit
+        self.short = short
+        self.author = author
+        self.date = date
 
     def detail(self) -> str:
         return f"in commit {self.short} ({self.author}, {self.date}): {self.message}"

@@ -11,7 +11,6 @@ every other case the whole text is parsed. tests/test_lsp.py checks the two agre
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from ..files.text import Lines
@@ -34,7 +33,7 @@ def reparse(previous: Ledger, text: str) -> Ledger | None:
     if changed is None:
         return None
     if changed == 0:
-        return dataclasses.replace(previous, text=text, lines=lines)
+        return previous._replace(text=text, lines=lines)
     index = _record_index(previous, changed)
     if index is None or not _same_shape(previous.lines.contents[changed - 1], lines.contents[changed - 1]):
         return None
@@ -42,7 +41,7 @@ def reparse(previous: Ledger, text: str) -> Ledger | None:
     if new is None:
         return None
     records = (*previous.records[:index], new, *previous.records[index + 1 :])
-    return dataclasses.replace(previous, text=text, lines=lines, records=records)
+    return previous._replace(text=text, lines=lines, records=records)
 
 
 def _changed_line(old: Lines, new: Lines) -> int | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -36,8 +35,7 @@ class Problem(NamedTuple):
     message: str
 
 
-@dataclass(frozen=True)
-class SourceSpec:
+class SourceSpec(NamedTuple):
     """One SOURCE_FILES entry: a path or glob, maybe a line range (1-based, inclusive).
 
     ``written`` is the entry as the person wrote it (without backquotes and comment), for display;
@@ -49,12 +47,8 @@ class SourceSpec:
     end: int | None
     line: int
     column: int
-    written: str = ""
-    problem: Problem | None = field(default=None, compare=False)
-
-    def __post_init__(self) -> None:
-        if not self.written:  # a spec built by hand: show its range the usual way
-            object.__setattr__(self, "written", self.path + range_suffix(self.start, self.end))
+    written: str
+    problem: Problem | None = None
 
     @property
     def is_glob(self) -> bool:

@@ -13,11 +13,13 @@ tests/test_blocks.py holds the proof that the result equals stock mistune's.
 from __future__ import annotations
 
 import re
-import string
 from array import array
 from bisect import bisect_left, bisect_right
 from operator import length_hint
 from typing import Any, NamedTuple
+
+#: string.whitespace, without importing the string module (and the Template pattern it compiles) on every run.
+_WHITESPACE = " \t\n\r\x0b\x0c"
 
 
 class Block(NamedTuple):
@@ -147,7 +149,7 @@ def _atx(s: str) -> tuple[int, str] | None:
     rest = s[level:]
     if level > 6 or (rest and rest[0] not in " \t"):
         return None
-    text = rest.strip(string.whitespace)
+    text = rest.strip(_WHITESPACE)
     if "#" in text:
         text = _ATX_TRIM.sub("", text)
     return level, text

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 from ..files.read import read_bytes
@@ -210,8 +210,10 @@ class Suppression(NamedTuple):
     codes: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Ledger:
+_NO_NOTES: Mapping[Fraction, str] = MappingProxyType({})
+
+
+class Ledger(NamedTuple):
     """A parsed ledger. ``text`` excludes the BOM; ``lines`` keeps every line ending as written."""
 
     path: str | None
@@ -222,7 +224,7 @@ class Ledger:
     budget: Budget | None = None
     allocation: tuple[Share, ...] = ()
     allocation_line: int | None = None
-    threshold_notes: dict[Fraction, str] = field(default_factory=dict)
+    threshold_notes: Mapping[Fraction, str] = _NO_NOTES
     summary: Summary | None = None
     ledger_section: Section | None = None  # where records are appended
     suppressions: tuple[Suppression, ...] = ()

@@ -29,7 +29,7 @@ from ..measuring.specs import parse_source, range_suffix
 from ..schema import token_estimate
 from ..tokens.engine import count_many
 from ..tokens.names import DEFAULT, Resolved, resolve
-from .formatting import thousands
+from .formatting import json_text, thousands
 
 #: OpenAI's documented chat overhead for its chat models (gpt-3.5-turbo-0125, gpt-4, gpt-4o, gpt-4o-mini):
 #: the OpenAI Cookbook, "How to count tokens with tiktoken", num_tokens_from_messages().
@@ -114,7 +114,7 @@ class CountResult:
         }
 
     def format_json(self, top: int | None = None) -> str:
-        return json.dumps(self.to_json(top), ensure_ascii=False, indent=2) + "\n"
+        return json_text(self.to_json(top)) + "\n"
 
     def format_text(self, top: int | None = None) -> str:
         """A table, numbers right-aligned and the path last (like ``wc``), then what each column means."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..figures.compute import LedgerFigures
 from ..measuring.measure import spec_of
-from .formatting import iso, number, percent_number, usd
+from .formatting import iso, json_text, number, percent_number, usd
 from .records import row
 
 FORMATS = ("json", "jsonl", "csv")
@@ -80,7 +80,7 @@ def records(figures: LedgerFigures) -> list[dict[str, Any]]:
 def dumps(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] = COLUMNS) -> str:
     """The rows as one JSON array, JSON Lines, or CSV (a header row of ``columns``, then a row each)."""
     if fmt == "json":
-        return json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n"
+        return json_text(list(rows)) + "\n"
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if fmt == "csv":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -295,7 +295,7 @@ def _specs(paths: Sequence[str], root: Path) -> tuple[list[SourceSpec], list[str
         if spec is None:
             problems.append(f"{written!r} names no source")
         elif spec.path.startswith("/") and not os.path.lexists(spec.path.split("*", 1)[0] or "/"):
-            specs_.append(replace(spec, path=str(root / spec.path.lstrip("/"))))
+            specs_.append(spec._replace(path=str(root / spec.path.lstrip("/"))))
         else:
             specs_.append(spec)
     return specs_, problems

@@ -3,6 +3,7 @@ sources measured once), a record's row, and the sources records load."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -160,7 +161,7 @@ def session_json(ledger: str, s: Session, first: datetime | None, last: datetime
     }
 
 
-def note_for(notes: dict[Fraction, str], thresholds: Thresholds, action: str) -> tuple[Fraction | None, str | None]:
+def note_for(notes: Mapping[Fraction, str], thresholds: Thresholds, action: str) -> tuple[Fraction | None, str | None]:
     """The level an action starts at and the ledger's own note for it: the note written for the highest
     level at or below it (MINIMAL, over budget, adds that to the 95 % note)."""
     level = thresholds.level(action)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 from ..checks.verify import verify
-from ..config import Config, config_for
+from ..config import DIVISOR, RUN_ID_PREFIX, Config, config_for
 from ..diagnostics import ERROR, Diagnostic, has_errors
 from ..errors import LedgerkitError, TemplateError
 from ..figures.compute import session_budget
@@ -142,7 +142,7 @@ def utc_ts(moment: datetime) -> str:
 # --- the record ----------------------------------------------------------------------------------------
 
 
-def next_run_id(ledger: Ledger, moment: datetime, prefix: str = Config.run_id_prefix) -> str:
+def next_run_id(ledger: Ledger, moment: datetime, prefix: str = RUN_ID_PREFIX) -> str:
     """The next ``PREFIX-YYYYMMDD-NNN`` for the record's local date; a ledger never goes back in time."""
     day = f"{moment:%Y%m%d}"
     pattern = run_id_pattern(prefix)
@@ -173,7 +173,7 @@ def _latest(ledger: Ledger) -> tuple[datetime, Record] | None:
     """The latest time among the records, as verify reads it (UTC_TS, else LOCAL_TS), and its record."""
     latest = None
     for record in ledger.records:
-        moment = read_values(record, ledger, Config.divisor).moment
+        moment = read_values(record, ledger, DIVISOR).moment
         if moment is not None and (latest is None or moment > latest[0]):
             latest = (moment, record)
     return latest
