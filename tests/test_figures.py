@@ -99,6 +99,21 @@ def test_written_figure_never_crosses_an_alert_level(tokens, budget):
         assert t.action(written) == t.action(exact)
 
 
+@given(
+    st.integers(min_value=-(10**9), max_value=10**9),
+    st.integers(min_value=-(10**7), max_value=10**7).filter(bool),
+    st.fractions(min_value=-1000, max_value=1000, max_denominator=10**4),
+)
+def test_the_written_utilization_is_judged_in_integers_as_with_fractions(tokens, budget, other):
+    """LK302's test compares integer cross-products: Fraction's answer, for the figure fill writes and for any other."""
+    from ledgerkit.figures.compute import written_agrees
+
+    written = written_percent(utilization(tokens, budget))
+    assert written_agrees(written, tokens, budget)
+    assert written_agrees(other, tokens, budget) == (other == written)
+    assert not written_agrees(written + Fraction(1, 100), tokens, budget)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

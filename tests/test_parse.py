@@ -6,7 +6,7 @@ import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from ledgerkit.reading.parse import PLACEHOLDER, parse
+from ledgerkit.reading.parse import PLACEHOLDER, Shapes, parse
 from ledgerkit.reading.values import read_values
 
 from .conftest import REFERENCE, REPO, dedent, ledger, record
@@ -261,9 +261,51 @@ def test_plain_fields_are_the_fields_items_gives(lines, other):
     # What one record's lines read, kept for the next (as parse keeps it across a ledger), changes nothing.
     heads: dict = {}
     bodies: dict = {}
-    plain_fields(other, 1, len(other), heads, bodies)
-    assert plain_fields(lines, 1, len(lines), heads, bodies) == general
-    assert plain_fields(lines, 1, len(lines), heads, bodies) == general
+    shapes = Shapes(after=2)
+    plain_fields(other, 1, len(other), heads, bodies, shapes)
+    # The first reading meets the size, the second learns the shape, the third reads by the shape.
+    for _ in range(3):
+        assert plain_fields(lines, 1, len(lines), heads, bodies, shapes) == general
+    assert any(shape.pattern.fullmatch("\n".join(lines)) for shape in shapes.by_size[len(lines)])
+
+
+# Values as a person may write them, blanks of every kind, markers and colons among them.
+_VALUE_TEXT = st.text(alphabet=st.sampled_from(list("ab [fill]%:-*+#/()") + ["\x0b", "\xa0", "\u2028"]), max_size=8)
+# Most values start with a character that is no blank: those lines are read by the shape, the others are literal.
+_STARTED = st.builds(str.__add__, st.sampled_from(list("ab[-*+:%(")), _VALUE_TEXT)
+_VALUES = st.one_of(_VALUE_TEXT, *[_STARTED] * 6)
+
+
+@st.composite
+def _one_shape(draw: st.DrawFn) -> tuple[list[str], list[str]]:
+    """Two plain lists of one layout (the same keys, markers and indents, line for line) with values drawn for each."""
+    layout: list[tuple[str, str]] = []  # (what the line starts with, how it ends: "value" or "")
+    for _ in range(draw(st.integers(1, 4))):
+        layout.append((f"- {draw(_KEYS)}:{draw(st.sampled_from(['', ' ', '  ']))}", "value"))
+        for _ in range(draw(st.integers(0, 3))):
+            indent = " " * draw(st.integers(2, 6))
+            marker = draw(st.sampled_from(["- ", "* ", "+ ", "", "-  "]))
+            layout.append((indent + marker, draw(st.sampled_from(["value", "value", ""]))))
+    return tuple(  # type: ignore[return-value]
+        [start + (draw(_VALUES) if end else "") for start, end in layout] for _ in range(2)
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(_one_shape())
+def test_a_list_read_by_a_learnt_shape_reads_as_items_reads_it(pair):
+    from ledgerkit.reading.parse import items, plain_fields
+
+    learnt, other = pair
+    shapes = Shapes(after=1)
+    if plain_fields(learnt, 1, len(learnt), shapes=shapes) is None:
+        return  # not plain: no shape to learn
+    general = [f for item in items(other, 1, len(other)) if (f := item.field)]
+    read = plain_fields(other, 1, len(other), shapes=shapes)
+    if read is None:
+        assert plain_fields(other, 1, len(other)) is None
+    else:
+        assert read == general
 
 
 # --- the outline of a base version: the records' extents parse finds, without the fields ----------------------

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 
 from ..diagnostics import Diagnostic
-from ..reading.parse import Ledger
+from ..reading.parse import Ledger, Share
 from ..schema import plain_number
 from .context import Context, at
 
@@ -26,11 +26,14 @@ def check_allocation(ledger: Ledger, context: Context) -> list[Diagnostic]:
     judge = _Judge(context.config.allocation, context.config.allocation_tolerance)
     for f in context.figures(ledger).records:
         v = f.values
-        field = v.record.field("DISTRIBUTION")
-        if field is None or not v.distribution:
+        if not v.distribution:  # shares are read from a DISTRIBUTION field: a record with one has the field
             continue
-        total, far = judge(tuple((s.name, s.percent) for s in v.distribution))
-        if total != 100:
+        total, far, whole = judge(v.distribution)
+        if whole and not far:
+            continue
+        field = v.record.field("DISTRIBUTION")
+        assert field is not None
+        if not whole:
             out.append(
                 at(
                     ledger,
@@ -57,20 +60,23 @@ def check_allocation(ledger: Ledger, context: Context) -> list[Diagnostic]:
 
 
 class _Judge:
-    """A distribution's sum and the shares too far from the policy; records share a handful of
-    distributions, so each is judged once."""
+    """A distribution's sum, the shares too far from the policy, and whether the sum is 100; records share a
+    handful of distributions, so each is judged once."""
 
     def __init__(self, policy: Mapping[str, Fraction], tolerance: Fraction) -> None:
         self.policy, self.tolerance = policy, tolerance
-        self._seen: dict[tuple[tuple[str, int, int], ...], tuple[Fraction, tuple[int, ...]]] = {}
+        self._seen: dict[tuple[tuple[str, int], ...], tuple[Fraction, tuple[int, ...], bool]] = {}
 
-    def __call__(self, shares: tuple[tuple[str, Fraction], ...]) -> tuple[Fraction, tuple[int, ...]]:
-        # Keyed by numerators and denominators: a Fraction's own hash is computed in Python, slowly.
-        key = tuple((name, p.numerator, p.denominator) for name, p in shares)
+    def __call__(self, shares: tuple[Share, ...]) -> tuple[Fraction, tuple[int, ...], bool]:
+        # Keyed by each share's name and its percent's identity: a Fraction's own hash is computed in Python,
+        # slowly, and the read stage gives the same Fraction for the same entry text. The records hold every
+        # percent while the judge lives, so no identity is reused meanwhile.
+        key = tuple([(s.name, id(s.percent)) for s in shares])
         verdict = self._seen.get(key)
         if verdict is None:
-            far = tuple(i for i, (name, percent) in enumerate(shares) if self._far(name, percent))
-            verdict = self._seen[key] = (sum((p for _, p in shares), Fraction(0)), far)
+            far = tuple(i for i, s in enumerate(shares) if self._far(s.name, s.percent))
+            total = sum((s.percent for s in shares), Fraction(0))
+            verdict = self._seen[key] = (total, far, total == 100)
         return verdict
 
     def _far(self, name: str, percent: Fraction) -> bool:

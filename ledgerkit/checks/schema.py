@@ -3,6 +3,7 @@ times agree and never go backwards, and each record has the fields of section 4.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from ..diagnostics import Diagnostic
@@ -39,7 +40,8 @@ def check_run_ids(ledger: Ledger, context: Context) -> list[Diagnostic]:
             out.append(at(ledger, *where, "LK502", f"RUN_ID {record.run_id} is already used at line {first}"))
         elif m:
             seen[record.run_id] = record
-            key = (m.group("date"), int(m.group("number")))
+            date, number = m.groups()  # the pattern's two groups: date, then number
+            key = (date, int(number))
             if previous is not None and key <= previous:
                 out.append(
                     at(
@@ -56,16 +58,23 @@ def check_run_ids(ledger: Ledger, context: Context) -> list[Diagnostic]:
 def check_times(ledger: Ledger, context: Context) -> list[Diagnostic]:
     """RUN_ID's date is LOCAL_TS's (LK504), LOCAL_TS and UTC_TS name one instant (LK506), and a record's
     time is never earlier than the record above it (LK507)."""
-    pattern = run_id_pattern(context.config.run_id_prefix)
+    match = run_id_pattern(context.config.run_id_prefix).match
     out: list[Diagnostic] = []
     latest: tuple[datetime, Record] | None = None
+    dates: dict[int, str] = {}  # LOCAL_TS's date as _agreement writes it, by the date's ordinal
     for f in context.figures(ledger).records:
         v = f.values
-        out.extend(_agreement(ledger, v, pattern.match(v.run_id)))
-        moment = v.moment
+        local, utc = v.local_ts.written, v.utc_ts.written
+        if local is not None:
+            m = match(v.run_id)
+            if not _agree(m, local, utc, dates):
+                out.extend(_agreement(ledger, v, m))
+        moment = utc if utc is not None else local  # v.moment
         if moment is None:
             continue
-        if latest is not None and moment < latest[0]:
+        if latest is None or moment > latest[0]:  # later (the common case): one comparison
+            latest = (moment, v.record)
+        elif moment < latest[0]:
             field = v.utc_ts.field if v.utc_ts.written is not None else v.local_ts.field
             assert field is not None
             out.append(
@@ -77,9 +86,17 @@ def check_times(ledger: Ledger, context: Context) -> list[Diagnostic]:
                     f"record {v.run_id} is earlier than {latest[1].run_id} above it; time never goes backwards",
                 )
             )
-        if latest is None or moment > latest[0]:
-            latest = (moment, v.record)
     return out
+
+
+def _agree(m: re.Match[str] | None, local: datetime, utc: datetime | None, dates: dict[int, str]) -> bool:
+    """Whether _agreement finds nothing, in the common case without a call: the date LOCAL_TS is on as it writes
+    it (remembered in ``dates`` by its ordinal), and the instant both times name."""
+    ordinal = local.toordinal()
+    date = dates.get(ordinal)
+    if date is None:
+        date = dates[ordinal] = local.strftime("%Y%m%d")
+    return (m is None or m.group("date") == date) and (utc is None or local == utc)
 
 
 def _agreement(ledger: Ledger, v: RecordValues, m: object) -> list[Diagnostic]:
@@ -116,14 +133,20 @@ def _agreement(ledger: Ledger, v: RecordValues, m: object) -> list[Diagnostic]:
 def check_fields(ledger: Ledger, context: Context) -> list[Diagnostic]:
     """Each record has every field of section 4 (LK511); a field outside the schema is a warning (LK512)."""
     out: list[Diagnostic] = []
+    # Records write the same keys in the same order: what each sequence of keys lacks, and which of its fields are
+    # not the schema's, is found once.
+    verdicts: dict[tuple[str, ...], tuple[list[str], list[int]]] = {}
     for record in ledger.records:
-        keys = {f.key for f in record.fields}
-        for key in REQUIRED:
-            if key not in keys:
-                out.append(
-                    at(ledger, record.line, record.column, "LK511", f"record {record.run_id} has no {key} field")
-                )
-        for f in record.fields:
-            if f.key not in FIELDS:
-                out.append(at(ledger, f.line, f.column, "LK512", f"{f.key} is not a field of the ledger's schema"))
+        keys = tuple([f.key for f in record.fields])
+        verdict = verdicts.get(keys)
+        if verdict is None:
+            present = set(keys)
+            lacking = [key for key in REQUIRED if key not in present]
+            verdict = verdicts[keys] = (lacking, [i for i, key in enumerate(keys) if key not in FIELDS])
+        lacking, foreign = verdict
+        for key in lacking:
+            out.append(at(ledger, record.line, record.column, "LK511", f"record {record.run_id} has no {key} field"))
+        for i in foreign:
+            f = record.fields[i]
+            out.append(at(ledger, f.line, f.column, "LK512", f"{f.key} is not a field of the ledger's schema"))
     return out

@@ -6,35 +6,39 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import Diagnostic
-from ..reading.parse import Field, Ledger
+from ..reading.parse import Ledger
 from .context import Context, at
 
 if TYPE_CHECKING:
-    from ..measuring.specs import SourceSpec
+    from ..measuring.specs import SameSource
 
 
 def check_sources(ledger: Ledger, context: Context) -> list[Diagnostic]:
-    from ..measuring.specs import parse_source, repeated, source_specs
+    from ..measuring.specs import parse_source, repeated, same_source, source_specs
 
     folder = _folder_in_root(ledger, context)
     out: list[Diagnostic] = []
-    # Records name the same few sources again and again: each text is read once, to find the records that may
-    # list one twice; only those are read again, where they are, for the diagnostic.
-    read: dict[str, SourceSpec | None] = {}
-    for record in ledger.records:
-        f = record.field("SOURCE_FILES")
-        if f is None or len(f.entries) + (1 if f.value.strip() else 0) < 2:
+    # Records name the same few sources again and again: each text is read once, into what ``repeated`` compares
+    # of it, to find the records that may list one source twice; only those are read again, where they are, for
+    # the diagnostic. A record's entries are its SOURCE_FILES entries as the read stage has them: the nested
+    # items, after the inline value unless it waits (the texts ``source_specs`` reads).
+    keys: dict[str, SameSource | None] = {}
+    for figures in context.figures(ledger).records:
+        entries = figures.values.sources
+        if len(entries) < 2:
             continue  # one source cannot be listed twice
-        specs = []
-        for text in _texts(f):
-            spec = read.get(text, _UNSEEN)
-            if spec is _UNSEEN:
-                spec = read[text] = parse_source(text)
-            if spec is not None:
-                specs.append(spec)
-        # The same text twice is the same spec object twice, which ``repeated`` (comparing by identity) passes.
-        if len({id(s) for s in specs}) == len(specs) and not repeated(specs, folder):
-            continue
+        found = []
+        for entry in entries:
+            text = entry.text
+            key = keys.get(text, _UNSEEN)
+            if key is _UNSEEN:
+                spec = parse_source(text)
+                key = keys[text] = same_source(spec, folder) if spec is not None else None
+            if key is not None:
+                found.append(key)
+        if len(set(found)) == len(found):
+            continue  # no two entries name the same source: ``repeated`` finds nothing
+        record = figures.values.record
         for spec, first in repeated(source_specs(record), folder):
             if spec.written == first.written:
                 what = f"is listed twice in record {record.run_id} (also at line {first.line})"
@@ -46,14 +50,6 @@ def check_sources(ledger: Ledger, context: Context) -> list[Diagnostic]:
 
 
 _UNSEEN: Any = object()
-
-
-def _texts(f: Field) -> list[str]:
-    """The texts of the entries ``specs.source_specs`` reads: the nested items, and the inline value."""
-    texts = [e.text for e in f.entries]
-    if f.value.strip() and not f.placeholders:
-        texts.insert(0, f.value)
-    return texts
 
 
 def _folder_in_root(ledger: Ledger, context: Context) -> str | None:

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..config import Config
 from ..diagnostics import Diagnostic, has_errors
 from ..reading.parse import Field, Ledger
-from ..reading.values import FIGURE_KEYS, RecordValues, read_values
-from ..schema import format_money, format_percent, token_estimate, utilization, written_money, written_percent
+from ..reading.values import FIGURE_KEYS, Known, RecordValues, read_values
+from ..schema import format_money, format_percent, token_estimate, utilization, written_money
 from .cost import Cost, Models, cost_of, over_budget
 from .exact import TokenCounter, undercount
+
+_new = tuple.__new__
 
 if TYPE_CHECKING:
     from ..catalog.model import Model
@@ -91,8 +93,9 @@ class _Needs(NamedTuple):
         waits_on_tokens = v.utilization.waiting or v.action.waiting
         tokens = v.tokens.waiting or (v.tokens.open and waits_on_tokens)
         chars = v.chars.waiting or (tokens and v.tokens.open)
-        counts = any(c.value.waiting for c in v.token_counts)
-        return cls(chars, (chars and v.chars.open) or counts)
+        counts = bool(v.token_counts) and any(c.value.waiting for c in v.token_counts)
+        # tuple.__new__ skips the NamedTuple's generated __new__: this runs once per record.
+        return tuple.__new__(cls, (chars, (chars and v.chars.open) or counts))
 
 
 def _chars_and_tokens(v: RecordValues, measured: int | None) -> tuple[int | None, int | None]:
@@ -138,29 +141,50 @@ class Computer:
         self.counter = TokenCounter()  # loads an encoding only when a record asks for an exact count
         self.default_budget = session_budget(ledger, config)
         self.models = Models(config)  # loads the model catalog only when a record has a model
+        # Each (TOKEN_ESTIMATE, BUDGET_C)'s exact utilization and the level it reaches: records share a budget and
+        # repeat their estimates, and a Fraction is slow to make (its gcd runs in Python).
+        self._levels: dict[tuple[int, int], tuple[Fraction, str]] = {}
 
     def compute(self, values: RecordValues) -> Figures:
         """A record's figures, with the problems met measuring and counting (reading problems are in values)."""
         v = values
         diagnostics: list[Diagnostic] = []
-        need = _Needs.of(v)
         sources: tuple[MeasuredSource, ...] | None = None
-        whole = False  # every source measured
-        if self.measurer is not None and (self.measure_all or need.measure):
-            sources, whole = self._measure(v, diagnostics, needed=need.measure)
-        measured = sum(m.chars for m in sources) if whole and sources is not None and need.chars else None
+        measured: int | None = None  # the characters of every source, measured now for a figure that waits
+        counted: tuple[MeasuredSource, ...] | None = None  # every source, measured now for a count that waits
+        if self.measurer is not None:  # what the waiting figures need matters only where sources are measured
+            need = _Needs.of(v)
+            whole = False  # every source measured
+            if self.measure_all or need.measure:
+                sources, whole = self._measure(v, diagnostics, needed=need.measure)
+            if whole and sources is not None:
+                measured = sum(m.chars for m in sources) if need.chars else None
+                counted = sources if need.measure else None
         chars, tokens = _chars_and_tokens(v, measured)
         model, problem = self.models.model_for(v)
         if problem is not None:
             diagnostics.append(problem)
         budget = self._budget(v, diagnostics, model)
-        exact_percent = utilization(tokens, budget) if tokens is not None and budget else None
-        percent = exact_percent if exact_percent is not None else v.utilization.written
-        action = self.config.thresholds.action(percent) if percent is not None else None
-        exact = self._exact(v, sources if need.measure and whole else None, diagnostics)
-        self._undercount(v, tokens, exact, diagnostics)
+        percent, action = self._level(v, tokens, budget)
+        exact = self._exact(v, counted, diagnostics) if v.token_counts or counted is not None else {}
+        if exact:
+            self._undercount(v, tokens, exact, diagnostics)
         cost = self._cost(v, model, tokens, exact, budget, diagnostics)
-        return Figures(v, chars, tokens, budget, percent, action, exact, sources, cost, tuple(diagnostics), model)
+        # tuple.__new__ skips the NamedTuple's generated __new__: this runs once per record.
+        return _new(
+            Figures, (v, chars, tokens, budget, percent, action, exact, sources, cost, tuple(diagnostics), model)
+        )
+
+    def _level(self, v: RecordValues, tokens: int | None, budget: int | None) -> tuple[Fraction | None, str | None]:
+        """The utilization (exact from the estimate and budget, else as written) and the level it reaches."""
+        if tokens is not None and budget:
+            level = self._levels.get((tokens, budget))
+            if level is None:
+                exact = utilization(tokens, budget)
+                level = self._levels[tokens, budget] = (exact, self.config.thresholds.action(exact))
+            return level
+        percent = v.utilization.written
+        return percent, self.config.thresholds.action(percent) if percent is not None else None
 
     def _undercount(self, v: RecordValues, tokens: int | None, exact: dict[str, int], out: list[Diagnostic]) -> None:
         encoding = self.config.encoding
@@ -311,7 +335,8 @@ def compute(
 ) -> LedgerFigures:
     """Every record's figures. ``measure=False`` measures nothing (verify: the written figures only)."""
     computer = Computer(ledger, config, root=root, reader=reader, measure=measure, measure_all=measure_all)
-    records = tuple(computer.compute(read_values(r, ledger, config.divisor)) for r in ledger.records)
+    known: Known = {}  # what each value's text read as, for every record
+    records = tuple(computer.compute(read_values(r, ledger, config.divisor, known)) for r in ledger.records)
     skipped = tuple(s.shown for s in computer.measurer.skipped) if computer.measurer is not None else ()
     return LedgerFigures(ledger, config, records, tuple(ledger_problems(ledger)), skipped)
 
@@ -346,14 +371,25 @@ def _utilization(figures: Figures) -> Diagnostic | None:
     tokens, budget, written = figures.tokens, figures.budget, v.utilization.written
     if written is None or tokens is None or not budget:
         return None
-    exact = utilization(tokens, budget)
-    if written == written_percent(exact):
+    if written_agrees(written, tokens, budget):
         return None
+    exact = utilization(tokens, budget)
     text = v.utilization.field.text.strip() if v.utilization.field else ""
     message = (
         f"UTILIZATION {text} is not TOKEN_ESTIMATE / BUDGET_C = {format_percent(exact)}% (two decimals, toward zero)"
     )
     return _at(v, "UTILIZATION", "LK302", message)
+
+
+def written_agrees(written: Fraction, tokens: int, budget: int) -> bool:
+    """``written == written_percent(utilization(tokens, budget))``, in integers: the exact utilization's hundredths,
+    toward zero, against the written fraction's cross-product (its denominator is positive). Two Fractions made
+    and compared cost a record of verify more than all its other figures' checks."""
+    scaled = tokens * 10000
+    hundredths = abs(scaled) // abs(budget)
+    if (scaled < 0) != (budget < 0):
+        hundredths = -hundredths
+    return written.numerator * 100 == hundredths * written.denominator
 
 
 def _action(figures: Figures) -> Diagnostic | None:

@@ -107,21 +107,32 @@ def repeated(specs: Iterable[SourceSpec], folder: str | None) -> list[tuple[Sour
     the text alone (no file is looked at): ``a.md``, ``./a.md`` and ``docs/../a.md`` are one path, and so is
     ``/sub/a.md`` when ``folder`` (the ledger's folder relative to the source root, ``""`` at the root)
     is ``sub``. With ``folder`` None a relative entry is compared only with relative ones."""
-    first: dict[tuple[str, str, int | None, int | None], SourceSpec] = {}
+    first: dict[SameSource, SourceSpec] = {}
     out = []
     for spec in specs:
-        if spec.problem is not None:
+        key = same_source(spec, folder)
+        if key is None:
             continue
-        if spec.path.startswith("/"):
-            key = ("/", posixpath.normpath("/" + spec.path.lstrip("/")))
-        elif folder is not None:
-            key = ("/", posixpath.normpath(posixpath.join("/", folder, spec.path)))
-        else:
-            key = ("", posixpath.normpath(spec.path))
-        found = first.setdefault((*key, spec.start, spec.end), spec)
+        found = first.setdefault(key, spec)
         if found is not spec:
             out.append((spec, found))
     return out
+
+
+#: What :func:`repeated` compares: the path, normalized and anchored as it is, and the line range.
+SameSource = tuple[str, str, int | None, int | None]
+
+
+def same_source(spec: SourceSpec, folder: str | None) -> SameSource | None:
+    """What :func:`repeated` compares of an entry: two entries with the same key name the same path and range;
+    None for an entry whose range cannot be read (it is not compared)."""
+    if spec.problem is not None:
+        return None
+    if spec.path.startswith("/"):
+        return "/", posixpath.normpath("/" + spec.path.lstrip("/")), spec.start, spec.end
+    if folder is not None:
+        return "/", posixpath.normpath(posixpath.join("/", folder, spec.path)), spec.start, spec.end
+    return "", posixpath.normpath(spec.path), spec.start, spec.end
 
 
 # --- the sources a record names -----------------------------------------------------------------------

@@ -30,6 +30,11 @@ class Block(NamedTuple):
     text: str = ""
 
 
+#: ``_new(Block, (kind, first, last, level, text))`` makes the blocks a ledger is made of (four a record) without the
+#: NamedTuple's generated __new__ and its call.
+_new = tuple.__new__
+
+
 def blocks(contents: list[str], trace: list[tuple[int, int]] | None = None) -> list[Block]:
     """The top-level blocks of a text given as its lines (without line endings), in order.
 
@@ -280,7 +285,7 @@ class _Scanner:
             heading = _atx(s)
             if heading is None:
                 return 0
-            self.out.append(Block("heading", i + 1, i + 1, heading[0], heading[1]))
+            self.out.append(_new(Block, ("heading", i + 1, i + 1, heading[0], heading[1])))
             return i + 1
         if s[0] == ">":
             return self._quote(i)
@@ -311,14 +316,14 @@ class _Scanner:
             j = i + 1
             while j < len(contents) and not contents[j].strip(_BLANK_CHARS):
                 j += 1
-            self.out.append(Block("blank_line", i + 1, j))
+            self.out.append(_new(Block, ("blank_line", i + 1, j, 0, "")))
             return j
         if kind == _HEADING:
             level, text = _atx(contents[i]) or (0, "")
-            self.out.append(Block("heading", i + 1, i + 1, level, text))
+            self.out.append(_new(Block, ("heading", i + 1, i + 1, level, text)))
             return i + 1
         if kind == _BREAK:
-            self.out.append(Block("thematic_break", i + 1, i + 1))
+            self.out.append(_new(Block, ("thematic_break", i + 1, i + 1, 0, "")))
             return i + 1
         if kind == _ITEM:
             return self._list(i)
@@ -376,11 +381,11 @@ class _Scanner:
         """Emit the list on lines ``i``..``j - 1`` and what ``action`` says follows it; the line after, or -1."""
         if action == _HARD:
             return -1
-        self.out.append(Block("list", i + 1, j))
+        self.out.append(_new(Block, ("list", i + 1, j, 0, "")))
         if action == _END:
             return j
         if action == _BREAK:
-            self.out.append(Block("thematic_break", j + 1, j + 1))
+            self.out.append(_new(Block, ("thematic_break", j + 1, j + 1, 0, "")))
             return j + 1
         return self._block(action, j)
 

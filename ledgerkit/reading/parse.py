@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
@@ -422,17 +422,21 @@ class _Reader:
         self.other_summaries: list[int] = []
         self.heads: dict[str, FieldHead | None] = {}  # plain_fields' reading of each item line met
         self.bodies: dict[str, BodyLine] = {}  # and of each line under an item
+        self.shapes = Shapes()  # and the shapes of the records' lists
 
     def block(self, block: Block) -> None:
-        if block.kind in ("heading", "thematic_break"):
+        kind = block.kind
+        if kind == "heading":
             self._close_record(block.first)
-        if block.kind == "heading":
             self._heading(block)
-        elif block.kind == "list":
+            return
+        if kind == "thematic_break":
+            self._close_record(block.first)
+        elif kind == "list":
             self._list(block)
-        elif block.kind == "block_html":
+        elif kind == "block_html":
             self._html(block)
-        if self.section == "summary" and self.summary is None and block.kind != "heading":
+        if self.section == "summary" and self.summary is None:
             self.summary_blocks.append(block)
 
     def finish(self) -> None:
@@ -478,14 +482,14 @@ class _Reader:
         if self.current is not None:
             c = self.current
             end = _last_text_line(self.contents, c.line, next_line - 1)
-            self.records.append(Record(c.run_id, c.line, c.column, end, tuple(c.fields)))
+            self.records.append(tuple.__new__(Record, (c.run_id, c.line, c.column, end, tuple(c.fields))))
             self.current = None
 
     # -- what lists hold
 
     def _list(self, block: Block) -> None:
         if self.current is not None:
-            fields = plain_fields(self.contents, block.first, block.last, self.heads, self.bodies)
+            fields = plain_fields(self.contents, block.first, block.last, self.heads, self.bodies, self.shapes)
             if fields is None:
                 fields = [f for item in items(self.contents, block.first, block.last) if (f := item.field)]
             self.current.fields.extend(fields)
@@ -675,14 +679,21 @@ def plain_fields(
     last: int,
     heads: dict[str, FieldHead | None] | None = None,
     bodies: dict[str, BodyLine] | None = None,
+    shapes: Shapes | None = None,
 ) -> list[Field] | None:
     """The fields of a record's list in one pass, when the list is plain: every item ``- KEY: value`` at the
     margin, everything else indented by spaces, no tab, no fence. The same fields as :func:`items` gives
     (tests/test_parse.py proves it), at a fraction of the cost; None when the list is not plain.
 
     ``heads`` and ``bodies``, kept across the records of a ledger, hold what each item line and each line under
-    one read: records repeat most of their lines (``- SCOPE: SESSION``, ``  - system: 10%``), each read once."""
+    one read: records repeat most of their lines (``- SCOPE: SESSION``, ``  - system: 10%``), each read once.
+    ``shapes``, kept likewise, holds the shapes of the lists read so far (:class:`Shapes`): a list of a shape
+    met before is read with one regular expression."""
     lines = contents[first - 1 : last]
+    if shapes is not None:
+        known = shapes.read(lines, first)
+        if known is not None:
+            return known
     starts = _plain_starts(lines)
     if starts is None:
         return None
@@ -708,11 +719,139 @@ def plain_fields(
         key, arg, value, column = head
         # tuple.__new__ skips the NamedTuple's generated __new__: a third of the cost of a field.
         fields.append(new(Field, (key, arg, first + i, 3, value, column, entries, more, first + end)))
+    if shapes is not None:
+        shapes.learn(lines, first, fields)
     return fields
 
 
 _UNSEEN: Any = object()
 _NO_BODY: tuple[tuple[Entry, ...], tuple[Entry, ...]] = ((), ())
+
+
+# --- the shapes of plain lists ---------------------------------------------------------------------------------
+#
+# A ledger's records are written from one template: their lists differ in the text of their values, and in little
+# else. A shape is learnt from one list read line by line: a pattern of its lines in which each value is a group
+# (the rest of each line is literal), and a function that builds the fields of any list the pattern matches from
+# the values it captured. Each line's pattern matches only lines that plain_fields reads as it read the line
+# learnt from (an item with the same key, argument and value column, an entry or continuation line with the same
+# indent and column, a blank line), but for the value's text; plain_fields' reading is made of those readings
+# alone, so it is the same, value for value, as the shape's. tests/test_parse.py holds lists of one shape with
+# other values to it.
+
+#: A value as plain_fields reads it: the rest of its line, not starting with a blank, trailing blanks left out.
+_VALUE = r"(\S(?:[^\n]*\S)?)[^\S\n]*"
+
+
+def _line_pattern(line: str) -> tuple[str, bool]:
+    """The pattern of one line of a plain list, and whether it captures the line's value. A line whose value
+    starts with a blank other than a space, or that reads no value, is literal."""
+    if line[:2] == "- " and line[2:3] not in (" ", ""):
+        head = _field_head(line)
+        if head is None:
+            return re.escape(line), False
+        value, column = head[2], head[3]
+        if not value:
+            # "- KEY:" and any blanks: the item's text, stripped, ends at its colon.
+            return re.escape(line[: column - 1]) + r"[^\S\n]*", False
+        if value[0].isspace():
+            return re.escape(line), False
+        return re.escape(line[: column - 1]) + _VALUE, True
+    read = _body_line(line)
+    if read is None:
+        return " *", False  # spaces alone: a blank line
+    nested, _indent, column, text = read
+    if not text or line[column - 1].isspace():
+        return re.escape(line), False
+    # A continuation line's text may not start like an entry ("- x"): that line would read as one.
+    return re.escape(line[: column - 1]) + ("" if nested else "(?![-*+] )") + _VALUE, True
+
+
+_Build = Callable[[tuple[str, ...], int], list[Field]]
+
+
+class _Shape:
+    """A plain list's shape: the pattern of its text (its lines joined by newlines) and how to build the fields
+    of a list that matches it from the groups captured and the list's first line."""
+
+    __slots__ = ("build", "pattern")
+
+    def __init__(self, pattern: re.Pattern[str], build: _Build) -> None:
+        self.pattern, self.build = pattern, build
+
+
+class Shapes:
+    """The shapes of the plain lists of one ledger, by their number of lines.
+
+    Learning a shape costs about a millisecond (its pattern compiled, its builder's source), and reading a list by
+    its shape saves about a third of reading it line by line: a shape pays only in a ledger of hundreds of records.
+    So a size's shape is learnt once ``after`` lists of the size were read line by line (a small ledger, the hook's
+    usual one, learns none), at most a few per size and a few dozen in all, so that a ledger of lists all unlike
+    pays a bounded price for them."""
+
+    PER_SIZE = 4
+    MOST = 48
+
+    def __init__(self, after: int = 64) -> None:
+        self.after = after
+        self.by_size: dict[int, list[_Shape]] = {}
+        self.missed: dict[int, int] = {}  # lists of each size read line by line
+        self.learnt = 0
+
+    def read(self, lines: list[str], first: int) -> list[Field] | None:
+        """The fields of a plain list of a shape learnt, else None."""
+        known = self.by_size.get(len(lines))
+        if known is None:
+            return None
+        joined = "\n".join(lines)
+        if "\t" in joined or "`" in joined or "~" in joined:
+            return None  # not plain (a value's pattern takes any character)
+        for shape in known:
+            m = shape.pattern.fullmatch(joined)
+            if m is not None:
+                return shape.build(m.groups(), first)
+        return None
+
+    def learn(self, lines: list[str], first: int, fields: list[Field]) -> None:
+        size = len(lines)
+        missed = self.missed[size] = self.missed.get(size, 0) + 1
+        if missed < self.after:
+            return
+        known = self.by_size.setdefault(size, [])
+        if len(known) < self.PER_SIZE and self.learnt < self.MOST:
+            known.append(_learn(lines, first, fields))
+            self.learnt += 1
+
+
+def _learn(lines: list[str], first: int, fields: list[Field]) -> _Shape:
+    """The shape of a plain list read as ``fields``: its pattern, and a builder written as Python source (the
+    fields as tuple displays, with the captured values and the line numbers put in), which builds a record's
+    fields in a third of the time a loop over a description of them takes."""
+    patterns: list[str] = []
+    group: dict[int, int] = {}  # the group of each line (0-based, from the list's first) that captures one
+    for i, line in enumerate(lines):
+        pattern, captures = _line_pattern(line)
+        if captures:
+            group[i] = len(group)
+        patterns.append(pattern)
+
+    def text(line: int, written: str) -> str:
+        j = group.get(line - first)
+        return f"g[{j}]" if j is not None else repr(written)
+
+    def entries(found: tuple[Entry, ...]) -> str:
+        shown = "".join(f"new(Entry, (b + {e.line - first}, {e.column}, {text(e.line, e.text)})), " for e in found)
+        return f"({shown})"
+
+    shown = [
+        f"new(Field, ({f.key!r}, {f.arg!r}, b + {f.line - first}, {f.column}, {text(f.line, f.value)}, "
+        f"{f.value_column}, {entries(f.entries)}, {entries(f.more)}, b + {f.last - first})),"
+        for f in fields
+    ]
+    source = "def build(g, b):\n    return [\n        " + "\n        ".join(shown) + "\n    ]\n"
+    scope: dict[str, Any] = {"new": tuple.__new__, "Field": Field, "Entry": Entry}
+    exec(source, scope)  # the source is made above of reprs and integers alone
+    return _Shape(re.compile("\n".join(patterns)), scope["build"])
 
 
 #: What a line under a plain list's item holds: (True, indent, column, text) for a nested item, (False, 0,
@@ -728,8 +867,9 @@ def _body_line(line: str) -> BodyLine:
         if text[:1] == " ":
             text = text.lstrip(" ")
         return True, len(line) - len(stripped), len(line) - len(text) + 1, text.rstrip()
-    if stripped:
-        return False, 0, len(line) - len(stripped) + 1, stripped.rstrip()
+    text = stripped.rstrip()
+    if text:  # a line of blanks other than spaces (a form feed, U+2028) is no text, as _body reads it
+        return False, 0, len(line) - len(stripped) + 1, text
     return None
 
 

@@ -127,9 +127,16 @@ _new = tuple.__new__
 FIGURE_KEYS = frozenset(key for key, spec in FIELDS.items() if spec.figure) | {"SOURCE_FILES", "MODEL"}
 
 
-def read_values(record: Record, ledger: Ledger, divisor: int) -> RecordValues:
-    """Read every field of a record; ``divisor`` is the configured one, for an estimate without a formula."""
-    return _Read(record, ledger.display_path).values(divisor)
+#: What a value's text reads as, for a field whose text read without a problem: (its key, its text) to (its state,
+#: its value). A caller reading many records of one ledger keeps one for them all (records repeat their values).
+Known = dict[tuple[str, str], tuple[State, Any]]
+
+
+def read_values(record: Record, ledger: Ledger, divisor: int, known: Known | None = None) -> RecordValues:
+    """Read every field of a record; ``divisor`` is the configured one, for an estimate without a formula.
+
+    ``known``, kept across the records of a ledger, remembers what each value's text read as."""
+    return _Read(record, ledger.display_path, known).values(divisor)
 
 
 # --- reading -------------------------------------------------------------------------------------------
@@ -179,79 +186,130 @@ def _hint(kind: Kind, text: str) -> str:
 class _Read:
     """Reads one record, collecting its problems."""
 
-    def __init__(self, record: Record, path: str) -> None:
+    __slots__ = ("counts", "first", "known", "path", "problems", "record")
+
+    def __init__(self, record: Record, path: str, known: Known | None = None) -> None:
         self.record = record
         self.path = path
+        self.known = known
         self.problems: list[tuple[str, Diagnostic]] = []
-        self.first: dict[str, Field] = {}
-        for f in record.fields:
-            if f.key == "TOKEN_COUNT":
-                continue  # one per encoding: see _token_counts
-            if f.key not in self.first:
-                self.first[f.key] = f
-            elif f.key in FIELDS:
-                self._report(
-                    f.key, f.line, f.column, "LK101", f"{f.key} appears twice in record {record.run_id}; keep one"
-                )
+        self.counts: list[Field] = []  # one per encoding: see _token_counts
+        fields = record.fields
+        first = {f.key: f for f in reversed(fields)}  # the first of each key is the last one set
+        if len(first) == len(fields) and "TOKEN_COUNT" not in first:
+            self.first = first  # the common case: every key once, and no exact count
+            return
+        first = {}
+        for f in fields:
+            key = f.key
+            if key == "TOKEN_COUNT":
+                self.counts.append(f)
+            elif key not in first:
+                first[key] = f
+            elif key in FIELDS:
+                self._report(key, f.line, f.column, "LK101", f"{key} appears twice in record {record.run_id}; keep one")
+        self.first = first
 
     def _report(self, key: str, line: int, column: int, code: str, message: str) -> None:
         self.problems.append((key, Diagnostic(self.path, line, column, code, message)))
 
     def values(self, divisor: int) -> RecordValues:
-        tokens = self.value("TOKEN_ESTIMATE")
-        tokens_field = self.first.get("TOKEN_ESTIMATE")
-        formula = formula_divisor(tokens_field.text) if tokens_field else None
-        budget = self.value("BUDGET_C")
-        if budget.written == 0:
+        value = self.value
+        tokens = value("TOKEN_ESTIMATE")
+        tokens_field = tokens.field
+        formula = formula_divisor(tokens_field.text) if tokens_field is not None else None
+        budget = value("BUDGET_C")
+        if budget.value == 0 and budget.state is _WRITTEN:
             assert budget.field is not None
             f = budget.field
             self._report(
                 "BUDGET_C", f.line, f.value_column, "LK107", "BUDGET_C is 0; a budget is a positive whole number"
             )
-            budget = Value(budget.field, State.UNREADABLE)
-        sources_field = self.first.get("SOURCE_FILES")
-        context = self.first.get("CONTEXT_ID")
-        return RecordValues(
-            record=self.record,
-            path=self.path,
-            local_ts=self.value("LOCAL_TS"),
-            utc_ts=self.value("UTC_TS"),
-            scope=self.value("SCOPE"),
-            context_id=(context.text.strip() or None) if context is not None else None,
-            sources=_source_entries(sources_field),
-            chars=self.value("CHAR_COUNT"),
-            tokens=tokens,
-            divisor=formula or divisor,
-            budget=budget,
-            utilization=self.value("UTILIZATION"),
-            distribution=self._distribution(),
-            action=self.value("THRESHOLD_ACTION"),
-            notes=self._notes(),
-            token_counts=self._token_counts(),
-            model=self._model(),
-            cost=self._cost(),
-            problems=tuple(sorted(self.problems, key=_place)) if self.problems else (),
+            budget = _new(Value, (budget.field, State.UNREADABLE, None))
+        get = self.first.get
+        context = get("CONTEXT_ID")
+        # In the fields' order, so that the problems are met in the same order as ever (their sort is stable).
+        local_ts = value("LOCAL_TS")
+        utc_ts = value("UTC_TS")
+        scope = value("SCOPE")
+        context_id = (context.text.strip() or None) if context is not None else None
+        sources = _source_entries(get("SOURCE_FILES"))
+        chars = value("CHAR_COUNT")
+        utilization = value("UTILIZATION")
+        distribution = self._distribution()
+        action = value("THRESHOLD_ACTION")
+        notes = self._notes()
+        token_counts = self._token_counts() if self.counts else ()
+        model = value("MODEL")
+        cost = self._cost()
+        problems = tuple(sorted(self.problems, key=_place)) if self.problems else ()
+        # tuple.__new__ skips the NamedTuple's generated __new__ and its keywords: this runs once per record.
+        return _new(
+            RecordValues,
+            (
+                self.record,
+                self.path,
+                local_ts,
+                utc_ts,
+                scope,
+                context_id,
+                sources,
+                chars,
+                tokens,
+                formula or divisor,
+                budget,
+                utilization,
+                distribution,
+                action,
+                notes,
+                token_counts,
+                model,
+                cost,
+                problems,
+            ),
         )
 
     def value(self, key: str) -> Value[Any]:
         """A field of a scalar kind, read with the schema's reader for it."""
         f = self.first.get(key)
-        return self._read(key, f) if f is not None else _MISSING
+        if f is None:
+            return _MISSING
+        if self.known is not None:  # _read's first step, here without a call: most values were met before
+            found = self.known.get((key, f.value if not f.more else f.text))
+            if found is not None:
+                return _new(Value, (f, found[0], found[1]))
+        return self._read(key, f)
 
     def _read(self, key: str, f: Field) -> Value[Any]:
-        figure, reader, kind = _BY_KEY[key]
         text = f.value if not f.more else f.text
+        known = self.known
+        if known is None or key in _OWN:
+            return self._judge(key, f, text)
+        # A field's reading is its text's (a placeholder's too: it is found in the text whether or not the value
+        # continues on further lines), but for the problems it reports, which name the field: only a reading
+        # without a problem is remembered.
+        found = known.get((key, text))
+        if found is not None:
+            return _new(Value, (f, found[0], found[1]))
+        problems = len(self.problems)
+        read = self._judge(key, f, text)
+        if len(self.problems) == problems:
+            known[key, text] = (read.state, read.value)
+        return read
+
+    def _judge(self, key: str, f: Field, text: str) -> Value[Any]:
         if not text.strip():
-            return Value(f, State.EMPTY)
+            return _new(Value, (f, State.EMPTY, None))
+        figure, reader, kind = _BY_KEY[key]
         if "[fill" in text and f.waiting:
             spans = f.placeholders
             if figure and len(spans) > 1:
                 self._report(
                     key, f.line, f.value_column, "LK102", f"{f.name} holds {len(spans)} placeholders; write one"
                 )
-            return Value(f, State.WAITING)
+            return _new(Value, (f, State.WAITING, None))
         if reader is None:
-            return Value(f, State.WRITTEN, text.strip())
+            return _new(Value, (f, _WRITTEN, text.strip()))
         value = reader(text)
         if value is None:
             shown = text.strip()
@@ -263,7 +321,7 @@ class _Read:
                 _UNREADABLE[kind],
                 f"{f.name} {shown!r} is not {what}{_hint(kind, shown)}",
             )
-            return Value(f, State.UNREADABLE)
+            return _new(Value, (f, State.UNREADABLE, None))
         # tuple.__new__ skips the NamedTuple's generated __new__: this runs once per field of every record.
         return _new(Value, (f, _WRITTEN, value))
 
@@ -273,32 +331,32 @@ class _Read:
             return ()
         shares = []
         for entry in f.entries:
-            share = read_share(entry.text)
+            line, column, text = entry
+            share = read_share(text)
             if share is None:
                 self._report(
                     "DISTRIBUTION",
-                    entry.line,
-                    entry.column,
+                    line,
+                    column,
                     "LK404",
-                    f"DISTRIBUTION entry {entry.text!r} is not a share such as 'system: 10%'",
+                    f"DISTRIBUTION entry {text!r} is not a share such as 'system: 10%'",
                 )
             else:
-                shares.append(Share(share[0], share[1], entry.line, entry.column))
+                shares.append(_new(Share, (share[0], share[1], line, column)))
         return tuple(shares)
 
     def _notes(self) -> tuple[str, ...]:
         f = self.first.get("NOTES")
         if f is None:
             return ()
-        inline = (f.text.strip(),) if f.text.strip() else ()
-        return inline + tuple(e.text.strip() for e in f.entries)
+        inline = f.text.strip()
+        written = tuple([e.text.strip() for e in f.entries])
+        return (inline, *written) if inline else written
 
     def _token_counts(self) -> tuple[TokenCount, ...]:
         counts: list[TokenCount] = []
         seen: set[str] = set()
-        for f in self.record.fields:
-            if f.key != "TOKEN_COUNT":
-                continue
+        for f in self.counts:
             # Imported only for a record that has an exact count: most hook runs never need them.
             from ..tokens.encodings import SHIPPED
             from ..tokens.names import exact_problem  # names only: loads no encoding
@@ -326,9 +384,6 @@ class _Read:
             counts.append(TokenCount(f, None if problem else name, self._read("TOKEN_COUNT", f)))
         return tuple(counts)
 
-    def _model(self) -> Value[str]:
-        return self.value("MODEL")
-
     def _cost(self) -> Value[Decimal]:
         f = self.first.get("COST_ESTIMATE")
         if f is None:
@@ -345,6 +400,10 @@ class _Read:
         return self._read("COST_ESTIMATE", f)
 
 
+#: Fields whose texts are the record's own (every record has its own time): not remembered.
+_OWN = frozenset({"LOCAL_TS", "UTC_TS"})
+
+
 def _place(problem: tuple[str, Diagnostic]) -> tuple[int, int, str]:
     d = problem[1]
     return d.line, d.column, d.code
@@ -358,8 +417,6 @@ def _source_entries(f: Field | None) -> tuple[Entry, ...]:
     """SOURCE_FILES entries as written: its nested items, and an inline value when there is one."""
     if f is None:
         return ()
-    entries = list(f.entries)
-    inline = f.value.strip()
-    if inline and not f.waiting:
-        entries.insert(0, Entry(f.line, f.value_column, f.value))
-    return tuple(entries)
+    if f.value.strip() and not f.waiting:
+        return (Entry(f.line, f.value_column, f.value), *f.entries)
+    return f.entries
