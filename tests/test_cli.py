@@ -240,3 +240,51 @@ def test_the_commands_that_run_until_stopped_collect_cycles(command, monkeypatch
         if was:
             gc.enable()
     assert seen == [True]
+
+
+# --- the end of the process: output flushed, exit code kept, no teardown (issue 12) -----------------------
+
+
+def _ledgerkit(*args: str, stdout: int = subprocess.PIPE) -> subprocess.CompletedProcess[bytes]:
+    command = [sys.executable, "-m", "ledgerkit", *args]
+    return subprocess.run(command, stdout=stdout, stderr=subprocess.PIPE, timeout=120, check=False)
+
+
+def test_the_process_ends_with_all_its_output_and_its_exit_code(sample):
+    """main() ends the process with os._exit once stdout and stderr are flushed: every byte of a long output
+    arrives through a pipe, and each exit code is the command's (0 clean, 1 problems, 2 usage)."""
+    exported = _ledgerkit("export", "--format", "json", str(sample))
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.endswith(b"]\n") and len(exported.stdout) > 1000
+    import json
+
+    assert json.loads(exported.stdout)[0]["run_id"]
+    assert _ledgerkit("verify", "--no-base", "--require-filled", str(sample)).returncode == 1
+    usage = _ledgerkit("verify", "--no-such-option")
+    assert usage.returncode == 2 and usage.stderr.count(b"\n") == 1
+
+
+def test_a_reader_that_left_ends_the_run_quietly(tmp_path):
+    """`ledgerkit export ... | head`: once the reader has gone, the output has nowhere to go (a pipe whose
+    reading end is closed, so every write fails): exit code 1 and nothing on stderr, neither a traceback nor
+    Python's "Exception ignored" at the end."""
+    from .conftest import ledger, make_files, record
+
+    make_files(tmp_path, {"a.md": "x" * 40, "l.md": ledger(*(record(n) for n in range(1, 400)))})
+    reading, writing = os.pipe()
+    os.close(reading)
+    try:
+        done = _ledgerkit("export", "--format", "json", str(tmp_path / "l.md"), stdout=writing)
+    finally:
+        os.close(writing)
+    assert (done.returncode, done.stderr) == (1, b"")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="/dev/full (a device every write to fails) is Linux's")
+@pytest.mark.parametrize("args", [["export", "--format", "json"], ["verify", "--format", "json"]])
+def test_output_the_system_refuses_is_one_line_and_exit_2(sample, args):
+    """Output redirected to a full disk (/dev/full: every write fails with ENOSPC) is an I/O error: one line
+    saying so, exit code 2, never "internal error"."""
+    with open("/dev/full", "wb") as full:
+        done = _ledgerkit(*args, str(sample), stdout=full.fileno())
+    assert (done.returncode, done.stderr) == (2, b"ledgerkit: cannot write the output: No space left on device\n")

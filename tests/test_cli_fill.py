@@ -130,6 +130,7 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(sample, monkeypatch, ca
     # ledgerkit.fill is the function; the module is reached through the import system.
     monkeypatch.setattr(importlib.import_module("ledgerkit.writing.fill"), "fill_file", boom)
     monkeypatch.setattr(sys, "argv", ["ledgerkit", "fill", str(sample)])
+    monkeypatch.setattr(cli_module, "_exit", sys.exit)  # the process's own end (os._exit) would end pytest
     monkeypatch.delenv("LEDGERKIT_TRACEBACK", raising=False)
     with pytest.raises(SystemExit) as exc:
         cli_module.main()
