@@ -484,7 +484,7 @@ def _render(name: str, context: dict[str, Any], config: Config) -> str:
 def _json(value: Any) -> str:
     from .reports.formatting import json_text
 
-    return json_text(value) + "\n"
+    return json_text(value, end="\n")
 
 
 def same_file(a: Path, b: Path) -> bool:

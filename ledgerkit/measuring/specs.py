@@ -138,6 +138,13 @@ def same_source(spec: SourceSpec, folder: str | None) -> SameSource | None:
 # --- the sources a record names -----------------------------------------------------------------------
 
 
+def written_source(entry: Entry) -> str | None:
+    """The entry as written (without backquotes and comment), as its spec's ``written`` has it, without making
+    the spec; None when it names nothing."""
+    read = _read_entry(entry.text)
+    return None if read is None else read[4]
+
+
 def spec_of(entry: Entry) -> SourceSpec | None:
     """Read an entry: ``path``, ``path:START-END``, ``path#LSTART-LEND``, ``path#L7``, `` # comment``."""
     return parse_source(entry.text, entry.line, entry.column)

@@ -114,7 +114,7 @@ class CountResult:
         }
 
     def format_json(self, top: int | None = None) -> str:
-        return json_text(self.to_json(top)) + "\n"
+        return json_text(self.to_json(top), end="\n")
 
     def format_text(self, top: int | None = None) -> str:
         """A table, numbers right-aligned and the path last (like ``wc``), then what each column means."""

@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..figures.compute import LedgerFigures
-from ..measuring.measure import spec_of
+from ..measuring.specs import written_source
 from .formatting import iso, json_text, number, percent_number, usd
-from .records import row
 
 FORMATS = ("json", "jsonl", "csv")
 
@@ -47,18 +46,20 @@ COLUMNS = (
 def records(figures: LedgerFigures) -> list[dict[str, Any]]:
     """Every record of a ledger as a dict of typed values (None where a figure cannot be had)."""
     out = []
+    ledger = figures.ledger.display_path
     for f in figures.records:
-        r, v = row(f), f.values
+        v = f.values
+        local, utc = v.local_ts.written, v.utc_ts.written
         out.append(
             {
-                "ledger": figures.ledger.display_path,
-                "line": r.record.line,
-                "run_id": r.run_id,
+                "ledger": ledger,
+                "line": v.record.line,
+                "run_id": v.record.run_id,
                 "scope": v.scope.written,
                 "context_id": v.context_id,
-                "local_ts": r.local.isoformat() if r.local else None,
-                "utc_ts": iso(r.utc),
-                "sources": [s.written for s in map(spec_of, v.sources) if s is not None],
+                "local_ts": local.isoformat() if local else None,
+                "utc_ts": iso(utc),
+                "sources": [s for s in map(written_source, v.sources) if s is not None],
                 "char_count": f.chars,
                 "token_estimate": f.tokens,
                 "budget": f.budget,
@@ -80,7 +81,7 @@ def records(figures: LedgerFigures) -> list[dict[str, Any]]:
 def dumps(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] = COLUMNS) -> str:
     """The rows as one JSON array, JSON Lines, or CSV (a header row of ``columns``, then a row each)."""
     if fmt == "json":
-        return json_text(list(rows)) + "\n"
+        return json_text(list(rows), end="\n")
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if fmt == "csv":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from json.encoder import encode_basestring  # json's own, in C where json has its speedups
 from typing import Any
 
@@ -21,7 +22,14 @@ def number(value: Fraction | None) -> float | int | None:
     a float whose shortest repr is the same decimal, so ``3.79`` stays ``3.79``."""
     if value is None:
         return None
-    return value.numerator if value.denominator == 1 else float(plain_number(value))
+    return _number(value.numerator, value.denominator)
+
+
+# A ledger writes the same few percentages in every record: each is converted once, remembered by its two
+# integers (a Fraction's own hash runs in Python, and its arithmetic too).
+@lru_cache(maxsize=4096)
+def _number(numerator: int, denominator: int) -> float | int:
+    return numerator if denominator == 1 else float(plain_number(Fraction(numerator, denominator)))
 
 
 def bar(percent: Fraction | None, width: int = 20, cap: int = 24) -> str:
@@ -37,7 +45,12 @@ def bar(percent: Fraction | None, width: int = 20, cap: int = 24) -> str:
 
 def percent_number(percent: Fraction | None) -> float | int | None:
     """A utilization as a JSON number, as the ledger writes it: two decimals, toward zero (``95.66``)."""
-    return None if percent is None else number(written_percent(percent))
+    return None if percent is None else _percent_number(percent.numerator, percent.denominator)
+
+
+@lru_cache(maxsize=4096)
+def _percent_number(numerator: int, denominator: int) -> float | int | None:
+    return number(written_percent(Fraction(numerator, denominator)))
 
 
 def usd(amount: Decimal | None) -> float | None:
@@ -59,52 +72,86 @@ def thousands(value: object) -> str:
     return "—" if value is None else str(value)
 
 
-def json_text(value: Any) -> str:
+def json_text(value: Any, end: str = "") -> str:
     """``value`` as ``json.dumps(value, ensure_ascii=False, indent=2)`` writes it, character for character, in
     about half the time: with an indent, json encodes in Python through a generator per level, which was the
-    largest part of exporting a long ledger (issue 12). Raises TypeError where json would."""
+    largest part of exporting a long ledger (issue 12). Raises TypeError where json would. ``end`` follows the
+    text (a newline, say), joined with it rather than copied again: an export's text is tens of megabytes."""
     out: list[str] = []
     _json_value(value, "\n", out)
+    out.append(end)
     return "".join(out)
 
 
 def _json_value(value: Any, newline: str, out: list[str]) -> None:  # noqa: C901 - one branch per JSON type
-    if isinstance(value, str):
-        out.append(encode_basestring(value))
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, int):
-        out.append(int.__repr__(value))
-    elif isinstance(value, float):
-        out.append(_json_float(value))
-    elif isinstance(value, dict):
+    kind = type(value)
+    if kind is dict:
         if not value:
             out.append("{}")
             return
         inner = newline + "  "
         opening = "{" + inner
         for key, item in value.items():
-            out.append(opening + _json_key(key) + ": ")
-            _json_value(item, inner, out)
+            head = opening + (encode_basestring(key) if type(key) is str else _json_key(key)) + ": "
+            scalar = _json_scalar(item)
+            if scalar is None:
+                out.append(head)
+                _json_value(item, inner, out)
+            else:
+                out.append(head + scalar)
             opening = "," + inner
         out.append(newline + "}")
-    elif isinstance(value, list | tuple):
+    elif kind is list or kind is tuple:
         if not value:
             out.append("[]")
             return
         inner = newline + "  "
         opening = "[" + inner
         for item in value:
-            out.append(opening)
-            _json_value(item, inner, out)
+            scalar = _json_scalar(item)
+            if scalar is None:
+                out.append(opening)
+                _json_value(item, inner, out)
+            else:
+                out.append(opening + scalar)
             opening = "," + inner
         out.append(newline + "]")
     else:
-        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        scalar = _json_scalar(value)
+        if scalar is not None:
+            out.append(scalar)
+        elif isinstance(value, dict):  # a subclass: as json writes it, through the general path
+            _json_value(dict(value), newline, out)
+        elif isinstance(value, list | tuple):
+            _json_value(list(value), newline, out)
+        else:
+            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _json_scalar(value: Any) -> str | None:
+    """A string, number, bool or None as JSON text; None for a container (or what JSON cannot hold)."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if kind is dict or kind is list:  # the containers first: a list of records holds nothing else
+        return None
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if kind is float:
+        return _json_float(value)
+    if isinstance(value, str):
+        return encode_basestring(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return _json_float(value)
+    return None
 
 
 def _json_key(key: Any) -> str:
