@@ -748,7 +748,34 @@ class _Object(NamedTuple):
     data: bytes
 
 
-class _CatFile:
+class _Batch:
+    """What both ways of running ``git cat-file --batch`` share: git's stderr kept in a scratch file, and the
+    GitError a stopped batch becomes."""
+
+    _repository: Repository
+    _path: str | Path | None
+    _errors: IO[bytes]
+
+    def _abandon(self) -> None:
+        raise NotImplementedError
+
+    def _stopped(self, *, expired: bool) -> NoReturn:
+        """Stop git and raise why: its silence past the bound, or what its stderr says."""
+        self._abandon()
+        if expired:
+            raise GitError(f"git cat-file did not answer within {self._repository.timeout:g} s: stopped", self._path)
+        raise self._error()
+
+    def _error(self) -> GitError:
+        self._errors.seek(0)
+        stderr = self._errors.read(65536).decode("utf-8", "replace")
+        self._errors.close()
+        if not stderr.strip():
+            return GitError("git cat-file stopped without saying why", self._path)
+        return self._repository._failure(["cat-file"], stderr, self._path)
+
+
+class _CatFile(_Batch):
     """One ``git cat-file --batch`` process: objects by name, one at a time or streamed, each wait bounded."""
 
     def __init__(self, repository: Repository, path: str | Path | None) -> None:
@@ -854,20 +881,8 @@ class _CatFile:
         finally:
             self._watchdog.disarm()
 
-    def _fail(self) -> None:
-        expired = self._watchdog.expired
-        self._abandon()
-        if expired:
-            raise GitError(f"git cat-file did not answer within {self._repository.timeout:g} s: stopped", self._path)
-        raise self._error()
-
-    def _error(self) -> GitError:
-        self._errors.seek(0)
-        stderr = self._errors.read(65536).decode("utf-8", "replace")
-        self._errors.close()
-        if not stderr.strip():
-            return GitError("git cat-file stopped without saying why", self._path)
-        return self._repository._failure(["cat-file"], stderr, self._path)
+    def _fail(self) -> NoReturn:
+        self._stopped(expired=self._watchdog.expired)
 
     def _abandon(self) -> None:
         if self._closed:
@@ -904,7 +919,7 @@ def _cat_file(repository: Repository, path: str | Path | None) -> _CatFile | _Sp
 _SIGKILL = 9
 
 
-class _SpawnedCatFile:
+class _SpawnedCatFile(_Batch):
     """:class:`_CatFile`'s ``get`` and ``close`` for the base of a working copy, which the pre-commit hook reads
     on every commit: the process is started with ``os.posix_spawnp`` and read through ``poll`` against a
     deadline, so neither subprocess (about 2 ms to import) nor a watchdog thread is needed (issue 12). Linux
@@ -1021,18 +1036,7 @@ class _SpawnedCatFile:
         return os.waitstatus_to_exitcode(status) if pid else -1
 
     def _fail(self, *, expired: bool) -> NoReturn:
-        self._abandon()
-        if expired:
-            raise GitError(f"git cat-file did not answer within {self._timeout:g} s: stopped", self._path)
-        raise self._error()
-
-    def _error(self) -> GitError:
-        self._errors.seek(0)
-        stderr = self._errors.read(65536).decode("utf-8", "replace")
-        self._errors.close()
-        if not stderr.strip():
-            return GitError("git cat-file stopped without saying why", self._path)
-        return self._repository._failure(["cat-file"], stderr, self._path)
+        self._stopped(expired=expired)
 
     def _abandon(self) -> None:
         if self._closed:
