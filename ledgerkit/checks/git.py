@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn
+from typing import IO, TYPE_CHECKING, NamedTuple, NoReturn, Self
 
 from ..errors import LedgerkitError
 
@@ -553,7 +553,7 @@ class Repository:
         except subprocess.TimeoutExpired:
             raise GitError(f"git {_verb(args)} did not finish within {self.timeout:g} s: stopped", path) from None
         except OSError as error:
-            raise GitError(f"cannot run git: {error.strerror or error}: install git or fix PATH", path) from None
+            raise _cannot_run(error, path) from None
         if done.returncode in ok:
             return done.stdout
         stderr = done.stderr.decode("utf-8", "replace")
@@ -603,6 +603,11 @@ class _Failed(GitError):
     def __init__(self, stderr: str, error: GitError) -> None:
         super().__init__(error.message, error.path)
         self.stderr = stderr
+
+
+def _cannot_run(error: OSError, path: str | Path | None) -> GitError:
+    """git could not be started at all (not on PATH, not executable)."""
+    return GitError(f"cannot run git: {error.strerror or error}: install git or fix PATH", path)
 
 
 def _first(stderr: str) -> str:
@@ -756,6 +761,20 @@ class _Batch:
     _path: str | Path | None
     _errors: IO[bytes]
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if kind is None:
+            self.close()  # git's failure, if any, is raised
+        else:
+            self._abandon()  # whatever stopped the reader: git is stopped too
+
+    def close(self) -> None:
+        raise NotImplementedError
+
     def _abandon(self) -> None:
         raise NotImplementedError
 
@@ -794,20 +813,9 @@ class _CatFile(_Batch):
             )
         except OSError as error:
             self._errors.close()
-            raise GitError(f"cannot run git: {error.strerror or error}: install git or fix PATH", path) from None
+            raise _cannot_run(error, path) from None
         self._watchdog = _Watchdog(self._process, repository.timeout)
         self._closed = False
-
-    def __enter__(self) -> _CatFile:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self._abandon()
 
     def get(self, spec: bytes) -> _Object | None:
         """The object ``spec`` names (``rev``, ``rev:path``, an id), None when git says it is missing."""
@@ -947,7 +955,7 @@ class _SpawnedCatFile(_Batch):
             for fd in (self._stdin, self._stdout):
                 os.close(fd)
             self._errors.close()
-            raise GitError(f"cannot run git: {error.strerror or error}: install git or fix PATH", path) from None
+            raise _cannot_run(error, path) from None
         finally:
             os.close(child_stdin)
             os.close(child_stdout)
@@ -956,17 +964,6 @@ class _SpawnedCatFile(_Batch):
         self._readable.register(self._stdout, select.POLLIN)
         self._buffer = bytearray()
         self._closed = False
-
-    def __enter__(self) -> _SpawnedCatFile:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self._abandon()
 
     def get(self, spec: bytes) -> _Object | None:
         """The object ``spec`` names, None when git says it is missing; git's silence past the bound stops it."""
