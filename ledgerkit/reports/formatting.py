@@ -84,6 +84,8 @@ def json_text(value: Any, end: str = "") -> str:
 
 
 def _json_value(value: Any, newline: str, out: list[str]) -> None:  # noqa: C901 - one branch per JSON type
+    # An object's loop and an array's are written out apart: one loop over (label, item) pairs made writing an
+    # export a fifth slower (the pairs' iterator), about 50 ms of a 20,000-record export near its bound.
     kind = type(value)
     if kind is dict:
         if not value:
