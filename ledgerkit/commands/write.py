@@ -96,9 +96,7 @@ def _changed_lines(result: Any) -> list[tuple[str, int, str]]:
     write there. Lines a block adds (a longer summary) go with the block's last line, or, where fill only
     inserts, with the line they would follow, so no line is named twice and none past the ledger's end.
     Lines are the ledger's own, and found in linear time (FillResult.changed_lines)."""
-    from ..files.text import Lines
-
-    new = Lines.split(result.text).contents
+    new = result.new_lines.contents
     at: dict[int, list[str]] = {}
     for tag, i1, i2, j1, j2 in result.changed_lines():
         if tag == "equal":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import chain, compress, islice, repeat
 from operator import add, contains, itemgetter
 from pathlib import Path
@@ -79,9 +80,15 @@ class FillResult(NewText):
         """The unified diff, in time linear in the lines: fill changes lines where they stand but for the summary."""
         return unified_diff(self.ledger.display_path, self.ledger.text, self.text, self._block())
 
+    @cached_property
+    def new_lines(self) -> Lines:
+        """The new text's lines, split once for whoever asks."""
+        return Lines.split(self.text)
+
     def changed_lines(self) -> list[Opcode]:
-        """difflib's opcodes between the old and the new lines' contents (endings aside), in linear time."""
-        return aligned_opcodes(self.ledger.lines.contents, Lines.split(self.text).contents, self._block())
+        """difflib's opcodes between the old lines' contents and :attr:`new_lines`' (endings aside), in linear
+        time."""
+        return aligned_opcodes(self.ledger.lines.contents, self.new_lines.contents, self._block())
 
     def _block(self) -> tuple[int, int]:
         end = len(self.ledger.lines.contents)
