@@ -16,6 +16,7 @@ from typing import Any
 from ..figures.compute import LedgerFigures
 from ..measuring.specs import written_source
 from .formatting import iso, json_text, number, percent_number, usd
+from .records import row
 
 FORMATS = ("json", "jsonl", "csv")
 
@@ -48,17 +49,16 @@ def records(figures: LedgerFigures) -> list[dict[str, Any]]:
     out = []
     ledger = figures.ledger.display_path
     for f in figures.records:
-        v = f.values
-        local, utc = v.local_ts.written, v.utc_ts.written
+        r, v = row(f), f.values
         out.append(
             {
                 "ledger": ledger,
-                "line": v.record.line,
-                "run_id": v.record.run_id,
+                "line": r.record.line,
+                "run_id": r.run_id,
                 "scope": v.scope.written,
                 "context_id": v.context_id,
-                "local_ts": local.isoformat() if local else None,
-                "utc_ts": iso(utc),
+                "local_ts": r.local.isoformat() if r.local else None,
+                "utc_ts": iso(r.utc),
                 "sources": [s for s in map(written_source, v.sources) if s is not None],
                 "char_count": f.chars,
                 "token_estimate": f.tokens,

@@ -4,12 +4,11 @@ sources measured once), a record's row, and the sources records load."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..config import Config, Thresholds
 from ..errors import LedgerkitError
@@ -47,9 +46,9 @@ def session_of(figures: LedgerFigures, session_id: str) -> Session:
     )
 
 
-@dataclass(frozen=True)
-class Row:
-    """One record, as report tables and exports show it."""
+class Row(NamedTuple):
+    """One record, as report tables and exports show it. A NamedTuple: export makes one per record, and a frozen
+    dataclass sets its field through object.__setattr__."""
 
     figures: Figures
 
