@@ -127,8 +127,8 @@ def test_an_unexpected_error_is_one_line_not_a_traceback(sample, monkeypatch, ca
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    # ledgerkit.fill is the function; the module is reached through the import system.
-    monkeypatch.setattr(importlib.import_module("ledgerkit.writing.fill"), "fill_file", boom)
+    # ledgerkit.fill is the function; the module is reached through the import system (the CLI fills in place).
+    monkeypatch.setattr(importlib.import_module("ledgerkit.writing.fill"), "fill_in_place", boom)
     monkeypatch.setattr(sys, "argv", ["ledgerkit", "fill", str(sample)])
     monkeypatch.setattr(cli_module, "_exit", sys.exit)  # the process's own end (os._exit) would end pytest
     monkeypatch.delenv("LEDGERKIT_TRACEBACK", raising=False)

@@ -202,6 +202,28 @@ def test_fill_is_linear(tmp_path: Path):
     assert_linear(counts)
 
 
+@pytest.mark.parametrize("summary_first", [False, True])
+def test_fill_in_place_is_linear(tmp_path: Path, summary_first: bool, monkeypatch: pytest.MonkeyPatch):
+    """The fill the command line runs, one record at a time, on the file's bytes (what it would write, unwritten);
+    ``summary_first``: every record comes after the summary, so that all their changes wait for it (written out in
+    small batches here, so that a batch's search for its changes would show)."""
+    from ledgerkit.writing.fill import _InPlace, _Out
+
+    monkeypatch.setattr(_Out, "BATCH", 64)
+
+    make_files(tmp_path, {f"src/f{i}.md": f"line one {i}\nline two\nline three\n" * (i + 1) for i in range(7)})
+    texts = [_ledger(n, filled=False) for n in SIZES]
+    if summary_first:
+        texts = [HEADER.format(budget=1000) + SUMMARY + t.removeprefix(HEADER.format(budget=1000)) for t in texts]
+    data = [t.encode() for t in texts]
+    results: list[_InPlace] = []
+    counts = [
+        calls(lambda d=d: results.append(_InPlace(d, str(tmp_path / "ledger.md"), Config(), tmp_path))) for d in data
+    ]
+    assert [len(r.filled) for r in results[1::2]] == list(SIZES)
+    assert_linear(counts)
+
+
 def test_what_fill_would_change_is_found_in_linear_time(tmp_path: Path):
     """`fill --check` lists the lines fill would change and `fill --diff` prints them: difflib's search over the
     whole texts grew with the square of the lines changed (minutes at 5,000 records); fill's own alignment

@@ -10,12 +10,18 @@ from ..diagnostics import Diagnostic
 from ..reading.parse import Ledger, Suppression
 
 
-def _scope(ledger: Ledger, s: Suppression) -> tuple[int, int]:
-    """The lines a suppression covers: the record or field on the next line that is not blank."""
+def target_line(ledger: Ledger, s: Suppression) -> int:
+    """The line a suppression is for: the next one that is not blank (it may be past the last)."""
     contents = ledger.lines.contents
     target = s.line + 1
     while target <= len(contents) and not contents[target - 1].strip():
         target += 1
+    return target
+
+
+def _scope(ledger: Ledger, s: Suppression) -> tuple[int, int]:
+    """The lines a suppression covers: the record or field on the next line that is not blank."""
+    target = target_line(ledger, s)
     for record in ledger.records:
         if record.line == target:
             return record.line, record.end_line

@@ -62,7 +62,7 @@ def fill(
       ledgerkit fill --check --diff ledger.md
       ledgerkit fill --check --format github ledgers/
     """
-    from ..writing.fill import fill_file
+    from ..writing.fill import fill_file, fill_in_place
 
     settings = _settings(config_file, templates, root, select, ignore)
     run = _Run(output_format, quiet, verbose)
@@ -71,19 +71,28 @@ def fill(
     def work(path: Path) -> None:
         nonlocal would_change
         config = settings.config(path)
-        result = fill_file(path, config=config, root=root, check=check or diff, on_lock_wait=_lock_wait(run))
+        if not (check or diff):  # one record at a time: what is written, and its problems, are the same
+            written = fill_in_place(path, config=config, root=root, on_lock_wait=_lock_wait(run))
+            run.diagnostics.extend(settings.steer(written.diagnostics, config, written.ledger))
+            _say_skipped(run, written.skipped)
+            if not written.ledger.records and written.ledger.summary is None:
+                return
+            if written.written:
+                run.say(f"{path}: filled {_records(len(written.filled))}")
+            else:
+                run.say(f"{path}: clean", verbose_only=True)
+            return
+        result = fill_file(path, config=config, root=root, check=True, on_lock_wait=_lock_wait(run))
         run.diagnostics.extend(settings.steer(result.diagnostics, config, result.ledger))
         _say_skipped(run, result.figures.skipped)
         if not result.ledger.records and result.ledger.summary is None:
             return
         if diff and result.changed:
             click.echo(result.diff(), nl=False)
-        if result.changed and (check or diff):
+        if result.changed:
             would_change = True
             run.changes.extend(_changed_lines(result))
             run.say(f"{path}: would fill {_records(len(result.filled))}")
-        elif result.written:
-            run.say(f"{path}: filled {_records(len(result.filled))}")
         else:
             run.say(f"{path}: clean", verbose_only=True)
 

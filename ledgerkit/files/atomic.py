@@ -60,7 +60,7 @@ def write_atomic(path: str | Path, data: bytes, *, before_replace: Callable[[], 
     replace(path, data, proceed)
 
 
-def replace(path: str | Path, data: bytes, guard: Callable[[], bool]) -> bool:
+def replace(path: str | Path, data: bytes | bytearray, guard: Callable[[], bool]) -> bool:
     """Write ``data`` to a temporary beside ``path``'s target and, if ``guard()`` then agrees, rename it
     over the target. Returns whether it did; a refused temporary is removed."""
     target = _target(path)
@@ -129,7 +129,7 @@ def _old_status(target: str, path: str | Path) -> os.stat_result | None:
 
 
 def _write_and_rename(
-    target: str, path: str | Path, data: bytes, old: os.stat_result | None, guard: Callable[[], bool]
+    target: str, path: str | Path, data: bytes | bytearray, old: os.stat_result | None, guard: Callable[[], bool]
 ) -> bool:
     tmp = _Temporary(target)
     _OURS.add(tmp.path)  # before the file exists, so no other thread's clean-up takes it for a stale one
@@ -179,7 +179,7 @@ class _Temporary:
                 continue
 
 
-def _fill_temporary(tmp: _Temporary, data: bytes, old: os.stat_result | None) -> None:
+def _fill_temporary(tmp: _Temporary, data: bytes | bytearray, old: os.stat_result | None) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(tmp.path, flags, 0o600)
     tmp.created = True

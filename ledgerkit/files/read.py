@@ -76,14 +76,7 @@ def read_with_stat(path: str | Path, *, limit: int | None = None, follow: bool =
     ``limit``: more bytes than that is TooLarge, found without reading more than ``limit + 1``; ``follow``
     False refuses a symlink as the last part of the path (a template that is a link out of its folder).
     """
-    name = _checked_name(path)
-    try:
-        # A first look by name spares opening a device at all (opening some has effects, a tape rewinds);
-        # the descriptor's own status below is what decides, since the name may change in between.
-        _refuse_irregular(os.stat(name) if follow else os.lstat(name), path)
-        fd = os.open(name, _FLAGS if follow else _FLAGS | getattr(os, "O_NOFOLLOW", 0))
-    except OSError as exc:
-        raise read_error(exc, path) from None
+    fd = _open_regular(path, follow)
     try:
         status = os.fstat(fd)
         _refuse_irregular(status, path)
@@ -96,6 +89,37 @@ def read_with_stat(path: str | Path, *, limit: int | None = None, follow: bool =
     if limit is not None and len(data) > limit:
         raise TooLarge(limit, path)
     return data, status
+
+
+def holds(path: str | Path, data: bytes | bytearray, chunk: int = 1 << 20) -> bool:
+    """Whether the regular file at ``path`` holds exactly ``data``: read and compared a ``chunk`` at a time, so
+    that a large file is never held twice (a ReadError as :func:`read_regular` raises it)."""
+    fd = _open_regular(path, True)
+    view = memoryview(data)
+    try:
+        _refuse_irregular(os.fstat(fd), path)
+        at = 0
+        while piece := os.read(fd, chunk):
+            if view[at : at + len(piece)] != piece:
+                return False
+            at += len(piece)
+        return at == len(data)
+    except OSError as exc:
+        raise read_error(exc, path) from None
+    finally:
+        os.close(fd)
+
+
+def _open_regular(path: str | Path, follow: bool) -> int:
+    """A descriptor of the file at ``path``, opened without waiting; not yet proved regular (fstat it)."""
+    name = _checked_name(path)
+    try:
+        # A first look by name spares opening a device at all (opening some has effects, a tape rewinds);
+        # the descriptor's own status is what decides, since the name may change in between.
+        _refuse_irregular(os.stat(name) if follow else os.lstat(name), path)
+        return os.open(name, _FLAGS if follow else _FLAGS | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise read_error(exc, path) from None
 
 
 def read_error(exc: OSError, path: str | Path) -> ReadError:

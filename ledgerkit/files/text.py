@@ -68,6 +68,32 @@ def decode(data: bytes, path: str | Path) -> tuple[str, bool]:
     return text, False
 
 
+def decode_lines(data: bytes, path: str | Path, chunk: int = 1 << 20) -> tuple[Lines, bool]:
+    """``Lines.split(decode(data, path)[0])`` and the BOM, without the whole text ever held: the bytes are decoded
+    a ``chunk`` at a time, each cut just after a LF (so no character nor CRLF is cut), and a line met again is the
+    same string object (a ledger's records repeat most of their lines). The same lines, the same errors."""
+    bom = data.startswith(b"\xef\xbb\xbf")
+    contents: list[str] = []
+    endings: list[str] = []
+    seen: dict[str, str] = {}
+    view = memoryview(data)
+    start = 3 if bom else 0
+    while start < len(data):
+        end = data.rfind(b"\n", start, start + chunk) + 1
+        if not end:  # no LF within the chunk: the piece runs to the next one, or to the end
+            end = data.find(b"\n", start + chunk) + 1 or len(data)
+        try:
+            text = str(view[start:end], "utf-8")
+        except UnicodeDecodeError as exc:
+            at = start + exc.start
+            raise LedgerkitError(f"not UTF-8 text (byte 0x{data[at]:02x} at offset {at})", path) from None
+        piece = Lines.split(text)
+        contents += map(seen.setdefault, piece.contents, piece.contents)
+        endings += piece.endings
+        start = end
+    return Lines(contents, endings), bom
+
+
 def encode(text: str, bom: bool) -> bytes:
     return ((BOM if bom else "") + text).encode("utf-8")
 

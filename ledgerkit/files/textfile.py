@@ -13,7 +13,16 @@ from typing import TypeVar
 
 from .atomic import WriteError, replace, write_atomic
 from .lock import LockTimeout, folder_lock
-from .read import MissingFile, NotRegularFile, ReadError, UnreadableFile, read_bytes, read_regular, read_with_stat
+from .read import (
+    MissingFile,
+    NotRegularFile,
+    ReadError,
+    UnreadableFile,
+    holds,
+    read_bytes,
+    read_regular,
+    read_with_stat,
+)
 from .text import BOM, Lines, decode, encode, unified_diff
 
 __all__ = [
@@ -32,6 +41,7 @@ __all__ = [
     "read_bytes",
     "read_regular",
     "rewrite",
+    "rewrite_data",
     "unified_diff",
     "write_atomic",
 ]
@@ -63,12 +73,29 @@ def rewrite(
     ``before_replace`` is called right before each check (a seam: tests save a file at the worst moment);
     ``on_lock_wait`` is told when another run's lock makes this one wait (see folder_lock).
     """
+
+    def compute_data(original: bytes) -> T:
+        return compute(*decode(original, path))
+
+    return rewrite_data(path, compute_data, new_bytes, what, before_replace=before_replace, on_lock_wait=on_lock_wait)
+
+
+def rewrite_data(
+    path: Path,
+    compute: Callable[[bytes], T],
+    new_bytes: Callable[[T], bytes | bytearray | None],
+    what: str,
+    *,
+    before_replace: Callable[[], None] | None = None,
+    on_lock_wait: Callable[[str], None] | None = None,
+) -> tuple[T, bool]:
+    """:func:`rewrite`, computing from the file's bytes as read (a BOM included): for a caller that decodes
+    them its own way (fill in place, a piece at a time)."""
     target = _real(path)
     with folder_lock(os.path.dirname(target), on_wait=on_lock_wait):
         for _ in range(ATTEMPTS):
             original, seen = read_with_stat(path)  # by the name given, so errors name it
-            text, bom = decode(original, path)
-            result = compute(text, bom)
+            result = compute(original)
             data = new_bytes(result)
             if data is None:
                 return result, False
@@ -90,11 +117,11 @@ def _unchanged(target: str, original: bytes, seen: os.stat_result) -> bool:
     (written in place, or renamed over the name) is seen, and the unguarded window starts at that stat.
     """
     try:
-        now = read_regular(target)
+        same = holds(target, original)
         status = os.stat(target)
     except (ReadError, OSError):
         return False  # gone or replaced by something else: start over, and say so if it stays that way
-    return now == original and _identity(status) == _identity(seen)
+    return same and _identity(status) == _identity(seen)
 
 
 def _identity(status: os.stat_result) -> tuple[int, ...]:

@@ -322,13 +322,30 @@ def parse(text: str, path: str | None = None, *, bom: bool = False) -> Ledger:
     if text.startswith("\ufeff"):
         text, bom = text[1:], True
     lines = Lines.split(text)
+    return _parse(_Reader(lines.contents), text, path, bom, lines)
+
+
+def parse_deferred(lines: Lines, path: str | None = None, *, bom: bool = False) -> tuple[Ledger, Iterator[Record]]:
+    """:func:`parse` of a text given as its lines, for a reader that needs one record at a time: the ledger, whose
+    records have no fields (their headings and extents only) and whose text is not kept (``""``), and its records
+    with their fields, each read only when the iterator reaches it, as :func:`parse` reads it (tests/test_parse.py
+    proves it). A fill in place holds one record's fields at a time, however long the ledger."""
+    contents = lines.contents
+    if contents and contents[0].startswith("\ufeff"):  # as parse drops a BOM the text still starts with
+        contents[0], bom = contents[0][1:], True
+    reader = _Reader(contents, defer=True)
+    ledger = _parse(reader, "", path, bom, lines)
+    return ledger, reader.deferred(ledger.records)
+
+
+def _parse(reader: _Reader, text: str, path: str | None, bom: bool, lines: Lines) -> Ledger:
+    contents = lines.contents
     # Parsing allocates many small objects that all live as long as the ledger: collecting them midway
     # finds nothing to free and, on a large ledger, costs a fifth of the time.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        reader = _Reader(lines.contents)
-        for block in blocks(lines.contents):
+        for block in blocks(contents):
             reader.block(block)
         reader.finish()
     finally:
@@ -396,17 +413,27 @@ def section_kind(heading: str) -> str | None:
 class _Open:
     """The record being read."""
 
-    __slots__ = ("column", "fields", "line", "run_id")
+    __slots__ = ("column", "fields", "line", "lists", "run_id")
 
     def __init__(self, run_id: str, line: int, column: int, fields: list[Field]) -> None:
         self.run_id, self.line, self.column, self.fields = run_id, line, column, fields
+        self.lists: list[tuple[int, int]] = []  # its lists' first and last lines, when their fields wait
 
 
 class _Reader:
-    """Walks the blocks once, keeping what each section and record holds."""
+    """Walks the blocks once, keeping what each section and record holds.
 
-    def __init__(self, contents: list[str]) -> None:
+    ``defer``: a record's lists are noted, not read (``lists``), and :meth:`deferred` reads them later, one
+    record at a time."""
+
+    #: How many distinct lines the memos of a deferred read hold before they start over (each entry costs a
+    #: few hundred bytes; a ledger's repeated lines are met again within a few records).
+    MEMO = 20_000
+
+    def __init__(self, contents: list[str], *, defer: bool = False) -> None:
         self.contents = contents
+        self.defer = defer
+        self.lists: list[tuple[tuple[int, int], ...]] = []  # each deferred record's lists
         self.records: list[Record] = []
         self.budget: Budget | None = None
         self.allocation: list[Share] = []
@@ -483,16 +510,36 @@ class _Reader:
             c = self.current
             end = _last_text_line(self.contents, c.line, next_line - 1)
             self.records.append(tuple.__new__(Record, (c.run_id, c.line, c.column, end, tuple(c.fields))))
+            if self.defer:
+                self.lists.append(tuple(c.lists))
             self.current = None
+
+    def deferred(self, records: Sequence[Record]) -> Iterator[Record]:
+        """``records`` (the ones this reader found, without fields) with their fields, read one at a time."""
+        for record, lists in zip(records, self.lists, strict=True):
+            if len(self.heads) + len(self.bodies) > self.MEMO:
+                self.heads.clear()
+                self.bodies.clear()
+            fields: list[Field] = []
+            for first, last in lists:
+                fields.extend(self._fields(first, last))
+            yield record._replace(fields=tuple(fields))
 
     # -- what lists hold
 
+    def _fields(self, first: int, last: int) -> list[Field]:
+        """The fields of a record's list on lines first..last."""
+        fields = plain_fields(self.contents, first, last, self.heads, self.bodies, self.shapes)
+        if fields is None:
+            fields = [f for item in items(self.contents, first, last) if (f := item.field)]
+        return fields
+
     def _list(self, block: Block) -> None:
         if self.current is not None:
-            fields = plain_fields(self.contents, block.first, block.last, self.heads, self.bodies, self.shapes)
-            if fields is None:
-                fields = [f for item in items(self.contents, block.first, block.last) if (f := item.field)]
-            self.current.fields.extend(fields)
+            if self.defer:
+                self.current.lists.append((block.first, block.last))
+            else:
+                self.current.fields.extend(self._fields(block.first, block.last))
             return
         if self.section == "summary" and self.summary is None:
             return  # read whole when the section ends

@@ -11,7 +11,7 @@ placeholders are still filled: they are measurements.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain, compress, islice, repeat
@@ -19,20 +19,21 @@ from operator import add, contains, itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
-from ..checks.context import Context
-from ..checks.sources import check_sources
+from ..checks.sources import Repeats
+from ..checks.suppress import target_line
 from ..config import Config, config_for
 from ..diagnostics import Diagnostic, has_errors
 from ..errors import LedgerkitError, TemplateError
-from ..figures.compute import Figures, LedgerFigures, compute
-from ..figures.sessions import Project, group
-from ..files.text import Opcode, aligned_opcodes
-from ..files.textfile import Lines, encode, rewrite, unified_diff
+from ..figures.compute import Computer, Figures, LedgerFigures, compute, contradictions, ledger_problems
+from ..figures.sessions import Project, Session, Totals, group
+from ..files.text import Opcode, aligned_opcodes, decode_lines
+from ..files.textfile import Lines, encode, rewrite, rewrite_data, unified_diff
 from ..measuring.measure import SourceReader
-from ..reading.parse import Field, Ledger, filled_pattern, parse, summary_key
+from ..reading.parse import Field, Ledger, Record, filled_pattern, parse, parse_deferred, summary_key
+from ..reading.values import FIGURE_KEYS, Known, read_values
 from ..schema import FIELDS, PLACEHOLDER, SUMMARY_ITEMS, write_figure
 from .summary import NAME as SUMMARY_TEMPLATE
-from .summary import mirrored_body
+from .summary import mirrored_body, mirrors
 
 
 class Edit(NamedTuple):
@@ -122,14 +123,17 @@ def fill_from(figures: LedgerFigures) -> FillResult:
     diagnostics = figures.diagnostics
     edits: list[Edit] = []
     filled: list[str] = []
+    repeats = Repeats(ledger, config)
+    repeated: list[Diagnostic] = []  # LK210: named twice, counted once
     for f in figures.records:
         record_edits = record_edits_for(f)
         if record_edits:
             edits.extend(record_edits)
             filled.append(f.run_id)
-    summary, problems = _summary_lines(ledger, figures.records, config)
+        repeated.extend(repeats.of(f.values))
+    summary, problems = _summary_lines(ledger, group(figures.records), config)
     diagnostics.extend(problems)
-    diagnostics.extend(check_sources(ledger, Context(config)))  # LK210: named twice, counted once
+    diagnostics.extend(repeated)
     text = apply(ledger, edits, summary)
     _prove_only_owned_changed(ledger, text, summary is not None)
     replaced = None
@@ -169,6 +173,193 @@ def fill_file(
     result, written = rewrite(path, compute_text, new_bytes, "filling", on_lock_wait=on_lock_wait)
     result.written = written
     return result
+
+
+# --- fill in place, one record at a time -----------------------------------------------------------------
+
+
+class Filled(NamedTuple):
+    """What :func:`fill_in_place` gives: what :class:`FillResult` gives but the texts and the figures."""
+
+    ledger: Ledger  # its records without their fields, and its text not kept
+    diagnostics: list[Diagnostic]
+    filled: list[str]  # RUN_IDs that received figures
+    skipped: tuple[str, ...]  # files met through a glob or folder and left out: not text
+    changed: bool
+    written: bool
+
+
+def fill_in_place(
+    path: str | Path,
+    *,
+    config: Config | None = None,
+    root: str | Path | None = None,
+    on_lock_wait: Callable[[str], None] | None = None,
+) -> Filled:
+    """:func:`fill_file` without ``check``, holding one record's fields and figures at a time: the same bytes
+    written, the same problems, in memory that grows with the file's bytes and lines, not with its records'
+    fields (docs/performance.md). A summary template other than the shipped one may read every record's
+    figures, so with one the fill is :func:`fill_file`'s."""
+    path = Path(path)
+    config = config or config_for(path)
+    if not mirrors(config.templates):
+        r = fill_file(path, config=config, root=root, on_lock_wait=on_lock_wait)
+        return Filled(r.ledger, r.diagnostics, r.filled, r.figures.skipped, r.changed, r.written)
+
+    def compute_data(data: bytes) -> _InPlace:
+        return _InPlace(data, str(path), config, root)
+
+    def new_bytes(r: _InPlace) -> bytearray | None:
+        return r.data if r.changed else None
+
+    result, written = rewrite_data(path, compute_data, new_bytes, "filling", on_lock_wait=on_lock_wait)
+    return Filled(result.ledger, result.diagnostics, result.filled, result.skipped, result.changed, written)
+
+
+class _InPlace:
+    """One fill in place, run on a file's bytes: each record read, figured, filled and written out in turn, the
+    sessions' totals added up on the way, and the summary written last."""
+
+    #: How many values the read stage remembers before it starts over (the memo is for repeated values).
+    KNOWN = 20_000
+
+    def __init__(self, data: bytes, path: str, config: Config, root: str | Path | None) -> None:
+        lines, bom = decode_lines(data, path)
+        ledger, records = parse_deferred(lines, path, bom=bom)
+        self.config = config
+        self.computer = Computer(ledger, config, root=root)
+        self.diagnostics = ledger_problems(ledger)
+        self.repeats = Repeats(ledger, config)
+        self.repeated: list[Diagnostic] = []  # LK210, said after the summary's problems, as fill_from says them
+        self.totals: dict[str, Totals] = {}
+        self.filled: list[str] = []
+        self.out = _Out(ledger)
+        self.known: Known = {}
+        self.ledger = ledger
+        self.ledger = ledger = self._walk(ledger, records)
+        sessions = [Session(key, (), running) for key, running in self.totals.items()]
+        summary, problems = _summary_lines(ledger, sessions, config)
+        self.diagnostics += problems + self.repeated
+        self.out.finish(summary)
+        self.data = self.out.data
+        measurer = self.computer.measurer
+        self.skipped = tuple(s.shown for s in measurer.skipped) if measurer is not None else ()
+        # Changed: the text differs, BOMs aside (a second BOM, which parse drops, is not written back).
+        skip = 3 if data.startswith(_BOM) else 0
+        skip += 3 if skip and data.startswith(_BOM, 3) else 0
+        self.changed = memoryview(self.data)[3 if ledger.bom else 0 :] != memoryview(data)[skip:]
+
+    def _walk(self, ledger: Ledger, records: Iterator[Record]) -> Ledger:
+        """Every record in turn; the ledger back, with the fields of the records a suppression comment is for
+        (its scope may be one of their fields: checks/suppress.py)."""
+        targets = {target_line(ledger, s) for s in ledger.suppressions}
+        kept: dict[int, Record] = {}
+        for i, record in enumerate(records):
+            if targets and any(record.line <= t <= record.end_line for t in targets):
+                kept[i] = record
+            self._record(record)
+            self.out.upto(record.end_line)
+        if kept:
+            ledger = ledger._replace(records=tuple(kept.get(i, r) for i, r in enumerate(ledger.records)))
+        return ledger
+
+    def _record(self, record: Record) -> None:
+        """One record's figures, problems and edits, and its share of its session's totals, as fill_from has them."""
+        if len(self.known) > self.KNOWN:
+            self.known.clear()
+        v = read_values(record, self.ledger, self.config.divisor, self.known)
+        f = self.computer.compute(v)
+        self.diagnostics += v.problems_of(FIGURE_KEYS)
+        self.diagnostics += f.problems
+        self.diagnostics += contradictions(f, self.config)
+        edits = record_edits_for(f)
+        if edits:
+            self.out.edit(edits)
+            self.filled.append(f.run_id)
+        self.repeated += self.repeats.of(v)
+        session = self.totals.get(v.session)
+        if session is None:
+            session = self.totals[v.session] = Totals()
+        session.add(f)
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+class _Out:
+    """The new file's bytes, written as the walk goes: each line as it was, or with its placeholders filled
+    (proved so, line by line, as :func:`_prove_only_owned_changed` proves a whole text), and from the summary's
+    heading on, held back until the summary is rendered."""
+
+    BATCH = 4096  # lines written out at a time
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.contents, self.endings = ledger.lines.contents, ledger.lines.endings
+        summary = ledger.summary
+        self.hold = summary.heading_line - 1 if summary is not None else len(self.contents)
+        self.data = bytearray(_BOM if ledger.bom else b"")
+        self.at = 0  # the first line (0-based) not yet written out
+        self.new: dict[int, str] = {}  # lines changed and not yet written out
+        self.patterns: dict[str, re.Pattern[str] | None] = {}
+
+    def edit(self, edits: list[Edit]) -> None:
+        """A record's edits, made as :func:`apply` makes them, each line it changes proved to be fill's change."""
+        contents, new = self.contents, self.new
+        for n, start, end, text in sorted(edits, key=itemgetter(0, 1), reverse=True):
+            line = new.get(n - 1, contents[n - 1])
+            new[n - 1] = line[:start] + text + line[end:]
+        patterns = self.patterns
+        for n, _start, _end, _text in edits:
+            old, line = contents[n - 1], new[n - 1]
+            if line == old:
+                continue
+            pattern = patterns[old] if old in patterns else patterns.setdefault(old, filled_pattern(old))
+            if pattern is None or pattern.fullmatch(line) is None:
+                _refuse(self.ledger, f"line {n}")
+
+    def upto(self, end: int) -> None:
+        """Write out the lines before line ``end`` (0-based), a batch at a time, but for those held back."""
+        end = min(end, self.hold)
+        if end - self.at >= self.BATCH:
+            self._write(self.at, end)
+            self.at = end
+
+    def finish(self, summary: list[str] | None) -> None:
+        """Write out the rest, the summary's owned lines replaced by ``summary`` (None: left as they are)."""
+        s = self.ledger.summary
+        if summary is None or s is None:
+            self._write(self.at, len(self.contents))
+            return
+        for n in range(s.first, s.last + 1):
+            if not _owned(self.contents[n - 1]):
+                _refuse(self.ledger, f"line {n} of the summary")
+        for n, line in enumerate(summary, s.first):
+            if not _owned(line):
+                _refuse(self.ledger, f"the new summary's line {n}")
+        endings, gained = _summary_endings(self.ledger, len(summary))
+        if gained is None:
+            self._write(self.at, s.first - 1)
+        else:
+            self._write(self.at, s.first - 2)
+            self._write(s.first - 2, s.first - 1, [gained])
+        self._write(0, len(summary), endings, summary)
+        self._write(s.last, len(self.contents))
+
+    def _write(self, a: int, b: int, endings: list[str] | None = None, contents: list[str] | None = None) -> None:
+        """Lines a..b-1 (of ``contents``, else the ledger's with the changes made), with ``endings`` (else their
+        own), a batch at a time."""
+        new = self.new if contents is None else {}
+        changed = iter(sorted(k for k in new if a <= k < b))  # once: lines held back may have many changes
+        k = next(changed, b)
+        for i in range(a, b, self.BATCH):
+            j = min(i + self.BATCH, b)
+            batch = (self.contents if contents is None else contents)[i:j]
+            while k < j:
+                batch[k - i] = new.pop(k)
+                k = next(changed, b)
+            ends = self.endings[i:j] if endings is None else endings[i - a : j - a]
+            self.data += Lines(batch, ends).join().encode("utf-8")
 
 
 # --- one record ----------------------------------------------------------------------------------------
@@ -238,7 +429,7 @@ def _edit(f: Field, place: Place, text: str) -> Edit:
 
 
 def _summary_lines(
-    ledger: Ledger, records: tuple[Figures, ...], config: Config
+    ledger: Ledger, sessions: list[Session], config: Config
 ) -> tuple[list[str] | None, list[Diagnostic]]:
     """The summary's new lines (None: leave it as it is), and why it is left when it is."""
     summary = ledger.summary
@@ -259,7 +450,7 @@ def _summary_lines(
     if summary.foreign:
         problems.append(_kept(ledger, summary.foreign[0], "holds text fill does not own"))
         return None, problems
-    project = Project(summary.project_id, tuple(group(records)))
+    project = Project(summary.project_id, tuple(sessions))
     body = mirrored_body(project, config.templates)
     if body is None:
         from .render import render  # jinja2 only for a template writing/summary.py does not mirror
@@ -341,20 +532,33 @@ def apply(ledger: Ledger, edits: list[Edit], summary: list[str] | None) -> str:
         contents[n - 1] = line[:start] + text + line[end:]
     if summary is not None and ledger.summary is not None:
         first, last = ledger.summary.first, ledger.summary.last
-        newline = endings[ledger.summary.heading_line - 1] or ledger.lines.newline()
-        if last >= first:
-            tail = endings[last - 1]  # the owned block's last line ending stays as it was
-        else:
-            tail = newline
-            # Inserting after a heading that ends the file without a newline: give it one.
-            if not endings[first - 2]:
-                endings[first - 2] = newline
-        new_endings = [newline] * len(summary)
-        if new_endings:
-            new_endings[-1] = tail
+        new_endings, gained = _summary_endings(ledger, len(summary))
+        if gained is not None:
+            endings[first - 2] = gained
         contents[first - 1 : last] = summary
         endings[first - 1 : last] = new_endings
     return Lines(contents, endings).join()
+
+
+def _summary_endings(ledger: Ledger, count: int) -> tuple[list[str], str | None]:
+    """The endings of the ``count`` lines that replace the summary's owned lines, and the ending the line before
+    them gains (a heading that ended the file without one), if it gains one."""
+    assert ledger.summary is not None
+    first, last = ledger.summary.first, ledger.summary.last
+    endings = ledger.lines.endings
+    newline = endings[ledger.summary.heading_line - 1] or ledger.lines.newline()
+    gained = None
+    if last >= first:
+        tail = endings[last - 1]  # the owned block's last line ending stays as it was
+    else:
+        tail = newline
+        # Inserting after a heading that ends the file without a newline: give it one.
+        if not endings[first - 2]:
+            gained = newline
+    new_endings = [newline] * count
+    if new_endings:
+        new_endings[-1] = tail
+    return new_endings, gained
 
 
 def _prove_only_owned_changed(ledger: Ledger, text: str, summary_rewritten: bool) -> None:

@@ -51,9 +51,12 @@ def percent(value: Fraction | None) -> str:
 def mirrored_body(project: Project, templates: str | Path | None) -> str | None:
     """The summary's body for ``project`` as the shipped template writes it, when no templates folder is
     given and the shipped template is the one this mirrors; else None (render the template with Jinja)."""
-    if templates is None and shipped_digest() == SHIPPED_DIGEST:
-        return _shipped_body(project)
-    return None
+    return _shipped_body(project) if mirrors(templates) else None
+
+
+def mirrors(templates: str | Path | None) -> bool:
+    """Whether :func:`mirrored_body` writes the summary (it reads only the sessions' totals), not the template."""
+    return templates is None and shipped_digest() == SHIPPED_DIGEST
 
 
 @lru_cache(maxsize=1)

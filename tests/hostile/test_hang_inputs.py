@@ -175,7 +175,7 @@ def test_an_interrupt_is_exit_130_and_one_line(tmp_path, monkeypatch):
     def interrupted(*args: object, **kw: object):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fill_module, "fill_file", interrupted)
+    monkeypatch.setattr(fill_module, "fill_in_place", interrupted)
     path = tmp_path / "l.md"
     path.write_text(ledger(record(1)), encoding="utf-8")
     result = run("fill", str(path))
