@@ -23,7 +23,7 @@ from ledgerkit.writing import fill as fill_module
 from ledgerkit.writing.fill import fill_file, fill_in_place
 
 from .conftest import DATA, ledger, make_files, record
-from .test_fill import _FILES, _ledgers
+from .test_fill import _ledgers, tree  # noqa: F401 - tree: the sources the generated ledgers name
 from .test_parse import _document, _record_soup, _texts
 
 GOLDEN = DATA / "fill"
@@ -114,16 +114,9 @@ def _twisted(draw: st.DrawFn) -> bytes:
     return text.encode("utf-8")
 
 
-@pytest.fixture(scope="module")
-def tree(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("tree")
-    make_files(root, _FILES)
-    return root
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_twisted(), st.booleans())
-def test_generated_ledgers_are_filled_the_same_in_place(tree, data, forgetful):
+def test_generated_ledgers_are_filled_the_same_in_place(tree, data, forgetful):  # noqa: F811 - the fixture
     """``forgetful``: the memos of the deferred read and the read stage start over at every record (they hold
     what a long ledger repeats, and start over when full)."""
     with pytest.MonkeyPatch.context() as mp:
