@@ -158,35 +158,30 @@ class Measurer:
         if found.problems:
             diagnostics.extend(self._diag(spec, p.code, problem_message(spec, p)) for p in found.problems)
         left_out = found.skipped
-        texts = 0
+        texts: list[tuple[Source, MeasuredSource]] = []  # each file of the entry that gave text, with it
         for source in found.sources:
             key = source.key
-            if key not in measured:
+            got = measured.get(key)
+            if got is None:
                 try:
-                    measured[key] = self.measure_source(source)
+                    got = measured[key] = self.measure_source(source)
                 except SourceError as exc:
                     if not source.named and exc.code in NOT_TEXT:
                         left_out.append(Skipped(source.shown_label, exc.problem))
                     else:
                         diagnostics.append(self._diag(spec, exc.code, self._read_message(spec, source, exc)))
                     continue
-            texts += 1
+            texts.append((source, got))
         if not texts and not found.problems:
             diagnostics.extend(self._empty(spec, bool(found.sources), left_out))
-        self._remember(spec, found, texts, measured)
+        self._remember(spec, found, texts)
         return left_out
 
-    def _remember(
-        self,
-        spec: SourceSpec,
-        found: Resolution,
-        texts: int,
-        measured: dict[tuple[str, int | None, int | None], MeasuredSource],
-    ) -> None:
+    def _remember(self, spec: SourceSpec, found: Resolution, texts: list[tuple[Source, MeasuredSource]]) -> None:
         """Keep what an entry measured to when every file it names was measured, nothing was left out and
         nothing went wrong: the next entry with its path and range is measured from it."""
-        if found.sources and texts == len(found.sources) and not found.problems and not found.skipped:
-            self._clean[spec.path, spec.start, spec.end] = [(s, measured[s.key]) for s in found.sources]
+        if found.sources and len(texts) == len(found.sources) and not found.problems and not found.skipped:
+            self._clean[spec.path, spec.start, spec.end] = texts
 
     def _measured_before(
         self, spec: SourceSpec, measured: dict[tuple[str, int | None, int | None], MeasuredSource]

@@ -74,7 +74,7 @@ class Skipped:
     problem: Problem
 
 
-@dataclass
+@dataclass(slots=True)  # one is made for every entry: slots make it cheaper to make
 class Resolution:
     """What one entry resolves to: its files (sorted), the problems with the entry, the members left out."""
 
@@ -83,7 +83,7 @@ class Resolution:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)  # one is made for every path written
 class _Found:
     """An entry's path resolved, before its line range is applied: cached per written path."""
 
@@ -128,9 +128,12 @@ class Resolver:
         if found.folder and start is not None:
             return Resolution(problems=[Problem("LK202", "is a directory: a line range needs a file")])
         new = tuple.__new__  # skips Source's generated __new__: one is made for every file of every entry
-        sources = [
-            new(Source, (spec, real, shown, display, start, end, named)) for real, shown, display in found.members
-        ]
+        members = found.members
+        if len(members) == 1:  # a file named: the common case, without a comprehension's frame
+            ((real, shown, display),) = members
+            sources = [new(Source, (spec, real, shown, display, start, end, named))]
+        else:
+            sources = [new(Source, (spec, real, shown, display, start, end, named)) for real, shown, display in members]
         return Resolution(sources, list(found.problems), list(found.skipped))
 
     def _resolve(self, written: str) -> _Found:
@@ -214,8 +217,8 @@ class Resolver:
         listed = self._listed[folder] = {}
         try:
             with os.scandir(folder) as listing:
-                for e in listing:
-                    listed[e.name] = _ENTRY_MODES[_kind(e)]
+                for e in listing:  # a regular file first: most names are one, and it takes one question
+                    listed[e.name] = stat.S_IFREG if e.is_file(follow_symlinks=False) else _ENTRY_MODES[_kind(e)]
         except OSError:
             pass
         return listed.get(name)
