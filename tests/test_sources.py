@@ -126,6 +126,21 @@ def test_only_regular_files_are_opened(tmp_path):
         open_regular(str(tmp_path / "a\0b"))
 
 
+def test_a_file_that_grew_since_fstat_is_read_to_its_end(tmp_path, monkeypatch):
+    path = tmp_path / "a.md"
+    path.write_bytes("가나다\r\n".encode() * 1000)
+    real = os.fstat
+
+    def smaller(fd):  # as if the file had been 10 bytes when fstat looked, and grew before the read
+        st = real(fd)
+        return os.stat_result((*st[:6], 10, *st[7:10]))
+
+    monkeypatch.setattr(os, "fstat", smaller)
+    text = read_source(str(path))
+    monkeypatch.setattr(os, "fstat", real)
+    assert text.chars == 4 * 1000 and text.line_count == 1000
+
+
 # Bytes that exercise every rule at once: CRLF and lone CR, multibyte characters split across chunks,
 # a BOM, bytes that are not UTF-8 and NULs.
 PIECES = [b"a", b"bc", b"\n", b"\r\n", b"\r", "가".encode(), "🪷".encode(), b"\xe9", b"\0", b" "]
@@ -333,6 +348,17 @@ def test_one_realpath_per_folder_not_per_file(tmp_path, monkeypatch):
         return len(calls)
 
     assert realpaths(20) == realpaths(200)  # constant: one per folder, none per file
+
+
+def test_a_path_ending_in_dots_is_checked_against_the_root(tmp_path):
+    root = tmp_path / "root"
+    make_files(root, {"sub/a.md": "x", **{f"d/f{i}.md": "x" for i in range(12)}})
+    r = Resolver(root, root)
+    for i in range(12):  # enough lookups for d to be listed
+        assert len(r.resolve(parse_source(f"d/f{i}.md")).sources) == 1
+    for written in ("..", "sub/../..", "/..", "d/../.."):
+        assert r.resolve(parse_source(written)).problems == [Problem("LK205", f"leaves the source root {root}")]
+    assert r.resolve(parse_source("d/..")).problems == []  # the root itself
 
 
 # --- measuring through the adapter ---------------------------------------------------------------------

@@ -105,11 +105,9 @@ def _kind_error(mode: int) -> SourceError:
     return not_regular()
 
 
-def _read_all(fd: int, size: int) -> bytes:
-    data = os.read(fd, size + 1)
-    if len(data) <= size:  # a regular file reads short only at its end
-        return data
-    parts = [data]  # it grew since fstat
+def _read_rest(fd: int, data: bytes) -> bytes:
+    """``data`` and the rest of a file that grew since fstat."""
+    parts = [data]
     while more := os.read(fd, CHUNK):
         parts.append(more)
     return b"".join(parts)
@@ -210,7 +208,7 @@ def _lf(pieces: Iterator[str]) -> Iterator[str]:
         yield held
 
 
-@dataclass
+@dataclass(slots=True)  # one is made for every file read: slots make it cheaper to make
 class FileText:
     """A small source file held whole, checked, its characters counted; its text (BOM removed) and lines
     decoded only when asked for.
@@ -280,9 +278,12 @@ def read_source(path: str, *, checked: bool = False) -> SourceText:
     ``checked``: as for :func:`open_regular`."""
     fd, st = open_regular(path, checked=checked)
     try:
-        if st.st_size > STREAM_ABOVE:
+        size = st.st_size
+        if size > STREAM_ABOVE:
             return StreamedText(path, st)
-        data = _read_all(fd, st.st_size)
+        data = os.read(fd, size + 1)
+        if len(data) > size:  # a regular file reads short only at its end: it grew since fstat
+            data = _read_rest(fd, data)
     except OSError as exc:
         raise _os_error(exc) from None
     finally:

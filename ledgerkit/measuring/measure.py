@@ -83,7 +83,8 @@ class Measurer:
         self._skipped_seen: set[str] = set()
         # What each path and range measured to when it met no problem and left nothing out: records name
         # the same few sources again and again, and each is resolved, read and counted once per run.
-        self._clean: dict[tuple[str, int | None, int | None], list[tuple[str, str, str, bool, int, SourceText]]] = {}
+        # Each file as the entry named it, with what it measured to (its MeasuredSource, maybe of another entry).
+        self._clean: dict[tuple[str, int | None, int | None], list[tuple[Source, MeasuredSource]]] = {}
 
     def _diag(self, spec: SourceSpec, code: str, message: str) -> Diagnostic:
         return Diagnostic(self.ledger.display_path, spec.line, spec.column, code, message)
@@ -103,7 +104,8 @@ class Measurer:
     def measure_source(self, source: Source) -> MeasuredSource:
         """Raises SourceError when the file cannot be measured."""
         text = self.reader.read(source.real, checked=True)  # the resolver saw a regular file there
-        return MeasuredSource(source, text.count(source.start, source.end), text)
+        # tuple.__new__ skips the NamedTuple's generated __new__: one is made for every file measured.
+        return tuple.__new__(MeasuredSource, (source, text.count(source.start, source.end), text))
 
     def measure(self, record: Record) -> tuple[Measurement | None, list[Diagnostic]]:
         """CHAR_COUNT of a record's sources (each file and range once), or every reason it cannot be had."""
@@ -153,39 +155,33 @@ class Measurer:
         if spec.problem is None and self._measured_before(spec, measured):
             return []
         found = self.resolver.resolve(spec)
-        diagnostics.extend(self._diag(spec, p.code, problem_message(spec, p)) for p in found.problems)
+        if found.problems:
+            diagnostics.extend(self._diag(spec, p.code, problem_message(spec, p)) for p in found.problems)
         left_out = found.skipped
-        texts = 0
+        texts: list[tuple[Source, MeasuredSource]] = []  # each file of the entry that gave text, with it
         for source in found.sources:
-            if source.key not in measured:
+            key = source.key
+            got = measured.get(key)
+            if got is None:
                 try:
-                    measured[source.key] = self.measure_source(source)
+                    got = measured[key] = self.measure_source(source)
                 except SourceError as exc:
                     if not source.named and exc.code in NOT_TEXT:
                         left_out.append(Skipped(source.shown_label, exc.problem))
                     else:
                         diagnostics.append(self._diag(spec, exc.code, self._read_message(spec, source, exc)))
                     continue
-            texts += 1
+            texts.append((source, got))
         if not texts and not found.problems:
             diagnostics.extend(self._empty(spec, bool(found.sources), left_out))
-        self._remember(spec, found, texts, measured)
+        self._remember(spec, found, texts)
         return left_out
 
-    def _remember(
-        self,
-        spec: SourceSpec,
-        found: Resolution,
-        texts: int,
-        measured: dict[tuple[str, int | None, int | None], MeasuredSource],
-    ) -> None:
+    def _remember(self, spec: SourceSpec, found: Resolution, texts: list[tuple[Source, MeasuredSource]]) -> None:
         """Keep what an entry measured to when every file it names was measured, nothing was left out and
         nothing went wrong: the next entry with its path and range is measured from it."""
-        if found.sources and texts == len(found.sources) and not found.problems and not found.skipped:
-            self._clean[spec.path, spec.start, spec.end] = [
-                (s.real, s.shown, s.display, s.named, measured[s.key].chars, measured[s.key].text)
-                for s in found.sources
-            ]
+        if found.sources and len(texts) == len(found.sources) and not found.problems and not found.skipped:
+            self._clean[spec.path, spec.start, spec.end] = texts
 
     def _measured_before(
         self, spec: SourceSpec, measured: dict[tuple[str, int | None, int | None], MeasuredSource]
@@ -196,7 +192,7 @@ class Measurer:
         if clean is None:
             return False
         new = tuple.__new__  # skips the NamedTuples' generated __new__: this runs for nearly every entry
-        for real, shown, display, named, chars, text in clean:
+        for (_, real, shown, display, _, _, named), (_, chars, text) in clean:  # a Source, a MeasuredSource
             if (real, spec.start, spec.end) not in measured:
                 source = new(Source, (spec, real, shown, display, spec.start, spec.end, named))
                 measured[source.key] = new(MeasuredSource, (source, chars, text))

@@ -74,7 +74,7 @@ class Skipped:
     problem: Problem
 
 
-@dataclass
+@dataclass(slots=True)  # one is made for every entry: slots make it cheaper to make
 class Resolution:
     """What one entry resolves to: its files (sorted), the problems with the entry, the members left out."""
 
@@ -83,7 +83,7 @@ class Resolution:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)  # one is made for every path written
 class _Found:
     """An entry's path resolved, before its line range is applied: cached per written path."""
 
@@ -105,9 +105,10 @@ class Resolver:
         self._folder_real = os.path.realpath(folder)
         self._prefix = self._root_real.rstrip("/") + "/"
         self._found: dict[str, _Found] = {}
-        self._dirs: dict[tuple[str, str], str] = {}  # (base, written folder) -> real path
-        self._looked: dict[str, int] = {}  # real folder -> names looked up in it
-        self._listed: dict[str, dict[str, int]] = {}  # real folder -> name -> file type, from one listing
+        # (base, written folder) -> its real path ending in "/", or "" when it leaves the root
+        self._dirs: dict[tuple[str, str], str] = {}
+        self._looked: dict[str, int] = {}  # real folder ("/" ended) -> names looked up in it
+        self._listed: dict[str, dict[str, int]] = {}  # real folder ("/" ended) -> name -> file type, from one listing
 
     def inside(self, real: str) -> bool:
         """Whether a real path lies inside the root (or is the root)."""
@@ -123,12 +124,16 @@ class Resolver:
         found = self._found.get(spec.path)
         if found is None:
             found = self._found[spec.path] = self._resolve(spec.path)
-        if found.folder and spec.start is not None:
+        start, end, named = spec.start, spec.end, found.named
+        if found.folder and start is not None:
             return Resolution(problems=[Problem("LK202", "is a directory: a line range needs a file")])
-        sources = [
-            Source(spec, real, shown, display, spec.start, spec.end, found.named)
-            for real, shown, display in found.members
-        ]
+        new = tuple.__new__  # skips Source's generated __new__: one is made for every file of every entry
+        members = found.members
+        if len(members) == 1:  # a file named: the common case, without a comprehension's frame
+            ((real, shown, display),) = members
+            sources = [new(Source, (spec, real, shown, display, start, end, named))]
+        else:
+            sources = [new(Source, (spec, real, shown, display, start, end, named)) for real, shown, display in members]
         return Resolution(sources, list(found.problems), list(found.skipped))
 
     def _resolve(self, written: str) -> _Found:
@@ -155,7 +160,7 @@ class Resolver:
 
     def _path(self, base: str, rel: str, written: str) -> _Found:
         real = self._real(base, rel)
-        if real is None or not self.inside(real[0]):
+        if real is None:
             return _Found(problems=[self._leaves()])
         path, mode = real
         if mode is None:
@@ -165,8 +170,8 @@ class Resolver:
                 return _Found(problems=[Problem("LK201", "not found" + self._looked_for(path, written))])
             except OSError as exc:
                 return _Found(problems=[_unreadable(exc)])
-        if stat.S_ISREG(mode):
-            return _Found(members=[(path, written, self._display(path))])
+        if stat.S_ISREG(mode):  # positional: the defaults' factories cost more than the rest of the call
+            return _Found([(path, written, self._display(path))], [], [])
         if stat.S_ISDIR(mode):
             return self._folder(path, written)
         if stat.S_ISLNK(mode):  # realpath gives a link back when links loop
@@ -174,45 +179,49 @@ class Resolver:
         return _Found(problems=[Problem("LK209", "is not a regular file")])
 
     def _real(self, base: str, rel: str) -> tuple[str, int | None] | None:
-        """The real path of ``base/rel`` and, when it took one, its lstat mode. One realpath per folder
-        rather than per file: a name lstat shows is no symbolic link needs none. None when the folder
-        already leaves the root: nothing outside the root is even looked at."""
+        """The real path of ``base/rel`` and, when it took one, its lstat mode; None when it leaves the root.
+        One realpath per folder rather than per file: a name lstat shows is no symbolic link needs none.
+        When the folder already leaves the root, nothing outside the root is even looked at."""
         parent, _, name = rel.rpartition("/")
         if name in ("", ".", ".."):
-            return os.path.realpath(os.path.join(base, rel)), None
+            return self._inside_or_none(os.path.realpath(os.path.join(base, rel)))
         key = (base, parent)
         folder = self._dirs.get(key)
         if folder is None:
-            folder = self._dirs[key] = os.path.realpath(os.path.join(base, parent)) if parent else base
-        if not self.inside(folder):
+            real = os.path.realpath(os.path.join(base, parent)) if parent else base
+            folder = self._dirs[key] = "" if not self.inside(real) else real if real.endswith("/") else real + "/"
+        if not folder:
             return None
-        candidate = folder + name if folder.endswith("/") else folder + "/" + name
-        mode = self._listed_mode(folder, name)
-        if mode is None:
+        # A plain name in a folder inside the root is inside the root: only a link needs looking at again.
+        candidate = folder + name
+        listed = self._listed.get(folder)
+        mode = listed.get(name) if listed is not None else self._listed_mode(folder, name)
+        if not mode:  # not listed, or listed as neither file, folder nor link
             try:
                 mode = os.lstat(candidate).st_mode
             except OSError:
                 return candidate, None  # missing or unreadable: the caller's lstat says which
         if stat.S_ISLNK(mode):
-            return os.path.realpath(candidate), None
+            return self._inside_or_none(os.path.realpath(candidate))
         return candidate, mode
 
+    def _inside_or_none(self, real: str) -> tuple[str, None] | None:
+        return (real, None) if self.inside(real) else None
+
     def _listed_mode(self, folder: str, name: str) -> int | None:
-        """The file type of ``folder/name`` from one listing of the folder, taken once many entries name
-        files in it: one system call for the folder instead of one per file. None: ask lstat."""
-        listed = self._listed.get(folder)
-        if listed is None:
-            looked = self._looked[folder] = self._looked.get(folder, 0) + 1
-            if looked < LIST_AFTER:
-                return None
-            listed = self._listed[folder] = {}
-            try:
-                with os.scandir(folder) as listing:
-                    for e in listing:
-                        listed[e.name] = _ENTRY_MODES[_kind(e)]
-            except OSError:
-                pass
-        return listed.get(name) or None
+        """The file type of ``folder/name`` from one listing of the folder (not listed yet), taken once many
+        entries name files in it: one system call for the folder instead of one per file. None or 0: ask lstat."""
+        looked = self._looked[folder] = self._looked.get(folder, 0) + 1
+        if looked < LIST_AFTER:
+            return None
+        listed = self._listed[folder] = {}
+        try:
+            with os.scandir(folder) as listing:
+                for e in listing:  # a regular file first: most names are one, and it takes one question
+                    listed[e.name] = stat.S_IFREG if e.is_file(follow_symlinks=False) else _ENTRY_MODES[_kind(e)]
+        except OSError:
+            pass
+        return listed.get(name)
 
     def _looked_for(self, real: str, written: str) -> str:
         """Where a missing file was looked for, when that is not plain from what was written: the path in

@@ -68,7 +68,8 @@ def parse_source(text: str, line: int = 0, column: int = 1) -> SourceSpec | None
     if read is None:
         return None
     path, start, end, shift, body, problem = read
-    return SourceSpec(path, start, end, line, column + shift, body, problem)
+    # tuple.__new__ skips the NamedTuple's generated __new__: one is made for every entry of every record.
+    return tuple.__new__(SourceSpec, (path, start, end, line, column + shift, body, problem))
 
 
 #: What an entry's text says, whatever its place: (path, start, end, the column shift to the path, the entry
