@@ -23,6 +23,7 @@ from hypothesis import assume, given, settings
 
 from ledgerkit.errors import LedgerkitError
 from ledgerkit.files import lock
+from ledgerkit.files.read import sha256_of
 from ledgerkit.files.textfile import (
     ATTEMPTS,
     BOM,
@@ -150,10 +151,21 @@ def test_read_regular_reads_a_file_and_through_a_symlink(tmp_path):
     assert read_bytes(tmp_path / "link") == b"a\0b\xff"
 
 
+@settings(max_examples=50, deadline=None)
+@given(st.binary(max_size=64), st.integers(1, 9))
+def test_the_guards_digest_is_the_files_read_a_chunk_at_a_time(data, chunk):
+    import hashlib
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp, "f")
+        path.write_bytes(data)
+        assert sha256_of(path, chunk) == hashlib.sha256(data).digest()
+
+
 def test_a_fifo_without_writer_is_refused_at_once(tmp_path):
     fifo = tmp_path / "pipe.md"
     os.mkfifo(fifo)
-    for reader in (read_regular, read_bytes):
+    for reader in (read_regular, read_bytes, sha256_of):
         exc = bounded(lambda reader=reader: reader(fifo))
         assert isinstance(exc, NotRegularFile) and exc.file_type == "FIFO"
         assert str(exc) == f"{fifo}: is not a regular file (a FIFO)"
@@ -163,9 +175,10 @@ def test_a_fifo_without_writer_is_refused_at_once(tmp_path):
 def test_a_character_device_is_refused_before_a_byte_is_read(device):
     if not os.path.exists(device):
         pytest.skip(f"{device} does not exist here")
-    exc = bounded(lambda: read_regular(device))
-    assert isinstance(exc, NotRegularFile) and exc.file_type == "character device"
-    assert str(exc) == f"{device}: is not a regular file (a character device)"
+    for reader in (read_regular, sha256_of):
+        exc = bounded(lambda reader=reader: reader(device))
+        assert isinstance(exc, NotRegularFile) and exc.file_type == "character device"
+        assert str(exc) == f"{device}: is not a regular file (a character device)"
 
 
 def test_a_symlink_to_a_device_is_refused(tmp_path):

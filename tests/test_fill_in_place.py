@@ -192,12 +192,12 @@ def _peak(tmp_path: Path, records: int, fill_with) -> int:
 
 def test_memory_grows_with_the_file_not_with_the_records_fields(tmp_path):
     """Traced memory, counted (not timed): what each added record costs at the peak, against its bytes in the
-    file. Filling in place holds the file's bytes, its lines and the new bytes (a few times the file); fill_file
-    holds every record's fields, values and figures besides (about thirty times)."""
+    file. Filling in place holds the file's lines and the new bytes (a few times the file); fill_file holds the
+    file's bytes, its text and every record's fields, values and figures besides (about twenty times)."""
     small, small_size = _peak(tmp_path, 200, fill_in_place)
     large, large_size = _peak(tmp_path, 800, fill_in_place)
     per_byte = (large - small) / (large_size - small_size)
-    assert per_byte < 6, per_byte
+    assert per_byte < 3, per_byte  # 2.6 as the ledger's bytes are let go once read; 3.6 when they are held
     whole_small, _ = _peak(tmp_path / "whole", 200, fill_file)
     whole_large, _ = _peak(tmp_path / "whole", 800, fill_file)
     assert (whole_large - whole_small) / (large_size - small_size) > 3 * per_byte  # the test can tell them apart

@@ -21,6 +21,7 @@ from ledgerkit.checks.context import Context
 from ledgerkit.checks.history import append_only_problems
 from ledgerkit.checks.verify import DEFAULT_CHECKS, verify
 from ledgerkit.config import Config
+from ledgerkit.files.text import Lines
 from ledgerkit.reading.parse import outline, parse
 from ledgerkit.writing.fill import fill
 
@@ -215,10 +216,11 @@ def test_fill_in_place_is_linear(tmp_path: Path, summary_first: bool, monkeypatc
     texts = [_ledger(n, filled=False) for n in SIZES]
     if summary_first:
         texts = [HEADER.format(budget=1000) + SUMMARY + t.removeprefix(HEADER.format(budget=1000)) for t in texts]
-    data = [t.encode() for t in texts]
+    lines = [Lines.split(t) for t in texts]
     results: list[_InPlace] = []
     counts = [
-        calls(lambda d=d: results.append(_InPlace(d, str(tmp_path / "ledger.md"), Config(), tmp_path))) for d in data
+        calls(lambda s=s: results.append(_InPlace(s, False, str(tmp_path / "ledger.md"), Config(), tmp_path)))
+        for s in lines
     ]
     assert [len(r.filled) for r in results[1::2]] == list(SIZES)
     assert_linear(counts)

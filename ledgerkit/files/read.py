@@ -91,23 +91,22 @@ def read_with_stat(path: str | Path, *, limit: int | None = None, follow: bool =
     return data, status
 
 
-def holds(path: str | Path, data: bytes | bytearray, chunk: int = 1 << 20) -> bool:
-    """Whether the regular file at ``path`` holds exactly ``data``: read and compared a ``chunk`` at a time, so
-    that a large file is never held twice (a ReadError as :func:`read_regular` raises it)."""
+def sha256_of(path: str | Path, chunk: int = 1 << 16) -> bytes:
+    """The SHA-256 digest of the regular file at ``path``, read a ``chunk`` at a time, so that a large file is
+    never held whole (a ReadError as :func:`read_regular` raises it)."""
+    import hashlib
+
     fd = _open_regular(path, True)
-    view = memoryview(data)
+    digest = hashlib.sha256()
     try:
         _refuse_irregular(os.fstat(fd), path)
-        at = 0
         while piece := os.read(fd, chunk):
-            if view[at : at + len(piece)] != piece:
-                return False
-            at += len(piece)
-        return at == len(data)
+            digest.update(piece)
     except OSError as exc:
         raise read_error(exc, path) from None
     finally:
         os.close(fd)
+    return digest.digest()
 
 
 def _open_regular(path: str | Path, follow: bool) -> int:

@@ -57,7 +57,7 @@ class Lines(NamedTuple):
         return next((e for e in self.endings if e), "\n")
 
 
-def decode(data: bytes, path: str | Path) -> tuple[str, bool]:
+def decode(data: bytes | bytearray, path: str | Path) -> tuple[str, bool]:
     """Decode a ledger's bytes to (text without BOM, had_bom); non-UTF-8 stops the run."""
     try:
         text = data.decode("utf-8")
@@ -68,7 +68,7 @@ def decode(data: bytes, path: str | Path) -> tuple[str, bool]:
     return text, False
 
 
-def decode_lines(data: bytes, path: str | Path, chunk: int = 1 << 20) -> tuple[Lines, bool]:
+def decode_lines(data: bytes | bytearray, path: str | Path, chunk: int = 1 << 16) -> tuple[Lines, bool]:
     """``Lines.split(decode(data, path)[0])`` and the BOM, without the whole text ever held: the bytes are decoded
     a ``chunk`` at a time, each cut just after a LF (so no character nor CRLF is cut), and a line met again is the
     same string object (a ledger's records repeat most of their lines). The same lines, the same errors."""

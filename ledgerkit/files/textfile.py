@@ -18,10 +18,10 @@ from .read import (
     NotRegularFile,
     ReadError,
     UnreadableFile,
-    holds,
     read_bytes,
     read_regular,
     read_with_stat,
+    sha256_of,
 )
 from .text import BOM, Lines, decode, encode, unified_diff
 
@@ -74,7 +74,7 @@ def rewrite(
     ``on_lock_wait`` is told when another run's lock makes this one wait (see folder_lock).
     """
 
-    def compute_data(original: bytes) -> T:
+    def compute_data(original: bytearray) -> T:
         return compute(*decode(original, path))
 
     return rewrite_data(path, compute_data, new_bytes, what, before_replace=before_replace, on_lock_wait=on_lock_wait)
@@ -82,42 +82,49 @@ def rewrite(
 
 def rewrite_data(
     path: Path,
-    compute: Callable[[bytes], T],
+    compute: Callable[[bytearray], T],
     new_bytes: Callable[[T], bytes | bytearray | None],
     what: str,
     *,
     before_replace: Callable[[], None] | None = None,
     on_lock_wait: Callable[[str], None] | None = None,
 ) -> tuple[T, bool]:
-    """:func:`rewrite`, computing from the file's bytes as read (a BOM included): for a caller that decodes
-    them its own way (fill in place, a piece at a time)."""
+    """:func:`rewrite`, computing from the file's bytes as read (a BOM included), for a caller that decodes
+    them its own way: ``compute`` may empty the buffer once it has read it (fill in place does, so that a large
+    ledger is not held twice). What the guard compares the file with later is the SHA-256 of those bytes."""
+    import hashlib
+
     target = _real(path)
     with folder_lock(os.path.dirname(target), on_wait=on_lock_wait):
         for _ in range(ATTEMPTS):
-            original, seen = read_with_stat(path)  # by the name given, so errors name it
+            read, seen = read_with_stat(path)  # by the name given, so errors name it
+            original = bytearray(read)
+            del read
+            digest = hashlib.sha256(original).digest()
             result = compute(original)
+            del original
             data = new_bytes(result)
             if data is None:
                 return result, False
 
-            def unchanged(original: bytes = original, seen: os.stat_result = seen) -> bool:
+            def unchanged(digest: bytes = digest, seen: os.stat_result = seen) -> bool:
                 if before_replace is not None:
                     before_replace()
-                return _unchanged(target, original, seen)
+                return _unchanged(target, digest, seen)
 
             if replace(target, data, unchanged):
                 return result, True
     raise WriteError(f"the ledger kept changing on disk while {what} ({ATTEMPTS} attempts); nothing written", path)
 
 
-def _unchanged(target: str, original: bytes, seen: os.stat_result) -> bool:
-    """Whether ``target`` still is the file read and holds its bytes.
+def _unchanged(target: str, digest: bytes, seen: os.stat_result) -> bool:
+    """Whether ``target`` still is the file read and holds its bytes (their SHA-256 is ``digest``).
 
     The bytes are read first and the name's status taken last, so a save that lands during the re-read
     (written in place, or renamed over the name) is seen, and the unguarded window starts at that stat.
     """
     try:
-        same = holds(target, original)
+        same = sha256_of(target) == digest
         status = os.stat(target)
     except (ReadError, OSError):
         return False  # gone or replaced by something else: start over, and say so if it stays that way

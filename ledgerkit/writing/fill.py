@@ -206,8 +206,10 @@ def fill_in_place(
         r = fill_file(path, config=config, root=root, on_lock_wait=on_lock_wait)
         return Filled(r.ledger, r.diagnostics, r.filled, r.figures.skipped, r.changed, r.written)
 
-    def compute_data(data: bytes) -> _InPlace:
-        return _InPlace(data, str(path), config, root)
+    def compute_data(data: bytearray) -> _InPlace:
+        lines, bom = decode_lines(data, path)
+        data.clear()  # read: the lines hold the text now, and the guard a digest of the bytes
+        return _InPlace(lines, bom, str(path), config, root)
 
     def new_bytes(r: _InPlace) -> bytearray | None:
         return r.data if r.changed else None
@@ -217,14 +219,13 @@ def fill_in_place(
 
 
 class _InPlace:
-    """One fill in place, run on a file's bytes: each record read, figured, filled and written out in turn, the
+    """One fill in place, run on a file's lines: each record read, figured, filled and written out in turn, the
     sessions' totals added up on the way, and the summary written last."""
 
     #: How many values the read stage remembers before it starts over (the memo is for repeated values).
     KNOWN = 20_000
 
-    def __init__(self, data: bytes, path: str, config: Config, root: str | Path | None) -> None:
-        lines, bom = decode_lines(data, path)
+    def __init__(self, lines: Lines, bom: bool, path: str, config: Config, root: str | Path | None) -> None:
         ledger, records = parse_deferred(lines, path, bom=bom)
         self.config = config
         self.computer = Computer(ledger, config, root=root)
@@ -244,10 +245,7 @@ class _InPlace:
         self.data = self.out.data
         measurer = self.computer.measurer
         self.skipped = tuple(s.shown for s in measurer.skipped) if measurer is not None else ()
-        # Changed: the text differs, BOMs aside (a second BOM, which parse drops, is not written back).
-        skip = 3 if data.startswith(_BOM) else 0
-        skip += 3 if skip and data.startswith(_BOM, 3) else 0
-        self.changed = memoryview(self.data)[3 if ledger.bom else 0 :] != memoryview(data)[skip:]
+        self.changed = self.out.changed
 
     def _walk(self, ledger: Ledger, records: Iterator[Record]) -> Ledger:
         """Every record in turn; the ledger back, with the fields of the records a suppression comment is for
@@ -302,6 +300,8 @@ class _Out:
         self.at = 0  # the first line (0-based) not yet written out
         self.new: dict[int, str] = {}  # lines changed and not yet written out
         self.patterns: dict[str, re.Pattern[str] | None] = {}
+        #: Whether the new text differs from the old (BOMs aside, as FillResult.changed compares them).
+        self.changed = False
 
     def edit(self, edits: list[Edit]) -> None:
         """A record's edits, made as :func:`apply` makes them, each line it changes proved to be fill's change."""
@@ -314,6 +314,7 @@ class _Out:
             old, line = contents[n - 1], new[n - 1]
             if line == old:
                 continue
+            self.changed = True
             pattern = patterns[old] if old in patterns else patterns.setdefault(old, filled_pattern(old))
             if pattern is None or pattern.fullmatch(line) is None:
                 _refuse(self.ledger, f"line {n}")
@@ -338,6 +339,9 @@ class _Out:
             if not _owned(line):
                 _refuse(self.ledger, f"the new summary's line {n}")
         endings, gained = _summary_endings(self.ledger, len(summary))
+        was = zip(self.contents[s.first - 1 : s.last], self.endings[s.first - 1 : s.last], strict=True)
+        if gained is not None or "".join(map(add, summary, endings)) != "".join(c + e for c, e in was):
+            self.changed = True
         if gained is None:
             self._write(self.at, s.first - 1)
         else:
