@@ -15,13 +15,16 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .config import Config, config_for, load_config
 from .diagnostics import Diagnostic, has_errors, steer
 from .errors import LedgerkitError
 from .figures.compute import LedgerFigures
 from .reading.parse import Ledger, Outline, Outlined, load, load_outline
+
+if TYPE_CHECKING:
+    from .checks.committed import Committed
 
 #: What ``base=`` of :func:`verify_file` may be: ``"HEAD"`` or another git revision, a file, a parsed
 #: ledger (or its outline), or None for no append-only comparison.
@@ -171,18 +174,23 @@ def verify_path(
     data = read_bytes(path)
     problems: list[Diagnostic] = []
     try:
-        base_outline = base_of(path, base, strict=strict_base)
+        pending = _committed_base(path, base, strict=strict_base)
     except GitError as exc:
         if strict_base or base != "HEAD":
             raise
-        base_outline = None
+        pending = None
         problems.append(
             Diagnostic(str(path), 1, 1, "LK608", f"the base version cannot be read from git: {exc.message}")
         )
-    if not may_hold_ledger(data) and (base_outline is None or not base_outline.records):
-        return None
+    base_outline: Outlined | None = None
+    if not may_hold_ledger(data):
+        base_outline = _outlined(pending)
+        if base_outline is None or not base_outline.records:
+            return None
     text, bom = decode(data, path)
     ledger = parse(text, str(path), bom=bom)
+    if base_outline is None:
+        base_outline = _outlined(pending, ledger)
     config = settings.config(path)
     checks = (*DEFAULT_CHECKS, check_waiting) if require_filled else DEFAULT_CHECKS
     found = problems + verify(ledger, base=base_outline, config=config, checks=checks)
@@ -259,6 +267,22 @@ def pre_commit_range(environ: Mapping[str, str]) -> tuple[str, str] | None:
     if not start or not end:
         raise UsageError("pre-commit named one end of a range only: give both --from-ref and --to-ref")
     return start, end
+
+
+def _committed_base(path: Path, base: Base, *, strict: bool) -> Outlined | Committed | None:
+    """:func:`base_of`, a git revision's version read and decoded but not yet outlined: the working copy's parse
+    may outline it (checks/committed.py)."""
+    if isinstance(base, str):
+        from .checks.committed import text_from_git
+
+        return text_from_git(path, base if strict or base != "HEAD" else None)
+    return base_of(path, base, strict=strict)
+
+
+def _outlined(base: Outlined | Committed | None, working: Ledger | None = None) -> Outlined | None:
+    from .checks.committed import Committed
+
+    return base.outline(working) if isinstance(base, Committed) else base
 
 
 def base_of(path: Path, base: Base, *, strict: bool = False) -> Outlined | None:

@@ -354,3 +354,53 @@ def test_the_outline_of_every_golden_ledger_is_what_parse_finds(path):
     text = path.read_text(encoding="utf-8")
     assert _outlined(text) == _extents(text)
     assert _outlined(text.replace("\n", "\r\n")) == _extents(text.replace("\n", "\r\n"))
+
+
+# --- a base outlined beside the working copy (outline_beside) ------------------------------------------------
+
+_APPENDED = st.sampled_from(["### RUN_ID: NEW", "### RUN_ID: NEW\n- CHAR_COUNT: 1\n", "### RUN_ID: NEW\n---\n"])
+_TAILS = st.sampled_from(
+    ["", "## 7) Cumulative Summary\n- PROJECT_ID: P\n", "## 7) 누계\n\n```\n", "# Other\r\ntext", "\ufeff## 7) BOM\n"]
+)
+
+
+@st.composite
+def _versions(draw: st.DrawFn) -> tuple[str, str]:
+    """A base and a working copy that share their first lines: the working copy appends after them (a record, or
+    any text), and both go on their own way (a summary, nothing, an open fence...)."""
+    shared = draw(_texts(st.one_of(_record_soup(), _document())))
+    ours = draw(st.one_of(_APPENDED, _texts(_record_soup())))
+    if shared and not shared.endswith(("\n", "\r")) and draw(st.booleans()):
+        shared += "\n"
+    return shared + draw(_TAILS), shared + ours + draw(_TAILS)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_versions())
+def test_a_base_outlined_beside_the_working_copy_is_its_outline(versions):
+    from ledgerkit.reading.parse import outline, outline_beside
+
+    base, work = versions
+    working = parse(work, "ledger.md")
+    beside = outline_beside(base.removeprefix("\ufeff"), working, "HEAD:ledger.md")
+    assert beside is None or beside == outline(base, "HEAD:ledger.md")
+
+
+def test_the_hooks_usual_base_is_outlined_beside_the_working_copy():
+    """A record appended before the summary, which changed: only the base's lines after the shared ones (its
+    summary) are scanned."""
+    from ledgerkit.reading import parse as parse_module
+    from ledgerkit.reading.parse import outline, outline_beside
+
+    from .conftest import SUMMARY, ledger, record
+
+    base = ledger(record(1), record(2))
+    work = ledger(record(1), record(2), record(3)).replace(SUMMARY, SUMMARY.replace("[fill]", "3", 1))
+    scanned = []
+    real = parse_module.outline
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(parse_module, "outline", lambda text, path=None: scanned.append(text) or real(text, path))
+        beside = outline_beside(base, parse(work, "l.md"), "HEAD:l.md")
+    assert beside == outline(base, "HEAD:l.md")
+    assert scanned == [SUMMARY.lstrip("\n")] or scanned == [SUMMARY[SUMMARY.index("#") :]]
+    assert outline_beside(base, parse(base, "l.md"), "HEAD:l.md") == outline(base, "HEAD:l.md")  # the same text

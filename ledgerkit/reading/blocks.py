@@ -143,6 +143,13 @@ def _thematic(s: str) -> bool:
     return len(t) >= 3 and not t.strip(c)
 
 
+def opens_heading(s: str) -> bool:
+    """Whether line ``s`` is an ATX heading at the margin, as mistune reads one at the top level: a line that
+    joins no block before it (neither a paragraph's continuation nor a setext underline) and ends any list or
+    quote open there."""
+    return s[:1] == "#" and _atx(s) is not None
+
+
 def _atx(s: str) -> tuple[int, str] | None:
     """(level, text) when ``s`` (starting with ``#``) is an ATX heading, as mistune reads it."""
     level = len(s) - len(s.lstrip("#"))

@@ -29,7 +29,7 @@ from ..schema import (
     read_level,
     read_share,
 )
-from .blocks import Block, blocks
+from .blocks import Block, blocks, opens_heading
 
 _ITEM = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>[-*+]|\d{1,9}[.)])(?:(?P<space>[ \t]+)|$)")
 _FIELD = re.compile(r"^(?P<key>[A-Z][A-Z0-9_]*)(?:[ \t]*\((?P<arg>[^)]*)\))?[ \t]*:(?P<space>[ \t]*)")
@@ -391,6 +391,48 @@ def outline(text: str, path: str | None = None) -> Outline:
         run_id, line, column = current
         found.append(Extent(run_id, line, column, _last_text_line(contents, line, len(contents))))
     return Outline(path, lines, tuple(found))
+
+
+def outline_beside(text: str, ledger: Ledger, path: str | None = None) -> Outline | None:
+    """:func:`outline` of ``text``, a version of ``ledger`` (the base the hook compares it with), read off the
+    ledger's parse where the two share their first lines: a block scan only of what follows them. None when what
+    they share cannot be read that way: in the ledger it must be followed by a record's heading (an appended
+    record), which shows that an ATX heading there joins no block before it; in ``text``, by its end or by an ATX
+    heading at the margin. What comes before is then read the same with or without what follows
+    (tests/test_parse.py proves it)."""
+    if text.startswith("\ufeff"):
+        return None  # outline drops it: the lines would not be the ledger's
+    contents, endings = ledger.lines.contents, ledger.lines.endings
+    work = ledger.text
+    if text == work:
+        return Outline(path, ledger.lines, tuple(_extent(r, 0) for r in ledger.records))
+    q = text.rfind("\n", 0, _shared(text, work)) + 1  # the shared text's whole lines
+    n = text.count("\n", 0, q) + text.count("\r", 0, q) - text.count("\r\n", 0, q)
+    if not any(r.line == n + 1 for r in ledger.records):
+        return None  # nothing shows that a heading after the shared lines would be read as one (an open fence...)
+    if text.startswith("\ufeff", q):
+        return None  # outline would drop it as a BOM: here it is a line's first character
+    rest = outline(text[q:])
+    if rest.lines.contents and not opens_heading(rest.lines.contents[0]):
+        return None
+    extents = [_extent(r, 0) for r in ledger.records if r.line <= n] + [_extent(r, n) for r in rest.records]
+    lines = Lines(contents[:n] + rest.lines.contents, endings[:n] + rest.lines.endings)
+    return Outline(path, lines, tuple(extents))
+
+
+def _shared(a: str, b: str, chunk: int = 1 << 16) -> int:
+    """How many characters ``a`` and ``b`` start with in common, compared a chunk at a time."""
+    end = min(len(a), len(b))
+    for i in range(0, end, chunk):
+        piece = a[i : i + chunk]
+        if not b.startswith(piece, i):
+            other = b[i : i + chunk]
+            return i + next((k for k, (x, y) in enumerate(zip(piece, other, strict=False)) if x != y), len(other))
+    return end
+
+
+def _extent(r: Placed, offset: int) -> Extent:
+    return tuple.__new__(Extent, (r.run_id, r.line + offset, r.column, r.end_line + offset))
 
 
 def section_kind(heading: str) -> str | None:
