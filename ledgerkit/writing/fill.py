@@ -181,7 +181,7 @@ def fill_file(
 class Filled(NamedTuple):
     """What :func:`fill_in_place` gives: what :class:`FillResult` gives but the texts and the figures."""
 
-    ledger: Ledger  # its records without their fields, and its text not kept
+    ledger: Ledger  # its records without their fields (but those a suppression is for), its text not kept
     diagnostics: list[Diagnostic]
     filled: list[str]  # RUN_IDs that received figures
     skipped: tuple[str, ...]  # files met through a glob or folder and left out: not text
@@ -236,8 +236,8 @@ class _InPlace:
         self.filled: list[str] = []
         self.out = _Out(ledger)
         self.known: Known = {}
-        self.ledger = ledger
-        self.ledger = ledger = self._walk(ledger, records)
+        self.ledger = ledger  # what each record is read against, during the walk
+        self.ledger = ledger = self._walk(ledger, records)  # then with the records a suppression is for
         sessions = [Session(key, (), running) for key, running in self.totals.items()]
         summary, problems = _summary_lines(ledger, sessions, config)
         self.diagnostics += problems + self.repeated
