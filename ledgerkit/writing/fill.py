@@ -156,7 +156,9 @@ def fill_file(
     If the file changes on disk while the fill works (a person saving, another fill), the fill starts
     over on the new text (see files/textfile.rewrite) and never writes over the change. ``check`` computes
     without writing. ``on_computed`` is called between computing and writing (a seam for tests);
-    ``on_lock_wait`` is told when another run holds the folder's lock for more than a second.
+    ``on_lock_wait`` is told when another run holds the folder's lock for more than a second. The result
+    holds the whole ledger and its figures; :func:`fill_in_place` writes the same bytes holding a record at a
+    time (what ``ledgerkit fill`` runs).
     """
     path = Path(path)
     config = config or config_for(path)
