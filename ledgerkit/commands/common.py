@@ -4,6 +4,7 @@ when it runs."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -140,6 +141,21 @@ _encoding = _option(
 
 def _steering(f: Callable[..., Any]) -> Callable[..., Any]:
     return _root(_config(_select(_ignore(f))))
+
+
+_SETTINGS = ("config_file", "templates", "root", "select", "ignore")
+
+
+def _with_settings(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The command is given one ``settings`` (api.Settings) made of whichever of --config, --templates, --root,
+    --select and --ignore it takes, in place of those options' values. Put it right above the ``def``."""
+
+    @functools.wraps(f)
+    def command(**options: Any) -> Any:
+        given = {name: options.pop(name) for name in _SETTINGS if name in options}
+        return f(settings=_settings(**given), **options)
+
+    return command
 
 
 def _settings(

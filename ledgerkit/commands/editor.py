@@ -5,11 +5,15 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import LedgerkitError
-from .common import _command, _settings, _steering, _templates
+from .common import _command, _steering, _templates, _with_settings
+
+if TYPE_CHECKING:
+    from ..api import Settings
 
 # --- the editor: watch and the language server -------------------------------------------------------------
 
@@ -19,14 +23,11 @@ from .common import _command, _settings, _steering, _templates
 @click.option("--check", is_flag=True, help="Write nothing: only report the problems and what fill would change.")
 @_steering
 @_templates
+@_with_settings
 def watch(
     ledgers: tuple[Path, ...],
     check: bool,
-    root: Path | None,
-    config_file: Path | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    templates: Path | None,
+    settings: Settings,
 ) -> None:
     """Fill the ledgers again whenever they or a source their records name changes, until Ctrl-C.
 
@@ -46,7 +47,6 @@ def watch(
         raise LedgerkitError(MISSING_EXTRA)
     from ..editor.watch import watch_ledgers
 
-    settings = _settings(config_file, templates, root, select, ignore)
     sys.exit(watch_ledgers(list(ledgers), settings=settings, check=check, say=lambda line: click.echo(line)))
 
 
@@ -54,13 +54,10 @@ def watch(
 @click.option("--stdio", is_flag=True, help="Talk over standard input and output (the only way; accepted for clients).")
 @_steering
 @_templates
+@_with_settings
 def lsp(
     stdio: bool,
-    root: Path | None,
-    config_file: Path | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    templates: Path | None,
+    settings: Settings,
 ) -> None:
     """A language server over stdio for Markdown files that hold a ledger (docs/editors.md).
 
@@ -79,4 +76,4 @@ def lsp(
         raise LedgerkitError(MISSING_EXTRA)
     from ..editor.server import serve
 
-    serve(_settings(config_file, templates, root, select, ignore))
+    serve(settings)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -23,10 +23,13 @@ from .common import (
     _root,
     _Run,
     _say_skipped,
-    _settings,
     _steering,
     _templates,
+    _with_settings,
 )
+
+if TYPE_CHECKING:
+    from ..api import Settings
 
 # --- count -----------------------------------------------------------------------------------------------
 
@@ -75,14 +78,15 @@ def _output_format(command: str, default: str, what: str) -> Callable[[Callable[
 )
 @_config
 @_quiet
+@_with_settings
 def count(
     paths: tuple[str, ...],
     encodings: tuple[str, ...],
     fmt: str,
     top: int | None,
     messages: bool,
-    config_file: Path | None,
     quiet: bool,
+    settings: Settings,
 ) -> None:
     """Count characters, the estimate and exact tokens of files, folders, SOURCE_FILES entries or stdin.
 
@@ -109,7 +113,7 @@ def count(
             encodings=encodings,
             messages=messages,
             stdin=stdin,
-            settings=_settings(config_file),
+            settings=settings,
             progress=progress,
         ).value
     finally:
@@ -162,17 +166,14 @@ def _write_output(out: Any, output: Path) -> None:
 @_encoding
 @_steering
 @_templates
+@_with_settings
 def rollup(
     ledger: Path,
     session_id: str | None,
     fmt: str,
     output: Path | None,
     encoding: str | None,
-    root: Path | None,
-    config_file: Path | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    templates: Path | None,
+    settings: Settings,
 ) -> None:
     """One session's story: totals against the budget, records, a utilization chart, threshold events,
     allocation, cost and sources.
@@ -189,7 +190,6 @@ def rollup(
     """
     from ..api import rollup as make_rollup
 
-    settings = _settings(config_file, templates, root, select, ignore)
     _emit(make_rollup(ledger, session_id, format=fmt, encoding=encoding, settings=settings), output)
 
 
@@ -201,17 +201,14 @@ def rollup(
 @_output
 @_steering
 @_templates
+@_with_settings
 def report(
     ledgers: tuple[Path, ...],
     fmt: str,
     since: str | None,
     until: str | None,
     output: Path | None,
-    root: Path | None,
-    config_file: Path | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    templates: Path | None,
+    settings: Settings,
 ) -> None:
     """One row per session, across every ledger given (folders too): entries, tokens against the budget,
     peak, last action, cost, first and last time.
@@ -224,7 +221,6 @@ def report(
     from ..api import parse_day
     from ..api import report as make_report
 
-    settings = _settings(config_file, templates, root, select, ignore)
     first, last = (parse_day(since) if since else None), (parse_day(until) if until else None)
     _emit(make_report(ledgers, format=fmt, since=first, until=last, settings=settings), output)
 
@@ -242,16 +238,13 @@ def report(
 @_output
 @_steering
 @_templates
+@_with_settings
 def compare(
     ledgers: tuple[Path, ...],
     sessions: tuple[str, ...],
     fmt: str,
     output: Path | None,
-    root: Path | None,
-    config_file: Path | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    templates: Path | None,
+    settings: Settings,
 ) -> None:
     """Compare a baseline with an optimized session: tokens, characters, the saving in tokens and money,
     peaks, sources added and dropped.
@@ -266,7 +259,6 @@ def compare(
     """
     from ..api import compare as make_comparison
 
-    settings = _settings(config_file, templates, root, select, ignore)
     _emit(make_comparison(ledgers, sessions, format=fmt, settings=settings), output)
 
 
@@ -309,6 +301,7 @@ def compare(
 @_config
 @_templates
 @_quiet
+@_with_settings
 def plan(
     sources: tuple[str, ...],
     budget: int | None,
@@ -318,10 +311,8 @@ def plan(
     encoding: str | None,
     ledger: Path | None,
     fmt: str,
-    root: Path | None,
-    config_file: Path | None,
-    templates: Path | None,
     quiet: bool,
+    settings: Settings,
 ) -> None:
     """What a record with these sources would measure, before anyone loads them. Exit 1 if over budget.
 
@@ -349,7 +340,7 @@ def plan(
         encoding=encoding,
         ledger=ledger,
         format=fmt,
-        settings=_settings(config_file, templates, root),
+        settings=settings,
     )
     click.echo(out.text, nl=False)
     _say_skipped(_Run(quiet=quiet), out.value.skipped)
@@ -362,7 +353,8 @@ def plan(
 @click.option("--all", "include_all", is_flag=True, help="Also deprecated and retired models.")
 @_output_format("models", "text", "An aligned table, or JSON.")
 @_config
-def models(pattern: str | None, provider: str | None, include_all: bool, fmt: str, config_file: Path | None) -> None:
+@_with_settings
+def models(pattern: str | None, provider: str | None, include_all: bool, fmt: str, settings: Settings) -> None:
     """The models ledgerkit knows: context window, output limit, prices per million tokens, as-of date.
 
     From genai-prices (installed with ledgerkit; never fetched) and a small dated supplement, plus the
@@ -382,7 +374,7 @@ def models(pattern: str | None, provider: str | None, include_all: bool, fmt: st
         provider=provider,
         include_all=include_all,
         format=fmt,
-        settings=_settings(config_file),
+        settings=settings,
     )
     click.echo(out.text, nl=False)
 
@@ -393,15 +385,13 @@ def models(pattern: str | None, provider: str | None, include_all: bool, fmt: st
 @click.option("--bom", is_flag=True, help="Start CSV with a byte order mark, for spreadsheets that need one for UTF-8.")
 @_output
 @_steering
+@_with_settings
 def export(
     ledgers: tuple[Path, ...],
     fmt: str,
     bom: bool,
     output: Path | None,
-    root: Path | None,
-    config_file: Path | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
+    settings: Settings,
 ) -> None:
     """Every record as typed data: integers, utilization as a number, ISO 8601 times, sources as a list.
 
@@ -418,5 +408,4 @@ def export(
 
     if bom and fmt != "csv":
         raise click.UsageError("--bom goes with --format csv")
-    settings = _settings(config_file, None, root, select, ignore)
     _emit(make_export(ledgers, format=fmt, bom=bom, settings=settings), output)

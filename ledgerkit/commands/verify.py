@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from ..errors import LedgerkitError
-from .common import _command, _diagnostics_format, _ledgerkit_error, _quiet, _Run, _settings, _steering, _verbose
+from .common import _command, _diagnostics_format, _ledgerkit_error, _quiet, _Run, _steering, _verbose, _with_settings
+
+if TYPE_CHECKING:
+    from ..api import Settings
 
 
 @_command()
@@ -46,6 +49,7 @@ from .common import _command, _diagnostics_format, _ledgerkit_error, _quiet, _Ru
 @_diagnostics_format
 @_quiet
 @_verbose
+@_with_settings
 def verify(
     ledgers: tuple[Path, ...],
     base_rev: str | None,
@@ -54,13 +58,10 @@ def verify(
     require_filled: bool,
     history: bool,
     hook: bool,
-    root: Path | None,
-    config_file: Path | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
     output_format: str,
     quiet: bool,
     verbose: bool,
+    settings: Settings,
 ) -> None:
     """Check allocations, figures, the schema and the append-only history. Writes nothing.
 
@@ -88,7 +89,6 @@ def verify(
         raise click.UsageError("--base-file compares one ledger; give one")
     if (history or hook) and (base_file is not None or no_base):
         raise click.UsageError("--history and --pre-commit read git: they take --base, not --base-file or --no-base")
-    settings = _settings(config_file, None, root, select, ignore)
     run = _Run(output_format, quiet, verbose)
     span = pre_commit_range(os.environ) if hook else None
     if history or span is not None:
@@ -112,7 +112,7 @@ def verify(
 def _verify_history(
     run: _Run,
     ledgers: Sequence[Path],
-    settings: Any,
+    settings: Settings,
     span: tuple[str | None, str],
     require_filled: bool,
     *,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,11 +16,14 @@ from .common import (
     _root,
     _Run,
     _say_skipped,
-    _settings,
     _steering,
     _templates,
     _verbose,
+    _with_settings,
 )
+
+if TYPE_CHECKING:
+    from ..api import Settings
 
 
 def _lock_wait(run: _Run) -> Callable[[str], None]:
@@ -36,18 +39,15 @@ def _lock_wait(run: _Run) -> Callable[[str], None]:
 @_diagnostics_format
 @_quiet
 @_verbose
+@_with_settings
 def fill(
     ledgers: tuple[Path, ...],
     check: bool,
     diff: bool,
-    root: Path | None,
-    config_file: Path | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    templates: Path | None,
     output_format: str,
     quiet: bool,
     verbose: bool,
+    settings: Settings,
 ) -> None:
     """Measure each record's SOURCE_FILES and fill its [fill] placeholders.
 
@@ -64,7 +64,6 @@ def fill(
     """
     from ..writing.fill import fill_file, fill_in_place
 
-    settings = _settings(config_file, templates, root, select, ignore)
     run = _Run(output_format, quiet, verbose)
     would_change = False
 
@@ -72,7 +71,7 @@ def fill(
         nonlocal would_change
         config = settings.config(path)
         if not (check or diff):  # one record at a time: what is written, and its problems, are the same
-            written = fill_in_place(path, config=config, root=root, on_lock_wait=_lock_wait(run))
+            written = fill_in_place(path, config=config, root=settings.root, on_lock_wait=_lock_wait(run))
             run.diagnostics.extend(settings.steer(written.diagnostics, config, written.ledger))
             _say_skipped(run, written.skipped)
             if not written.ledger.records and written.ledger.summary is None:
@@ -82,7 +81,7 @@ def fill(
             else:
                 run.say(f"{path}: clean", verbose_only=True)
             return
-        result = fill_file(path, config=config, root=root, check=True, on_lock_wait=_lock_wait(run))
+        result = fill_file(path, config=config, root=settings.root, check=True, on_lock_wait=_lock_wait(run))
         run.diagnostics.extend(settings.steer(result.diagnostics, config, result.ledger))
         _say_skipped(run, result.figures.skipped)
         if not result.ledger.records and result.ledger.summary is None:
@@ -144,14 +143,14 @@ def _records(n: int) -> str:
 @_config
 @_templates
 @_quiet
+@_with_settings
 def init(
     path: Path,
     budget: int | None,
     lang: str,
     force: bool,
-    config_file: Path | None,
-    templates: Path | None,
     quiet: bool,
+    settings: Settings,
 ) -> None:
     """Write a new, empty ledger at PATH with the reference ledger's sections.
 
@@ -166,7 +165,7 @@ def init(
     """
     from ..writing.init import init_file
 
-    config = _settings(config_file, templates).config(path)
+    config = settings.config(path)
     new = init_file(path, budget=budget, lang=lang, config=config, force=force)
     budget_c = new.budget.value if new.budget is not None else None
     if not quiet:
@@ -218,6 +217,7 @@ def _complete_zone(ctx: click.Context, param: click.Parameter, incomplete: str) 
 @_templates
 @_diagnostics_format
 @_quiet
+@_with_settings
 def append(
     ledger: Path,
     scope: str,
@@ -227,11 +227,9 @@ def append(
     fill_figures: bool,
     at: str | None,
     tz: str | None,
-    root: Path | None,
-    config_file: Path | None,
-    templates: Path | None,
     output_format: str,
     quiet: bool,
+    settings: Settings,
 ) -> None:
     """Add the next record at the end of LEDGER's ledger section.
 
@@ -250,7 +248,7 @@ def append(
     from ..writing.append import NewRecord, append_file, parse_at
 
     run = _Run(output_format, quiet)
-    config = _settings(config_file, templates, root).config(ledger)
+    config = settings.config(ledger)
     new = NewRecord(scope, context_id, sources, notes)
     result = append_file(
         ledger,
@@ -259,7 +257,7 @@ def append(
         tz=tz,
         config=config,
         fill_figures=fill_figures,
-        root=root,
+        root=settings.root,
         on_lock_wait=_lock_wait(run),
     )
     run.say(_appended(ledger, result))
