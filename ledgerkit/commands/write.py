@@ -24,6 +24,7 @@ from .common import (
 
 if TYPE_CHECKING:
     from ..api import Settings
+    from ..writing.fill import Filled
 
 
 def _lock_wait(run: _Run) -> Callable[[str], None]:
@@ -62,7 +63,7 @@ def fill(
       ledgerkit fill --check --diff ledger.md
       ledgerkit fill --check --format github ledgers/
     """
-    from ..writing.fill import fill_file, fill_in_place
+    from ..writing.fill import FillResult, fill_file, fill_in_place
 
     run = _Run(output_format, quiet, verbose)
     would_change = False
@@ -70,28 +71,25 @@ def fill(
     def work(path: Path) -> None:
         nonlocal would_change
         config = settings.config(path)
-        if not (check or diff):  # one record at a time: what is written, and its problems, are the same
-            written = fill_in_place(path, config=config, root=settings.root, on_lock_wait=_lock_wait(run))
-            run.diagnostics.extend(settings.steer(written.diagnostics, config, written.ledger))
-            _say_skipped(run, written.skipped)
-            if not written.ledger.records and written.ledger.summary is None:
-                return
-            if written.written:
-                run.say(f"{path}: filled {_records(len(written.filled))}")
-            else:
-                run.say(f"{path}: clean", verbose_only=True)
-            return
-        result = fill_file(path, config=config, root=settings.root, check=True, on_lock_wait=_lock_wait(run))
+        wait = _lock_wait(run)
+        if check or diff:
+            result: FillResult | Filled = fill_file(
+                path, config=config, root=settings.root, check=True, on_lock_wait=wait
+            )
+        else:  # one record at a time: what is written, and its problems, are the same
+            result = fill_in_place(path, config=config, root=settings.root, on_lock_wait=wait)
         run.diagnostics.extend(settings.steer(result.diagnostics, config, result.ledger))
-        _say_skipped(run, result.figures.skipped)
+        _say_skipped(run, result.skipped)
         if not result.ledger.records and result.ledger.summary is None:
             return
-        if diff and result.changed:
-            click.echo(result.diff(), nl=False)
-        if result.changed:
+        if isinstance(result, FillResult) and result.changed:
+            if diff:
+                click.echo(result.diff(), nl=False)
             would_change = True
             run.changes.extend(_changed_lines(result))
             run.say(f"{path}: would fill {_records(len(result.filled))}")
+        elif result.written:
+            run.say(f"{path}: filled {_records(len(result.filled))}")
         else:
             run.say(f"{path}: clean", verbose_only=True)
 

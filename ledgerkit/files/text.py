@@ -62,7 +62,7 @@ def decode(data: bytes | bytearray, path: str | Path) -> tuple[str, bool]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise LedgerkitError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", path) from None
+        raise _not_utf8(data, exc.start, path) from None
     if text.startswith(BOM):
         return text[1:], True
     return text, False
@@ -85,13 +85,16 @@ def decode_lines(data: bytes | bytearray, path: str | Path, chunk: int = 1 << 16
         try:
             text = str(view[start:end], "utf-8")
         except UnicodeDecodeError as exc:
-            at = start + exc.start
-            raise LedgerkitError(f"not UTF-8 text (byte 0x{data[at]:02x} at offset {at})", path) from None
+            raise _not_utf8(data, start + exc.start, path) from None
         piece = Lines.split(text)
         contents += map(seen.setdefault, piece.contents, piece.contents)
         endings += piece.endings
         start = end
     return Lines(contents, endings), bom
+
+
+def _not_utf8(data: bytes | bytearray, at: int, path: str | Path) -> LedgerkitError:
+    return LedgerkitError(f"not UTF-8 text (byte 0x{data[at]:02x} at offset {at})", path)
 
 
 def encode(text: str, bom: bool) -> bytes:

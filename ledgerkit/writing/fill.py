@@ -11,7 +11,7 @@ placeholders are still filled: they are measurements.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain, compress, islice, repeat
@@ -98,6 +98,11 @@ class FillResult(NewText):
     @property
     def changed(self) -> bool:
         return self.text != self.ledger.text
+
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        """Files met through a glob or folder and left out: not text."""
+        return self.figures.skipped
 
     @property
     def ok(self) -> bool:
@@ -206,7 +211,7 @@ def fill_in_place(
     config = config or config_for(path)
     if not mirrors(config.templates):
         r = fill_file(path, config=config, root=root, on_lock_wait=on_lock_wait)
-        return Filled(r.ledger, r.diagnostics, r.filled, r.figures.skipped, r.changed, r.written)
+        return Filled(r.ledger, r.diagnostics, r.filled, r.skipped, r.changed, r.written)
 
     def compute_data(data: bytearray) -> _InPlace:
         lines, bom = decode_lines(data, path)
@@ -308,17 +313,13 @@ class _Out:
     def edit(self, edits: list[Edit]) -> None:
         """A record's edits, made as :func:`apply` makes them, each line it changes proved to be fill's change."""
         contents, new = self.contents, self.new
-        for n, start, end, text in sorted(edits, key=itemgetter(0, 1), reverse=True):
-            line = new.get(n - 1, contents[n - 1])
-            new[n - 1] = line[:start] + text + line[end:]
-        patterns = self.patterns
+        _edit_lines(edits, contents, new)
         for n, _start, _end, _text in edits:
             old, line = contents[n - 1], new[n - 1]
             if line == old:
                 continue
             self.changed = True
-            pattern = patterns[old] if old in patterns else patterns.setdefault(old, filled_pattern(old))
-            if pattern is None or pattern.fullmatch(line) is None:
+            if not _fills(self.patterns, old, line):
                 _refuse(self.ledger, f"line {n}")
 
     def upto(self, end: int) -> None:
@@ -532,10 +533,10 @@ def apply(ledger: Ledger, edits: list[Edit], summary: list[str] | None) -> str:
     """The ledger's text with the edits made and (when given) the summary's owned lines replaced."""
     contents = list(ledger.lines.contents)
     endings = list(ledger.lines.endings)
-    # By (line, start), backwards: right to left within a line, so each edit's columns are still those it names.
-    for n, start, end, text in sorted(edits, key=itemgetter(0, 1), reverse=True):
-        line = contents[n - 1]
-        contents[n - 1] = line[:start] + text + line[end:]
+    changed: dict[int, str] = {}
+    _edit_lines(edits, contents, changed)
+    for i, line in changed.items():
+        contents[i] = line
     if summary is not None and ledger.summary is not None:
         first, last = ledger.summary.first, ledger.summary.last
         new_endings, gained = _summary_endings(ledger, len(summary))
@@ -544,6 +545,21 @@ def apply(ledger: Ledger, edits: list[Edit], summary: list[str] | None) -> str:
         contents[first - 1 : last] = summary
         endings[first - 1 : last] = new_endings
     return Lines(contents, endings).join()
+
+
+def _edit_lines(edits: list[Edit], contents: Sequence[str], changed: dict[int, str]) -> None:
+    """Make ``edits`` on the lines ``contents`` holds, each line they change put in ``changed`` (by its 0-based
+    index; a line already there is edited further)."""
+    # By (line, start), backwards: right to left within a line, so each edit's columns are still those it names.
+    for n, start, end, text in sorted(edits, key=itemgetter(0, 1), reverse=True):
+        line = changed.get(n - 1, contents[n - 1])
+        changed[n - 1] = line[:start] + text + line[end:]
+
+
+def _fills(patterns: dict[str, re.Pattern[str] | None], old: str, line: str) -> bool:
+    """Whether ``line`` is ``old`` with its placeholders filled (each old line's pattern made once, in ``patterns``)."""
+    pattern = patterns[old] if old in patterns else patterns.setdefault(old, filled_pattern(old))
+    return pattern is not None and pattern.fullmatch(line) is not None
 
 
 def _summary_endings(ledger: Ledger, count: int) -> tuple[list[str], str | None]:
@@ -641,8 +657,7 @@ class _Walk:
             old = contents[i]
             if m is not None and text[m.start() : m.end()] == endings[i]:
                 line = text[q : m.start()]
-                pattern = patterns[old] if old in patterns else patterns.setdefault(old, filled_pattern(old))
-                if line == old or (pattern is not None and pattern.fullmatch(line) is not None):
+                if line == old or _fills(patterns, old, line):
                     p, q = p + lengths[i], m.end()
                     continue
             self.old, self.new = p, q
@@ -689,11 +704,8 @@ class _Walk:
         old = self.contents[i]
         if ending != self.endings[i] and not (i == self.head - 1 and self.endings[i] == ""):
             _refuse(self.ledger, f"line {i + 1}")
-        if line != old:
-            patterns = self.patterns
-            pattern = patterns[old] if old in patterns else patterns.setdefault(old, filled_pattern(old))
-            if pattern is None or pattern.fullmatch(line) is None:
-                _refuse(self.ledger, f"line {i + 1}")
+        if line != old and not _fills(self.patterns, old, line):
+            _refuse(self.ledger, f"line {i + 1}")
 
 
 def _owned(line: str) -> bool:
