@@ -21,7 +21,7 @@ from .config import Config, config_for, load_config
 from .diagnostics import Diagnostic, has_errors, steer
 from .errors import LedgerkitError
 from .figures.compute import LedgerFigures
-from .reading.parse import Ledger, Outline, Outlined, load, load_outline
+from .reading.parse import Ledger, Outline, Outlined, load, load_lines, load_outline
 
 if TYPE_CHECKING:
     from .checks.committed import Committed
@@ -116,7 +116,7 @@ def figures_of(path: Path, settings: Settings) -> LedgerFigures:
     """A ledger's figures as fill computes them, every record's sources measured once."""
     from .reports.records import figured
 
-    return figured(load(path), settings.config(path), settings.root)
+    return figured(load_lines(path), settings.config(path), settings.root)
 
 
 def _inputs(figures: Sequence[LedgerFigures]) -> set[Path]:
@@ -167,8 +167,8 @@ def verify_path(
     from .checks.verify import DEFAULT_CHECKS, verify
     from .checks.waiting import check_waiting
     from .files.read import read_bytes
-    from .files.text import decode
-    from .reading.parse import may_hold_ledger, parse
+    from .files.text import decode_lines
+    from .reading.parse import may_hold_ledger, parse_lines
 
     settings = settings or Settings()
     data = read_bytes(path)
@@ -187,10 +187,12 @@ def verify_path(
         base_outline = _outlined(pending)
         if base_outline is None or not base_outline.records:
             return None
-    text, bom = decode(data, path)
-    ledger = parse(text, str(path), bom=bom)
+    # Its lines, never its whole text: a large ledger's text costs as much memory as its lines (issue 12).
+    lines, bom = decode_lines(data, path)
+    ledger = parse_lines(lines, str(path), bom=bom)
     if base_outline is None:
-        base_outline = _outlined(pending, ledger)
+        base_outline = _outlined(pending, ledger, data)
+    del data
     config = settings.config(path)
     checks = (*DEFAULT_CHECKS, check_waiting) if require_filled else DEFAULT_CHECKS
     found = problems + verify(ledger, base=base_outline, config=config, checks=checks)
@@ -270,19 +272,21 @@ def pre_commit_range(environ: Mapping[str, str]) -> tuple[str, str] | None:
 
 
 def _committed_base(path: Path, base: Base, *, strict: bool) -> Outlined | Committed | None:
-    """:func:`base_of`, a git revision's version read and decoded but not yet outlined: the working copy's parse
+    """:func:`base_of`, a git revision's version read and checked but not yet outlined: the working copy's parse
     may outline it (checks/committed.py)."""
     if isinstance(base, str):
-        from .checks.committed import text_from_git
+        from .checks.committed import from_git
 
-        return text_from_git(path, base if strict or base != "HEAD" else None)
+        return from_git(path, base if strict or base != "HEAD" else None)
     return base_of(path, base, strict=strict)
 
 
-def _outlined(base: Outlined | Committed | None, working: Ledger | None = None) -> Outlined | None:
+def _outlined(
+    base: Outlined | Committed | None, working: Ledger | None = None, working_data: bytes | None = None
+) -> Outlined | None:
     from .checks.committed import Committed
 
-    return base.outline(working) if isinstance(base, Committed) else base
+    return base.outline(working, working_data) if isinstance(base, Committed) else base
 
 
 def base_of(path: Path, base: Base, *, strict: bool = False) -> Outlined | None:

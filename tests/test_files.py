@@ -24,6 +24,7 @@ from hypothesis import assume, given, settings
 from ledgerkit.errors import LedgerkitError
 from ledgerkit.files import lock
 from ledgerkit.files.read import sha256_of
+from ledgerkit.files.text import check_utf8
 from ledgerkit.files.textfile import (
     ATTEMPTS,
     BOM,
@@ -48,6 +49,32 @@ ENDINGS = ("\n", "\r\n", "\r")
 # Contents that are not line endings but look close: a form feed, a vertical tab, U+2028 and U+0085 end a
 # line for str.splitlines, never for CommonMark.
 CONTENT = st.text(st.sampled_from(list("ab #-:\t\x0b\x0c\x1c\u0085\u2028é한🪷")), max_size=12)
+
+
+#: Bytes near UTF-8 and far from it: every line ending, characters of 2 to 4 bytes, a BOM, a NUL, a sequence cut
+#: short, a lone continuation byte, a byte that is never UTF-8, a surrogate.
+NEARLY_UTF8 = st.one_of(
+    st.binary(max_size=64),
+    st.lists(
+        st.sampled_from(["a", "\n", "\r", "\r\n", "한", "🪷", "\ufeff", "\xff", "\x00", "\ud800"]), max_size=40
+    ).map(lambda parts: "".join(parts).encode("utf-8", "surrogatepass")),
+    st.lists(st.sampled_from([b"a", b"\n", b"\r", b"\xed\x95", b"\x9c", b"\xef\xbb\xbf", b"\xff"]), max_size=40).map(
+        b"".join
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(NEARLY_UTF8, st.integers(1, 9))
+def test_a_check_a_piece_at_a_time_refuses_what_decoding_refuses(data, chunk):
+    try:
+        decode(data, "l.md")
+    except LedgerkitError as exc:
+        with pytest.raises(LedgerkitError) as raised:
+            check_utf8(data, "l.md", chunk)
+        assert str(raised.value) == str(exc)  # the same byte at the same offset
+    else:
+        check_utf8(data, "l.md", chunk)
 
 
 def temporaries(folder: Path) -> list[str]:

@@ -356,11 +356,29 @@ def test_the_outline_of_every_golden_ledger_is_what_parse_finds(path):
     assert _outlined(text.replace("\n", "\r\n")) == _extents(text.replace("\n", "\r\n"))
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_texts(st.one_of(_record_soup(), _document())))
+def test_a_ledger_parsed_from_its_lines_is_the_ledger_parsed_from_its_text(text):
+    from ledgerkit.files.text import Lines
+    from ledgerkit.reading.parse import parse_lines
+
+    whole = parse(text, "l.md")
+    bom = text.startswith("\ufeff")
+    assert parse_lines(Lines.split(text.removeprefix("\ufeff")), "l.md", bom=bom) == whole._replace(text="")
+
+
 # --- a base outlined beside the working copy (outline_beside) ------------------------------------------------
 
 _APPENDED = st.sampled_from(["### RUN_ID: NEW", "### RUN_ID: NEW\n- CHAR_COUNT: 1\n", "### RUN_ID: NEW\n---\n"])
 _TAILS = st.sampled_from(
-    ["", "## 7) Cumulative Summary\n- PROJECT_ID: P\n", "## 7) 누계\n\n```\n", "# Other\r\ntext", "\ufeff## 7) BOM\n"]
+    [
+        "",
+        "## 7) Cumulative Summary\n- PROJECT_ID: P\n",
+        "\n## 7) 누계\n\n```\n",
+        "# Other\r\ntext",
+        "\ufeff## 7) BOM\n",
+        "\r\n## 7) 요약\n",
+    ]
 )
 
 
@@ -382,25 +400,39 @@ def test_a_base_outlined_beside_the_working_copy_is_its_outline(versions):
 
     base, work = versions
     working = parse(work, "ledger.md")
-    beside = outline_beside(base.removeprefix("\ufeff"), working, "HEAD:ledger.md")
+    beside = outline_beside(base.encode(), working, work.encode(), "HEAD:ledger.md")
     assert beside is None or beside == outline(base, "HEAD:ledger.md")
 
 
-def test_the_hooks_usual_base_is_outlined_beside_the_working_copy():
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "\n", "한", "\ufeff"]), max_size=30).map("".join), st.data())
+def test_the_bytes_two_versions_share_are_counted_exactly(text, data):
+    from ledgerkit.reading.parse import _shared
+
+    a = text.encode()
+    b = data.draw(st.sampled_from([a, a[: len(a) // 2], a[: len(a) // 2] + b"x" + a[len(a) // 2 :], b"", b"q" + a]))
+    i, j = data.draw(st.integers(0, len(a))), data.draw(st.integers(0, len(b)))
+    naive = next((k for k, (x, y) in enumerate(zip(a[i:], b[j:], strict=False)) if x != y), min(len(a) - i, len(b) - j))
+    assert _shared(a, i, b, j, data.draw(st.integers(1, 5))) == naive
+
+
+@pytest.mark.parametrize("bom", ["", "\ufeff"])
+def test_the_hooks_usual_base_is_outlined_beside_the_working_copy(bom):
     """A record appended before the summary, which changed: only the base's lines after the shared ones (its
-    summary) are scanned."""
+    summary) are scanned, whether or not the file starts with a BOM."""
     from ledgerkit.reading import parse as parse_module
     from ledgerkit.reading.parse import outline, outline_beside
 
     from .conftest import SUMMARY, ledger, record
 
-    base = ledger(record(1), record(2))
-    work = ledger(record(1), record(2), record(3)).replace(SUMMARY, SUMMARY.replace("[fill]", "3", 1))
+    base = bom + ledger(record(1), record(2))
+    work = bom + ledger(record(1), record(2), record(3)).replace(SUMMARY, SUMMARY.replace("[fill]", "3", 1))
     scanned = []
     real = parse_module.outline
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(parse_module, "outline", lambda text, path=None: scanned.append(text) or real(text, path))
-        beside = outline_beside(base, parse(work, "l.md"), "HEAD:l.md")
+        beside = outline_beside(base.encode(), parse(work, "l.md"), work.encode(), "HEAD:l.md")
     assert beside == outline(base, "HEAD:l.md")
     assert scanned == [SUMMARY.lstrip("\n")] or scanned == [SUMMARY[SUMMARY.index("#") :]]
-    assert outline_beside(base, parse(base, "l.md"), "HEAD:l.md") == outline(base, "HEAD:l.md")  # the same text
+    same = outline_beside(base.encode(), parse(base, "l.md"), base.encode(), "HEAD:l.md")
+    assert same == outline(base, "HEAD:l.md")  # the same text

@@ -10,48 +10,55 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from ..files.text import decode
+from ..files.text import check_utf8, decode
 from ..reading.parse import Ledger, Outline, may_hold_ledger, outline, outline_beside
 from .git import committed_version
 
 
 class Committed(NamedTuple):
-    """A committed version read and decoded, to be outlined when the working copy's parse is at hand."""
+    """A committed version read and checked as UTF-8, to be outlined when the working copy's parse is at hand."""
 
     name: str
-    text: str | None  # None: its bytes hold no ledger (any Markdown file, a Latin-1 NOTES.md too)
+    data: bytes | None  # None: its bytes hold no ledger (any Markdown file, a Latin-1 NOTES.md too)
 
-    def outline(self, working: Ledger | None = None) -> Outline:
-        """The version outlined; read off ``working``'s parse for the lines the two share where that reads them
-        as an outline of its own would (an appended record, the hook's usual case: only the lines after it are
-        scanned then), else outlined on its own."""
-        if self.text is None:
+    def outline(self, working: Ledger | None = None, working_data: bytes | None = None) -> Outline:
+        """The version outlined; read off ``working``'s parse (of the bytes ``working_data``) for the lines the two
+        share where that reads them as an outline of its own would (an appended record, the hook's usual case:
+        only the lines after it are scanned then), else outlined on its own."""
+        if self.data is None:
             return outline("", self.name)
-        within = outline_beside(self.text, working, self.name) if working is not None else None
-        return within if within is not None else outline(self.text, self.name)
+        if working is not None and working_data is not None:
+            within = outline_beside(self.data, working, working_data, self.name)
+            if within is not None:
+                return within
+        return outline(decode(self.data, self.name)[0], self.name)
 
 
-def committed_text(data: bytes, name: str) -> Committed:
-    """A committed version's bytes, decoded, as ``name``; text that is not UTF-8 is a LedgerkitError."""
-    return Committed(name, decode(data, name)[0] if may_hold_ledger(data) else None)
+def committed(data: bytes, name: str) -> Committed:
+    """A committed version's bytes as ``name``, checked but not decoded; text that is not UTF-8 is a
+    LedgerkitError, raised here as decoding it would."""
+    if not may_hold_ledger(data):
+        return Committed(name, None)
+    check_utf8(data, name)
+    return Committed(name, data)
 
 
 def committed_outline(data: bytes, name: str) -> Outline:
     """A committed version's bytes, outlined as ``name``: no record when they hold no ledger; text that is not
     UTF-8 is a LedgerkitError."""
-    return committed_text(data, name).outline()
+    return outline(decode(data, name)[0] if may_hold_ledger(data) else "", name)
 
 
-def text_from_git(path: str | Path, rev: str | None = None) -> Committed | None:
-    """The ledger as committed at ``rev`` (default HEAD), decoded; None when it is new there, or (for the default)
+def from_git(path: str | Path, rev: str | None = None) -> Committed | None:
+    """The ledger as committed at ``rev`` (default HEAD), checked; None when it is new there, or (for the default)
     outside git. Every error is :func:`ledgerkit.checks.git.committed_version`'s."""
     found = committed_version(path, rev)
     if found is None:
         return None
-    return committed_text(found.data, f"{rev or 'HEAD'}:{path}")
+    return committed(found.data, f"{rev or 'HEAD'}:{path}")
 
 
 def outline_from_git(path: str | Path, rev: str | None = None) -> Outline | None:
-    """:func:`text_from_git`, outlined."""
-    committed = text_from_git(path, rev)
-    return None if committed is None else committed.outline()
+    """:func:`from_git`, outlined."""
+    found = committed_version(path, rev)
+    return None if found is None else committed_outline(found.data, f"{rev or 'HEAD'}:{path}")

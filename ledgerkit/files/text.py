@@ -6,6 +6,7 @@ never touch an ending: a line's content is replaced, its ending stays.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -68,10 +69,16 @@ def decode(data: bytes | bytearray, path: str | Path) -> tuple[str, bool]:
     return text, False
 
 
+#: The most lines decode_lines remembers to hold once: a ledger's records repeat their lines from one to the next,
+#: so the lines seen lately are enough, and a memory of every line (a long ledger has hundreds of thousands of
+#: lines held once) made decoding a 50,000-record ledger twice as slow (bench/bench_ledger.py).
+_SEEN_MOST = 20_000
+
+
 def decode_lines(data: bytes | bytearray, path: str | Path, chunk: int = 1 << 16) -> tuple[Lines, bool]:
     """``Lines.split(decode(data, path)[0])`` and the BOM, without the whole text ever held: the bytes are decoded
-    a ``chunk`` at a time, each cut just after a LF (so no character nor CRLF is cut), and a line met again is the
-    same string object (a ledger's records repeat most of their lines). The same lines, the same errors."""
+    a ``chunk`` at a time, each cut just after a LF (so no character nor CRLF is cut), and a line met again soon
+    is the same string object (a ledger's records repeat most of their lines). The same lines, the same errors."""
     bom = data.startswith(b"\xef\xbb\xbf")
     contents: list[str] = []
     endings: list[str] = []
@@ -89,8 +96,27 @@ def decode_lines(data: bytes | bytearray, path: str | Path, chunk: int = 1 << 16
         piece = Lines.split(text)
         contents += map(seen.setdefault, piece.contents, piece.contents)
         endings += piece.endings
+        if len(seen) > _SEEN_MOST:
+            seen.clear()
         start = end
     return Lines(contents, endings), bom
+
+
+def check_utf8(data: bytes | bytearray, path: str | Path, chunk: int = 1 << 16) -> None:
+    """Raise what :func:`decode` raises for ``data`` that is not UTF-8, without its text ever held: the bytes are
+    decoded a ``chunk`` at a time, each piece starting where the last one's whole characters ended."""
+    if data.isascii():
+        return
+    view = memoryview(data)
+    chunk = max(chunk, 4)  # a piece holds a whole character at least: each step moves on
+    start = 0
+    while start < len(data):
+        piece = view[start : start + chunk]
+        try:
+            _text, used = codecs.utf_8_decode(piece, "strict", start + chunk >= len(data))
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(data, start + exc.start, path) from None
+        start += used
 
 
 def _not_utf8(data: bytes | bytearray, at: int, path: str | Path) -> LedgerkitError:

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 from ..files.read import read_bytes
-from ..files.text import Lines, decode
+from ..files.text import Lines, decode, decode_lines
 from ..schema import (
     FIELDS,
     FILLED,
@@ -311,6 +311,13 @@ def load(path: str | Path) -> Ledger:
     return parse(text, path=str(path), bom=bom)
 
 
+def load_lines(path: str | Path) -> Ledger:
+    """:func:`load` for a reader that never needs the whole text (verify, the reports): the ledger
+    :func:`parse_lines` gives, its lines decoded a piece at a time and its text not kept."""
+    lines, bom = decode_lines(read_bytes(path), path)
+    return parse_lines(lines, str(path), bom=bom)
+
+
 def load_outline(path: str | Path) -> Outline:
     """:func:`load` as the append-only history reads a base file: its records' extents and its lines."""
     text, _bom = decode(read_bytes(path), path)
@@ -325,17 +332,31 @@ def parse(text: str, path: str | None = None, *, bom: bool = False) -> Ledger:
     return _parse(_Reader(lines.contents), text, path, bom, lines)
 
 
+def parse_lines(lines: Lines, path: str | None = None, *, bom: bool = False) -> Ledger:
+    """:func:`parse` of a text given as its lines (:func:`ledgerkit.files.text.decode_lines`), for a reader that
+    never needs the whole text: the same ledger, but for its ``text``, which is not kept (``""``). verify reads a
+    ledger this way: a large ledger's text would cost as much memory as its lines (issue 12)."""
+    bom = _drop_bom(lines.contents) or bom
+    return _parse(_Reader(lines.contents), "", path, bom, lines)
+
+
 def parse_deferred(lines: Lines, path: str | None = None, *, bom: bool = False) -> tuple[Ledger, Iterator[Record]]:
-    """:func:`parse` of a text given as its lines, for a reader that needs one record at a time: the ledger, whose
-    records have no fields (their headings and extents only) and whose text is not kept (``""``), and its records
-    with their fields, each read only when the iterator reaches it, as :func:`parse` reads it (tests/test_parse.py
-    proves it). A fill in place holds one record's fields at a time, however long the ledger."""
-    contents = lines.contents
-    if contents and contents[0].startswith("\ufeff"):  # as parse drops a BOM the text still starts with
-        contents[0], bom = contents[0][1:], True
-    reader = _Reader(contents, defer=True)
+    """:func:`parse_lines` for a reader that needs one record at a time: the ledger, whose records have no fields
+    (their headings and extents only), and its records with their fields, each read only when the iterator
+    reaches it, as :func:`parse` reads it (tests/test_parse.py proves it). A fill in place holds one record's
+    fields at a time, however long the ledger."""
+    bom = _drop_bom(lines.contents) or bom
+    reader = _Reader(lines.contents, defer=True)
     ledger = _parse(reader, "", path, bom, lines)
     return ledger, reader.deferred(ledger.records)
+
+
+def _drop_bom(contents: list[str]) -> bool:
+    """Drop a BOM the first line still starts with, as :func:`parse` drops one the text starts with."""
+    if contents and contents[0].startswith("\ufeff"):
+        contents[0] = contents[0][1:]
+        return True
+    return False
 
 
 def _parse(reader: _Reader, text: str, path: str | None, bom: bool, lines: Lines) -> Ledger:
@@ -393,26 +414,32 @@ def outline(text: str, path: str | None = None) -> Outline:
     return Outline(path, lines, tuple(found))
 
 
-def outline_beside(text: str, ledger: Ledger, path: str | None = None) -> Outline | None:
-    """:func:`outline` of ``text``, a version of ``ledger`` (the base the hook compares it with), read off the
-    ledger's parse where the two share their first lines: a block scan only of what follows them. None when what
-    they share cannot be read that way: in the ledger it must be followed by a record's heading (an appended
-    record), which shows that an ATX heading there joins no block before it; in ``text``, by its end or by an ATX
-    heading at the margin. What comes before is then read the same with or without what follows
-    (tests/test_parse.py proves it)."""
-    if text.startswith("\ufeff"):
-        return None  # outline drops it: the lines would not be the ledger's
+def outline_beside(base: bytes, ledger: Ledger, working: bytes, path: str | None = None) -> Outline | None:
+    """:func:`outline` of ``base``, the bytes of a version of ``ledger`` (the base the hook compares it with),
+    checked as UTF-8 already, read off the ledger's parse, whose bytes are ``working``, where the two share their
+    first lines: a block scan only of what follows them. None when what they share cannot be read that way: in
+    the ledger it must be followed by a record's heading (an appended record), which shows that an ATX heading
+    there joins no block before it; in ``base``, by its end or by an ATX heading at the margin. What comes before
+    is then read the same with or without what follows (tests/test_parse.py proves it).
+
+    The two are compared as bytes, neither decoded whole: the lines they share are whole characters, since a LF
+    is never part of another character's bytes in UTF-8."""
+    a = 3 if base.startswith(_BOM_BYTES) else 0  # as decode drops a BOM
+    b = 3 if working.startswith(_BOM_BYTES) else 0
+    if base.startswith(_BOM_BYTES, a):
+        return None  # outline would drop a second BOM: its lines would not be the bytes' (parse's second BOM
+        # needs no such care: the base's bytes, which start with none, share none with the working copy's then)
     contents, endings = ledger.lines.contents, ledger.lines.endings
-    work = ledger.text
-    if text == work:
+    shared = _shared(base, a, working, b)
+    if shared == len(base) - a == len(working) - b:
         return Outline(path, ledger.lines, tuple(_extent(r, 0) for r in ledger.records))
-    q = text.rfind("\n", 0, _shared(text, work)) + 1  # the shared text's whole lines
-    n = text.count("\n", 0, q) + text.count("\r", 0, q) - text.count("\r\n", 0, q)
+    q = max(base.rfind(b"\n", a, a + shared) + 1, a)  # the shared bytes' whole lines
+    n = base.count(b"\n", a, q) + base.count(b"\r", a, q) - base.count(b"\r\n", a, q)
     if not any(r.line == n + 1 for r in ledger.records):
         return None  # nothing shows that a heading after the shared lines would be read as one (an open fence...)
-    if text.startswith("\ufeff", q):
+    if base.startswith(_BOM_BYTES, q):
         return None  # outline would drop it as a BOM: here it is a line's first character
-    rest = outline(text[q:])
+    rest = outline(base[q:].decode("utf-8"))
     if rest.lines.contents and not opens_heading(rest.lines.contents[0]):
         return None
     extents = [_extent(r, 0) for r in ledger.records if r.line <= n] + [_extent(r, n) for r in rest.records]
@@ -420,14 +447,17 @@ def outline_beside(text: str, ledger: Ledger, path: str | None = None) -> Outlin
     return Outline(path, lines, tuple(extents))
 
 
-def _shared(a: str, b: str, chunk: int = 1 << 16) -> int:
-    """How many characters ``a`` and ``b`` start with in common, compared a chunk at a time."""
-    end = min(len(a), len(b))
-    for i in range(0, end, chunk):
-        piece = a[i : i + chunk]
-        if not b.startswith(piece, i):
-            other = b[i : i + chunk]
-            return i + next((k for k, (x, y) in enumerate(zip(piece, other, strict=False)) if x != y), len(other))
+_BOM_BYTES = b"\xef\xbb\xbf"
+
+
+def _shared(a: bytes, i: int, b: bytes, j: int, chunk: int = 1 << 16) -> int:
+    """How many bytes ``a`` from ``i`` and ``b`` from ``j`` start with in common, compared a chunk at a time."""
+    end = min(len(a) - i, len(b) - j)
+    for k in range(0, end, chunk):
+        piece = a[i + k : i + min(k + chunk, end)]
+        if not b.startswith(piece, j + k):
+            other = b[j + k : j + k + len(piece)]
+            return k + next(x for x, (p, o) in enumerate(zip(piece, other, strict=True)) if p != o)
     return end
 
 
