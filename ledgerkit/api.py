@@ -192,7 +192,7 @@ def verify_path(
     ledger = parse_lines(lines, str(path), bom=bom)
     if base_outline is None:
         base_outline = _outlined(pending, ledger, data)
-    del data
+    del data, pending  # what verify no longer needs: a large ledger's bytes, and its base's
     config = settings.config(path)
     checks = (*DEFAULT_CHECKS, check_waiting) if require_filled else DEFAULT_CHECKS
     found = problems + verify(ledger, base=base_outline, config=config, checks=checks)
