@@ -308,6 +308,29 @@ def test_a_list_read_by_a_learnt_shape_reads_as_items_reads_it(pair):
         assert read == general
 
 
+@pytest.mark.parametrize("most", [0, 20_000])
+def test_a_value_read_by_a_shape_again_is_held_once(most, monkeypatch):
+    """Records repeat their values: read by a shape, a value read lately is the same string object, and a memory
+    of them that starts over changes no field."""
+    from ledgerkit.reading.parse import plain_fields
+
+    monkeypatch.setattr(Shapes, "SEEN_MOST", most)
+
+    def written() -> list[str]:  # new string objects each time, as each record's lines are
+        return ["".join(["- SCOPE: ", "SESSION"]), "".join(["- DISTRIBUTION:"]), "".join(["  - system: ", "10%"])]
+
+    shapes = Shapes(after=1)
+    plain_fields(written(), 1, 3, shapes=shapes)  # learns the shape
+    both = written() + written()
+    first, again = plain_fields(both, 1, 3, shapes=shapes), plain_fields(both, 4, 6, shapes=shapes)
+    assert first is not None and again is not None
+    assert [f._replace(line=f.line + 3, last=f.last + 3, entries=()) for f in first] == [
+        f._replace(entries=()) for f in again
+    ]
+    assert (first[0].value is again[0].value) == (most > 0)
+    assert (first[1].entries[0].text is again[1].entries[0].text) == (most > 0)
+
+
 # --- the outline of a base version: the records' extents parse finds, without the fields ----------------------
 
 _ENDINGS = st.sampled_from(["\n", "\n", "\n", "\r\n", "\r"])
