@@ -58,6 +58,9 @@ ANCHOR = (PYTHON, "-c", "import click, mistune")
 # ledgerkit from source and time that instead.
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE" and not k.startswith("GIT_")}
 ENV.update(GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="b@e", GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="b@e")
+# The ledgerkit of the checkout this bench is in, whichever checkout the environment's install points to (a git
+# worktree shares the main checkout's virtual environment).
+ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 RECORD = """### RUN_ID: TB-LEDGER-{date}-{n:05d}
 - LOCAL_TS: {local} KST (UTC+09:00)
