@@ -79,7 +79,7 @@ def decode_lines(data: bytes | bytearray, path: str | Path, chunk: int = 1 << 16
     """``Lines.split(decode(data, path)[0])`` and the BOM, without the whole text ever held: the bytes are decoded
     a ``chunk`` at a time, each cut just after a LF (so no character nor CRLF is cut), and a line met again soon
     is the same string object (a ledger's records repeat most of their lines). The same lines, the same errors."""
-    bom = data.startswith(b"\xef\xbb\xbf")
+    bom = data.startswith(codecs.BOM_UTF8)
     contents: list[str] = []
     endings: list[str] = []
     seen: dict[str, str] = {}

@@ -36,7 +36,6 @@ _PIECE = 16 * 1024
 # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused after fstat anyway).
 # O_NOFOLLOW: the path is a real path (the resolver followed every link); a link appearing there since is refused.
 _FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-_BOM = b"\xef\xbb\xbf"
 _SAMPLE = 4096  # bytes looked at to tell UTF-16 or UTF-32 text from binary
 
 
@@ -489,7 +488,7 @@ class StreamedText:
         fd = self._open()
         try:
             head = os.read(fd, max(CHUNK, _SAMPLE))  # the BOM and the sample, whatever the chunk
-            self._bom = 3 if head.startswith(_BOM) else 0
+            self._bom = 3 if head.startswith(codecs.BOM_UTF8) else 0
             at = _Pass(0, 0)
             check = _Checker()
             chunk = head

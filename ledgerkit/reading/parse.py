@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import re
+from codecs import BOM_UTF8
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -424,9 +425,9 @@ def outline_beside(base: bytes, ledger: Ledger, working: bytes, path: str | None
 
     The two are compared as bytes, neither decoded whole: the lines they share are whole characters, since a LF
     is never part of another character's bytes in UTF-8."""
-    a = 3 if base.startswith(_BOM_BYTES) else 0  # as decode drops a BOM
-    b = 3 if working.startswith(_BOM_BYTES) else 0
-    if base.startswith(_BOM_BYTES, a):
+    a = 3 if base.startswith(BOM_UTF8) else 0  # as decode drops a BOM
+    b = 3 if working.startswith(BOM_UTF8) else 0
+    if base.startswith(BOM_UTF8, a):
         return None  # outline would drop a second BOM: its lines would not be the bytes' (parse's second BOM
         # needs no such care: the base's bytes, which start with none, share none with the working copy's then)
     contents, endings = ledger.lines.contents, ledger.lines.endings
@@ -437,7 +438,7 @@ def outline_beside(base: bytes, ledger: Ledger, working: bytes, path: str | None
     n = base.count(b"\n", a, q) + base.count(b"\r", a, q) - base.count(b"\r\n", a, q)
     if not any(r.line == n + 1 for r in ledger.records):
         return None  # nothing shows that a heading after the shared lines would be read as one (an open fence...)
-    if base.startswith(_BOM_BYTES, q):
+    if base.startswith(BOM_UTF8, q):
         return None  # outline would drop it as a BOM: here it is a line's first character
     rest = outline(base[q:].decode("utf-8"))
     if rest.lines.contents and not opens_heading(rest.lines.contents[0]):
@@ -445,9 +446,6 @@ def outline_beside(base: bytes, ledger: Ledger, working: bytes, path: str | None
     extents = [_extent(r, 0) for r in ledger.records if r.line <= n] + [_extent(r, n) for r in rest.records]
     lines = Lines(contents[:n] + rest.lines.contents, endings[:n] + rest.lines.endings)
     return Outline(path, lines, tuple(extents))
-
-
-_BOM_BYTES = b"\xef\xbb\xbf"
 
 
 def _shared(a: bytes, i: int, b: bytes, j: int, chunk: int = 1 << 16) -> int:

@@ -11,6 +11,7 @@ placeholders are still filled: they are measurements.
 from __future__ import annotations
 
 import re
+from codecs import BOM_UTF8
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -288,9 +289,6 @@ class _InPlace:
         session.add(f)
 
 
-_BOM = b"\xef\xbb\xbf"
-
-
 class _Out:
     """The new file's bytes, written as the walk goes: each line as it was, or with its placeholders filled
     (proved so, line by line, as :func:`_prove_only_owned_changed` proves a whole text), and from the summary's
@@ -303,7 +301,7 @@ class _Out:
         self.contents, self.endings = ledger.lines.contents, ledger.lines.endings
         summary = ledger.summary
         self.hold = summary.heading_line - 1 if summary is not None else len(self.contents)
-        self.data = bytearray(_BOM if ledger.bom else b"")
+        self.data = bytearray(BOM_UTF8 if ledger.bom else b"")
         self.at = 0  # the first line (0-based) not yet written out
         self.new: dict[int, str] = {}  # lines changed and not yet written out
         self.patterns: dict[str, re.Pattern[str] | None] = {}
