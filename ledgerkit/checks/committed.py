@@ -53,12 +53,15 @@ def from_git(path: str | Path, rev: str | None = None) -> Committed | None:
     """The ledger as committed at ``rev`` (default HEAD), checked; None when it is new there, or (for the default)
     outside git. Every error is :func:`ledgerkit.checks.git.committed_version`'s."""
     found = committed_version(path, rev)
-    if found is None:
-        return None
-    return committed(found.data, f"{rev or 'HEAD'}:{path}")
+    return None if found is None else committed(found.data, _name(path, rev))
 
 
 def outline_from_git(path: str | Path, rev: str | None = None) -> Outline | None:
-    """:func:`from_git`, outlined."""
+    """:func:`from_git`, outlined (decoded once, not checked first)."""
     found = committed_version(path, rev)
-    return None if found is None else committed_outline(found.data, f"{rev or 'HEAD'}:{path}")
+    return None if found is None else committed_outline(found.data, _name(path, rev))
+
+
+def _name(path: str | Path, rev: str | None) -> str:
+    """How a committed version is named in what is said of it: ``HEAD:ledger.md``."""
+    return f"{rev or 'HEAD'}:{path}"
