@@ -143,7 +143,7 @@ def test_lines_decoded_a_chunk_at_a_time_are_the_text_split(data, chunk, most):
         assert str(raised.value) == str(exc)
         return
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(text_module, "_SEEN_MOST", most)  # the lines seen are forgotten and learnt again
+        patch.setattr(text_module.Held, "MOST", most)  # the lines seen are forgotten and learnt again
         lines, got_bom = decode_lines(data, "l.md", chunk)
     assert (lines, got_bom) == (Lines.split(text), bom)
 

@@ -312,9 +312,10 @@ def test_a_list_read_by_a_learnt_shape_reads_as_items_reads_it(pair):
 def test_a_value_read_by_a_shape_again_is_held_once(most, monkeypatch):
     """Records repeat their values: read by a shape, a value read lately is the same string object, and a memory
     of them that starts over changes no field."""
+    from ledgerkit.files.text import Held
     from ledgerkit.reading.parse import plain_fields
 
-    monkeypatch.setattr(Shapes, "SEEN_MOST", most)
+    monkeypatch.setattr(Held, "MOST", most)
 
     def written() -> list[str]:  # new string objects each time, as each record's lines are
         return ["".join(["- SCOPE: ", "SESSION"]), "".join(["- DISTRIBUTION:"]), "".join(["  - system: ", "10%"])]

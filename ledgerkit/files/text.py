@@ -69,10 +69,24 @@ def decode(data: bytes | bytearray, path: str | Path) -> tuple[str, bool]:
     return text, False
 
 
-#: The most lines decode_lines remembers to hold once: a ledger's records repeat their lines from one to the next,
-#: so the lines seen lately are enough, and a memory of every line (a long ledger has hundreds of thousands of
-#: lines held once) made decoding a 50,000-record ledger twice as slow (bench/bench_ledger.py).
-_SEEN_MOST = 20_000
+class Held:
+    """Strings met lately, each handed back as one object: a ledger's records repeat most of their lines and of
+    their values, and a string held once is memory not touched. It remembers at most ``MOST`` before it starts
+    over: the strings met lately are enough, and a memory of every line (a long ledger has hundreds of thousands
+    held once) made decoding a 50,000-record ledger twice as slow (bench/bench_ledger.py)."""
+
+    MOST = 20_000
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def each(self, strings: Sequence[str]) -> Iterator[str]:
+        """``strings``, each one met lately replaced by the object first met."""
+        seen = self.seen
+        if len(seen) > self.MOST:
+            seen.clear()
+        return map(seen.setdefault, strings, strings)
 
 
 def decode_lines(data: bytes | bytearray, path: str | Path, chunk: int = 1 << 16) -> tuple[Lines, bool]:
@@ -82,7 +96,7 @@ def decode_lines(data: bytes | bytearray, path: str | Path, chunk: int = 1 << 16
     bom = data.startswith(codecs.BOM_UTF8)
     contents: list[str] = []
     endings: list[str] = []
-    seen: dict[str, str] = {}
+    held = Held()
     view = memoryview(data)
     start = 3 if bom else 0
     while start < len(data):
@@ -94,10 +108,8 @@ def decode_lines(data: bytes | bytearray, path: str | Path, chunk: int = 1 << 16
         except UnicodeDecodeError as exc:
             raise _not_utf8(data, start + exc.start, path) from None
         piece = Lines.split(text)
-        contents += map(seen.setdefault, piece.contents, piece.contents)
+        contents += held.each(piece.contents)
         endings += piece.endings
-        if len(seen) > _SEEN_MOST:
-            seen.clear()
         start = end
     return Lines(contents, endings), bom
 

@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 from ..files.read import read_bytes
-from ..files.text import Lines, decode, decode_lines
+from ..files.text import Held, Lines, decode, decode_lines
 from ..schema import (
     FIELDS,
     FILLED,
@@ -908,14 +908,13 @@ class Shapes:
 
     PER_SIZE = 4
     MOST = 48
-    SEEN_MOST = 20_000
 
     def __init__(self, after: int = 64) -> None:
         self.after = after
         self.by_size: dict[int, list[_Shape]] = {}
         self.missed: dict[int, int] = {}  # lists of each size read line by line
         self.learnt = 0
-        self.seen: dict[str, str] = {}  # the values read lately, each held once
+        self.held = Held()  # the values read lately, each held once
 
     def read(self, lines: list[str], first: int) -> list[Field] | None:
         """The fields of a plain list of a shape learnt, else None."""
@@ -928,16 +927,10 @@ class Shapes:
         for shape in known:
             m = shape.pattern.fullmatch(joined)
             if m is not None:
-                return shape.build(self._held(m.groups()), first)
+                # A value read lately is handed back as the string first read: a 50,000-record ledger's
+                # million values are 150,000 texts.
+                return shape.build(tuple(self.held.each(m.groups())), first)
         return None
-
-    def _held(self, values: tuple[str, ...]) -> tuple[str, ...]:
-        """A list's values, a value read lately being the same string: records repeat most of their values (a
-        50,000-record ledger's million values are 150,000 texts), and each held once is memory not touched."""
-        seen = self.seen
-        if len(seen) > self.SEEN_MOST:
-            seen.clear()
-        return tuple(map(seen.setdefault, values, values))
 
     def learn(self, lines: list[str], first: int, fields: list[Field]) -> None:
         size = len(lines)
