@@ -190,7 +190,9 @@ def test_memory_grows_with_the_file_not_with_the_records_fields(tmp_path):
     small, small_size = _peak(tmp_path, 200, fill_in_place)
     large, large_size = _peak(tmp_path, 800, fill_in_place)
     per_byte = (large - small) / (large_size - small_size)
-    assert per_byte < 3, per_byte  # 2.6 as the ledger's bytes are let go once read; 3.6 when they are held
+    # 2.6 as the ledger's bytes are let go once read (2.57 alone, up to 2.71 after the tests before it here); 2.9
+    # when the read held the values of records let go (3.05 once in the suite); 3.6 when the bytes are held
+    assert per_byte < 3, per_byte
     whole_small, _ = _peak(tmp_path / "whole", 200, fill_file)
     whole_large, _ = _peak(tmp_path / "whole", 800, fill_file)
     assert (whole_large - whole_small) / (large_size - small_size) > 3 * per_byte  # the test can tell them apart

@@ -332,6 +332,24 @@ def test_a_value_read_by_a_shape_again_is_held_once(most, monkeypatch):
     assert (first[1].entries[0].text is again[1].entries[0].text) == (most > 0)
 
 
+def test_only_a_read_that_keeps_every_record_holds_their_values_once():
+    """parse_lines keeps every record's fields, and a value the records repeat is one string; parse_deferred lets
+    each record's fields go, and holding its values would keep them: a fill in place would grow with its records."""
+    from ledgerkit.files.text import Lines
+    from ledgerkit.reading.parse import parse_deferred, parse_lines
+
+    from .conftest import ledger, record
+
+    text = ledger(*(record(n) for n in range(1, 200)))  # enough lists of one size for their shape to be learnt
+    kept = parse_lines(Lines.split(text), "l.md").records
+    _, deferred = parse_deferred(Lines.split(text), "l.md")
+    let_go = list(deferred)
+    assert kept[-1].fields == let_go[-1].fields
+    scope = [r.field("SCOPE").value for r in (*kept[-2:], *let_go[-2:])]  # SESSION each time, read by the shape
+    assert scope[0] is scope[1]
+    assert scope[2] is not scope[3]
+
+
 # --- the outline of a base version: the records' extents parse finds, without the fields ----------------------
 
 _ENDINGS = st.sampled_from(["\n", "\n", "\n", "\r\n", "\r"])

@@ -519,7 +519,9 @@ class _Reader:
         self.other_summaries: list[int] = []
         self.heads: dict[str, FieldHead | None] = {}  # plain_fields' reading of each item line met
         self.bodies: dict[str, BodyLine] = {}  # and of each line under an item
-        self.shapes = Shapes()  # and the shapes of the records' lists
+        # and the shapes of the records' lists; their values held once only where every record's fields are
+        # kept: a deferred read lets each record's go, and holding its values would keep them (fill in place)
+        self.shapes = Shapes(hold=not defer)
 
     def block(self, block: Block) -> None:
         kind = block.kind
@@ -909,12 +911,12 @@ class Shapes:
     PER_SIZE = 4
     MOST = 48
 
-    def __init__(self, after: int = 64) -> None:
+    def __init__(self, after: int = 64, *, hold: bool = True) -> None:
         self.after = after
         self.by_size: dict[int, list[_Shape]] = {}
         self.missed: dict[int, int] = {}  # lists of each size read line by line
         self.learnt = 0
-        self.held = Held()  # the values read lately, each held once
+        self.held = Held() if hold else None  # the values read lately, each held once (``hold``)
 
     def read(self, lines: list[str], first: int) -> list[Field] | None:
         """The fields of a plain list of a shape learnt, else None."""
@@ -929,7 +931,8 @@ class Shapes:
             if m is not None:
                 # A value read lately is handed back as the string first read: a 50,000-record ledger's
                 # million values are 150,000 texts.
-                return shape.build(tuple(self.held.each(m.groups())), first)
+                groups = m.groups()
+                return shape.build(groups if self.held is None else tuple(self.held.each(groups)), first)
         return None
 
     def learn(self, lines: list[str], first: int, fields: list[Field]) -> None:
