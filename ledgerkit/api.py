@@ -11,6 +11,7 @@ calls the same functions and gets the same figures, diagnostics and text::
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -65,17 +66,34 @@ class Settings(NamedTuple):
 
 
 class Output:
-    """A command's result: its text, the problems met making it, its value, and every file it read."""
+    """A command's result: its text, the problems met making it, its value, and every file it read. A long
+    export is made as UTF-8 bytes (``data``) and decoded only if ``text`` is asked for."""
 
-    __slots__ = ("text", "diagnostics", "value", "inputs")
+    __slots__ = ("_made", "diagnostics", "value", "inputs")
 
     def __init__(
-        self, text: str, diagnostics: list[Diagnostic] | None = None, value: Any = None, inputs: set[Path] | None = None
+        self,
+        text: str | bytes,
+        diagnostics: list[Diagnostic] | None = None,
+        value: Any = None,
+        inputs: set[Path] | None = None,
     ) -> None:
-        self.text = text
+        self._made = text
         self.diagnostics = [] if diagnostics is None else diagnostics
         self.value = value
         self.inputs = set() if inputs is None else inputs
+
+    @property
+    def text(self) -> str:
+        made = self._made
+        return made if isinstance(made, str) else made.decode("utf-8", "surrogateescape")
+
+    @property
+    def data(self) -> bytes:
+        """The text as every command writes it, to a file or to stdout: UTF-8, and a file name's undecodable
+        byte (held in the text as a surrogate, as Python holds it) written back as that byte."""
+        made = self._made
+        return made if isinstance(made, bytes) else made.encode("utf-8", "surrogateescape")
 
     def __repr__(self) -> str:
         fields = f"text={self.text!r}, diagnostics={self.diagnostics!r}, value={self.value!r}, inputs={self.inputs!r}"
@@ -361,6 +379,7 @@ def report(
     if not figures:
         raise UsageError("no ledger found in the paths given")
     rows = session_rows(figures)
+    text: str | bytes
     if format == "json":
         text = _json([r.as_json() for r in rows])
     elif format == "csv":
@@ -418,11 +437,11 @@ def export(
     figures = [figures_of(p, settings) for p in ledger_paths([Path(p) for p in paths])]
     if not figures:
         raise UsageError("no ledger found in the paths given")
-    text = dumps([r for f in figures for r in records(f)], format)
+    data = dumps((r for f in figures for r in records(f)), format)
     if bom and format == "csv":
-        text = "\ufeff" + text
+        data = codecs.BOM_UTF8 + data
     diagnostics = [d for f in figures for d in settings.steer(f.diagnostics, f.config)]
-    return Output(text, diagnostics, None, _inputs(figures))
+    return Output(data, diagnostics, None, _inputs(figures))
 
 
 def plan(

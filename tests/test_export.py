@@ -18,7 +18,7 @@ from ledgerkit.config import Config
 from ledgerkit.reading.parse import load
 from ledgerkit.reading.values import read_values
 from ledgerkit.reports.export import COLUMNS
-from ledgerkit.reports.formatting import json_text
+from ledgerkit.reports.formatting import json_data, json_text
 
 from .conftest import DATA, check_golden, ledger, make_files, record
 
@@ -124,6 +124,23 @@ def test_the_json_writer_writes_what_json_writes(value):
     """Every JSON report and export is written by formatting.json_text, which must write exactly what
     json.dumps(value, ensure_ascii=False, indent=2) writes, for any value json takes."""
     assert json_text(value) == json.dumps(value, ensure_ascii=False, indent=2)
+    assert json_data(value) == json_text(value).encode("utf-8")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.dictionaries(_KEYS, _SCALARS, max_size=3), max_size=4), st.sampled_from(["", "\n"]))
+def test_json_data_is_the_json_text_in_utf_8(records, end):
+    """An export's JSON is made an item at a time, as bytes; records with the same keys share their labels,
+    and keys that are equal but written apart (1, 1.0, True) never do."""
+    twice = records + records
+    assert json_data(twice, end) == json_text(twice, end).encode("utf-8")
+    assert json_data(twice, end) == (json.dumps(twice, ensure_ascii=False, indent=2) + end).encode("utf-8")
+
+
+def test_equal_keys_of_different_types_keep_their_own_labels():
+    value = [{1: "a"}, {True: "b"}, {1.0: "c"}, {"1": "d"}, {None: "e"}]
+    assert json_text(value) == json.dumps(value, ensure_ascii=False, indent=2)
+    assert json_text(value[::-1]) == json.dumps(value[::-1], ensure_ascii=False, indent=2)
 
 
 @pytest.mark.parametrize("value", [{1j: 1}, [Fraction(1, 3)], {"a": {1, 2}}])
@@ -132,3 +149,21 @@ def test_the_json_writer_refuses_what_json_refuses(value):
         json.dumps(value)
     with pytest.raises(TypeError):
         json_text(value)
+
+
+def test_an_array_is_made_a_record_at_a_time():
+    """One record with an emoji makes a Python string of a whole export four bytes a character; json_array
+    holds one record's text at a time and the UTF-8 bytes, so what it holds is about twice its output (an
+    export's records are about 800 bytes each)."""
+    import tracemalloc
+
+    records = [{"run_id": f"R-{i}", "notes": ["🪷 " + "x" * 600], "line": i} for i in range(3000)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        data = json_data(records, "\n")
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert data == json_text(records, "\n").encode("utf-8")
+    assert peak < 3 * len(data), peak / len(data)  # 9.3 when the text was joined whole, then encoded

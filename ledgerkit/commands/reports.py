@@ -138,7 +138,7 @@ def _emit(out: Any, output: Path | None, quiet: bool = False) -> NoReturn:
     from ..diagnostics import format_text, has_errors
 
     if output is None:
-        click.echo(out.text, nl=False)
+        click.echo(out.data, nl=False)
     else:
         _write_output(out, output)
     if out.diagnostics:
@@ -155,7 +155,7 @@ def _write_output(out: Any, output: Path) -> None:
             raise click.UsageError(f"-o {output} is {read}, which this command read; it never writes over an input")
     if not output.parent.is_dir():
         raise LedgerkitError("no such folder", output.parent)
-    write_atomic(output, out.text.encode("utf-8"))
+    write_atomic(output, out.data)
 
 
 @_command()
@@ -342,7 +342,7 @@ def plan(
         format=fmt,
         settings=settings,
     )
-    click.echo(out.text, nl=False)
+    click.echo(out.data, nl=False)
     _say_skipped(_Run(quiet=quiet), out.value.skipped)
     sys.exit(EXIT_PROBLEMS if out.value.over_budget else EXIT_OK)
 
@@ -376,7 +376,7 @@ def models(pattern: str | None, provider: str | None, include_all: bool, fmt: st
         format=fmt,
         settings=settings,
     )
-    click.echo(out.text, nl=False)
+    click.echo(out.data, nl=False)
 
 
 @_command()

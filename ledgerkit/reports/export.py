@@ -10,12 +10,12 @@ injection guidance recommends.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ..figures.compute import LedgerFigures
 from ..measuring.specs import written_source
-from .formatting import iso, json_text, number, percent_number, usd
+from .formatting import iso, json_array, number, percent_number, usd
 from .records import row
 
 FORMATS = ("json", "jsonl", "csv")
@@ -44,51 +44,51 @@ COLUMNS = (
 )
 
 
-def records(figures: LedgerFigures) -> list[dict[str, Any]]:
-    """Every record of a ledger as a dict of typed values (None where a figure cannot be had)."""
-    out = []
+def records(figures: LedgerFigures) -> Iterator[dict[str, Any]]:
+    """Every record of a ledger as a dict of typed values (None where a figure cannot be had), one at a time:
+    an export writes each and lets it go."""
     ledger = figures.ledger.display_path
     for f in figures.records:
         r, v = row(f), f.values
-        out.append(
-            {
-                "ledger": ledger,
-                "line": r.record.line,
-                "run_id": r.run_id,
-                "scope": v.scope.written,
-                "context_id": v.context_id,
-                "local_ts": r.local.isoformat() if r.local else None,
-                "utc_ts": iso(r.utc),
-                "sources": [s for s in map(written_source, v.sources) if s is not None],
-                "char_count": f.chars,
-                "token_estimate": f.tokens,
-                "budget": f.budget,
-                "utilization": percent_number(f.utilization),
-                "threshold_action": f.action,
-                "token_counts": {
-                    c.encoding: f.exact[c.encoding] for c in v.token_counts if c.encoding and c.encoding in f.exact
-                },
-                "distribution": {s.name: number(s.percent) for s in v.distribution},
-                "notes": list(v.notes),
-                "written_threshold_action": f.written_action,
-                "model": f.model.key if f.model is not None else None,
-                "cost_usd": usd(f.cost.amount) if f.cost is not None else None,
-            }
-        )
-    return out
+        yield {
+            "ledger": ledger,
+            "line": r.record.line,
+            "run_id": r.run_id,
+            "scope": v.scope.written,
+            "context_id": v.context_id,
+            "local_ts": r.local.isoformat() if r.local else None,
+            "utc_ts": iso(r.utc),
+            "sources": [s for s in map(written_source, v.sources) if s is not None],
+            "char_count": f.chars,
+            "token_estimate": f.tokens,
+            "budget": f.budget,
+            "utilization": percent_number(f.utilization),
+            "threshold_action": f.action,
+            "token_counts": {
+                c.encoding: f.exact[c.encoding] for c in v.token_counts if c.encoding and c.encoding in f.exact
+            },
+            "distribution": {s.name: number(s.percent) for s in v.distribution},
+            "notes": list(v.notes),
+            "written_threshold_action": f.written_action,
+            "model": f.model.key if f.model is not None else None,
+            "cost_usd": usd(f.cost.amount) if f.cost is not None else None,
+        }
 
 
-def dumps(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] = COLUMNS) -> str:
-    """The rows as one JSON array, JSON Lines, or CSV (a header row of ``columns``, then a row each)."""
+def dumps(rows: Iterable[dict[str, Any]], fmt: str, columns: Sequence[str] = COLUMNS) -> bytes:
+    """The rows as one JSON array, JSON Lines, or CSV (a header row of ``columns``, then a row each), in
+    UTF-8 as the export writes them (a file name's undecodable byte written back as itself)."""
     if fmt == "json":
-        return json_text(list(rows), end="\n")
+        return json_array(rows, end="\n")
     if fmt == "jsonl":
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    if fmt == "csv":
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    elif fmt == "csv":
         lines = [_csv_line(columns)]
         lines.extend(_csv_line([_cell(r[c]) for c in columns]) for r in rows)
-        return "".join(lines)
-    raise ValueError(f"unknown export format {fmt!r}")
+        text = "".join(lines)
+    else:
+        raise ValueError(f"unknown export format {fmt!r}")
+    return text.encode("utf-8", "surrogateescape")
 
 
 def _cell(value: Any) -> Any:

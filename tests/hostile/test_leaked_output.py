@@ -137,7 +137,7 @@ def test_no_csv_cell_starts_a_formula_unless_it_is_a_number(texts, number, mappi
     columns = ("t0", "t1", "t2", "n", "json")
     row = {f"t{i}": texts[i] if i < len(texts) else None for i in range(3)}
     row.update(n=number, json=[mapping])
-    text = dumps([row], "csv", columns)
+    text = dumps([row], "csv", columns).decode("utf-8")
     header, parsed = list(csv.reader(io.StringIO(text)))
     assert tuple(header) == columns
     for column, cell in zip(columns, parsed, strict=True):
@@ -157,7 +157,7 @@ def test_ordinary_cells_are_written_as_the_csv_module_writes_them(cells):
     writer = csv.writer(expected, lineterminator="\n")
     writer.writerow(columns)
     writer.writerow(cells)
-    assert dumps([dict(zip(columns, cells, strict=True))], "csv", columns) == expected.getvalue()
+    assert dumps([dict(zip(columns, cells, strict=True))], "csv", columns) == expected.getvalue().encode("utf-8")
 
 
 def test_export_and_report_csv_neutralise_formulas_and_json_keeps_the_text(tmp_path):
