@@ -9,6 +9,7 @@ imports what it needs then.
 from __future__ import annotations
 
 import gc
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -72,6 +73,7 @@ class _Group(click.Group):
         standalone = kw.pop("standalone_mode", True)
         if not standalone:
             return super().main(argv, prog_name, standalone_mode=False, **kw)
+        _write_names_back()
         try:
             super().main(argv, prog_name, standalone_mode=False, **kw)
         except click.exceptions.Exit as done:
@@ -90,6 +92,16 @@ class _Group(click.Group):
             _fatal(exc.format_message(), _asked_format(argv))
             sys.exit(EXIT_ERROR)
         sys.exit(EXIT_OK)
+
+
+def _write_names_back() -> None:
+    """A file name that is not UTF-8 reaches Python as text holding surrogates (PEP 383). Under a UTF-8 locale
+    stdout refuses them, so a report or a problem naming such a file ended in an internal error; the name is
+    written back as its own bytes instead, as Python's stdout does in the C locale and as ``-o`` writes a
+    report (Output.data)."""
+    stdout = sys.stdout
+    if isinstance(stdout, io.TextIOWrapper) and stdout.errors == "strict":
+        stdout.reconfigure(errors="surrogateescape")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})

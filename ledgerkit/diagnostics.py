@@ -155,11 +155,9 @@ def format_text(diagnostics: Iterable[Diagnostic]) -> str:
 
 
 def format_json(diagnostics: Iterable[Diagnostic]) -> str:
-    import json
+    from .reports.formatting import json_text  # json's text, and a file name that is not UTF-8 kept whole
 
-    return (
-        json.dumps([{**d.as_dict(), "severity": d.severity} for d in diagnostics], ensure_ascii=False, indent=2) + "\n"
-    )
+    return json_text([{**d.as_dict(), "severity": d.severity} for d in diagnostics], end="\n")
 
 
 def _github_escape(value: str, *, property: bool = False) -> str:
@@ -193,10 +191,10 @@ def fatal(message: str, output_format: str, path: str | None = None, line: int |
     """A problem that stops the run, in the format asked for: one line of text, a JSON array holding an
     object with ``"severity": "fatal"``, or a GitHub ``::error::`` annotation."""
     if output_format == "json":
-        import json
+        from .reports.formatting import json_text
 
         item = {"path": path, "line": line, "column": None, "code": None, "message": message, "severity": "fatal"}
-        return json.dumps([item], ensure_ascii=False, indent=2) + "\n"
+        return json_text([item], end="\n")
     if output_format == "github":
         props = ""
         if path is not None:

@@ -232,7 +232,7 @@ class _Run:
         sys.exit(failed or (EXIT_PROBLEMS if has_errors(problems) or would_change else EXIT_OK))
 
     def _json(self, problems: list[Any]) -> str:
-        import json
+        from ..reports.formatting import json_text
 
         items = [{**d.as_dict(), "severity": d.severity} for d in problems]
         items += [
@@ -250,7 +250,7 @@ class _Run:
             {"path": e.path, "line": e.line, "column": None, "code": None, "message": e.message, "severity": "fatal"}
             for e in self.failed
         ]
-        return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
+        return json_text(items, end="\n")
 
     def _github_changes(self) -> str:
         from ..diagnostics import github_annotation

@@ -76,19 +76,18 @@ def records(figures: LedgerFigures) -> Iterator[dict[str, Any]]:
 
 
 def dumps(rows: Iterable[dict[str, Any]], fmt: str, columns: Sequence[str] = COLUMNS) -> bytes:
-    """The rows as one JSON array, JSON Lines, or CSV (a header row of ``columns``, then a row each), in
-    UTF-8 as the export writes them (a file name's undecodable byte written back as itself)."""
+    """The rows as one JSON array, JSON Lines, or CSV (a header row of ``columns``, then a row each), in UTF-8
+    as the export writes them. A file name's byte that is not UTF-8 is written back as itself in CSV, and as
+    its escape (``\\udcff``) in JSON, which stays UTF-8."""
     if fmt == "json":
         return json_array(rows, end="\n")
-    if fmt == "jsonl":
-        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    elif fmt == "csv":
+    if fmt == "jsonl":  # a lone surrogate (a file name that is not UTF-8) as its escape, as json_array writes it
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8", "backslashreplace")
+    if fmt == "csv":
         lines = [_csv_line(columns)]
         lines.extend(_csv_line([_cell(r[c]) for c in columns]) for r in rows)
-        text = "".join(lines)
-    else:
-        raise ValueError(f"unknown export format {fmt!r}")
-    return text.encode("utf-8", "surrogateescape")
+        return "".join(lines).encode("utf-8", "surrogateescape")
+    raise ValueError(f"unknown export format {fmt!r}")
 
 
 def _cell(value: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -77,36 +78,51 @@ def json_text(value: Any, end: str = "") -> str:
     """``value`` as ``json.dumps(value, ensure_ascii=False, indent=2)`` writes it, character for character, in
     about half the time: with an indent, json encodes in Python through a generator per level, which was the
     largest part of exporting a long ledger (issue 12). Raises TypeError where json would. ``end`` follows the
-    text (a newline, say), joined with it rather than copied again: an export's text is tens of megabytes."""
+    text (a newline, say), joined with it rather than copied again: an export's text is tens of megabytes.
+
+    One difference: a lone surrogate, which json leaves as it is and no UTF-8 writer takes, is written as its
+    escape (``\\udcff``). Python holds a file name's byte that is not UTF-8 that way (PEP 383), so every JSON
+    ledgerkit writes is UTF-8, and such a name reads back whole (``os.fsencode(json.loads(...))``)."""
     out: list[str] = []
     _json_value(value, "\n", out)
     out.append(end)
-    return "".join(out)
+    text = "".join(out)
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub(_escape, text)
+
+
+#: A lone surrogate, in a str (a UTF-8 text never holds one).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape(found: re.Match[str]) -> str:
+    return f"\\u{ord(found.group()):04x}"  # as the "backslashreplace" error handler writes it
 
 
 def json_data(value: Any, end: str = "") -> bytes:
-    """``json_text(value, end)`` in UTF-8, a file name's undecodable byte written back as itself; an array is
-    made an item at a time (json_array)."""
+    """``json_text(value, end)`` in UTF-8; an array is made an item at a time (json_array)."""
     if type(value) is list:
         return json_array(value, end)
-    return json_text(value, end).encode("utf-8", "surrogateescape")
+    return json_text(value, end).encode("utf-8")
 
 
 def json_array(items: Iterable[Any], end: str = "") -> bytes:
     """The JSON array of ``items`` as json_data writes it, each item made, encoded and let go in turn. An export
     is one array of records, and one record with an emoji makes a Python string of the whole text four bytes a
     character: 62 MB at 20,000 records, beside the pieces it was joined from. Made this way it holds one
-    record (and its pieces) at a time, and the UTF-8 bytes: 16 MB (issue 12)."""
+    record (and its pieces) at a time, and the UTF-8 bytes: 16 MB (issue 12). A lone surrogate is written as
+    its escape, as json_text writes it."""
     out: list[bytes] = []
     piece: list[str] = []
     opening = "[\n  "
     for item in items:
         piece.append(opening)
         _json_value(item, "\n  ", piece)
-        out.append("".join(piece).encode("utf-8", "surrogateescape"))
+        out.append("".join(piece).encode("utf-8", "backslashreplace"))
         piece.clear()
         opening = ",\n  "
-    out.append((("\n]" if out else "[]") + end).encode("utf-8", "surrogateescape"))
+    out.append((("\n]" if out else "[]") + end).encode("utf-8", "backslashreplace"))
     return b"".join(out)
 
 
