@@ -6,7 +6,8 @@ Two rows of issue 12, each ledgerkit beside its anchor in the same run, round ro
    ledgerkit's Measurer over one record naming every file (parse, resolve under the root, read, check,
    count), and over one record naming the folder; the anchor reads each file with
    ``open(p, "rb").read().decode("utf-8")`` and takes ``len``. In this process, page cache warm.
-2. A 10-line range in the middle of a 200 MB source, beside one plain ``open(p, "rb").read()`` of it: each
+2. A 10-line range in the middle of a 200 MB source, beside one plain ``open(p, "rb").read()`` of it and one
+   read as text (``open(p, encoding="utf-8").read()``, which checks every byte as the range does): each
    in a fresh process that reports its own time for the work and its peak memory (getrusage), for a file
    of the corpus's mix (Korean, English, code) and for one of ASCII only (English and code). Peak memory
    is the process's high-water mark (VmHWM); "for the work" is its growth during the work itself.
@@ -60,6 +61,9 @@ if kind == "ledgerkit":
     measurement, problems = m.measure(lk.records[0])
     assert not problems, problems
     answer = measurement.chars
+elif kind == "text":
+    with open(path, encoding="utf-8") as f:
+        answer = len(f.read())
 else:
     with open(path, "rb") as f:
         answer = len(f.read())
@@ -171,19 +175,21 @@ def range_row(runs: int, built: dict[str, Path]) -> None:
         with open(path, "rb") as f:
             lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
         start = lines // 2
-        results: dict[str, list[dict[str, float]]] = {"plain read": [], "ledgerkit range": []}
+        results: dict[str, list[dict[str, float]]] = {"plain read": [], "text read": [], "ledgerkit range": []}
         for _ in range(runs):
             results["plain read"].append(child("plain", path, start))
+            results["text read"].append(child("text", path, start))
             results["ledgerkit range"].append(child("ledgerkit", path, start))
         size = path.stat().st_size / 1e6
         print(f"lines {start:,}-{start + 9:,} of a {size:.0f} MB source ({name}, {lines:,} lines), {runs} runs")
         base = statistics.median(r["seconds"] for r in results["plain read"])
+        text = statistics.median(r["seconds"] for r in results["text read"])
         for label, rs in results.items():
             seconds = [r["seconds"] for r in rs]
             peak = statistics.median(r["peak_kb"] for r in rs) / 1024
             grew = statistics.median(r["peak_kb"] - r["before_kb"] for r in rs) / 1024
-            ratio = statistics.median(seconds) / base
-            print(f"  {label:42} {spread(seconds)}  {ratio:5.2f}×  peak {peak:6.1f} MB (+{grew:.1f} MB for the work)")
+            ratios = f"{statistics.median(seconds) / base:5.2f}× plain, {statistics.median(seconds) / text:5.2f}× text"
+            print(f"  {label:24} {spread(seconds)}  {ratios}  peak {peak:6.1f} MB (+{grew:.1f} MB for the work)")
         print()
 
 
