@@ -1,7 +1,8 @@
 """A file name that is not UTF-8 is neither lost nor a crash. Python holds such a name's bytes as surrogates
 (PEP 383); under a UTF-8 locale its stdout refuses them, and every command that named such a ledger or source
 ended in an internal error. Now text output (stdout and ``-o`` alike) writes the name as its own bytes, and
-JSON writes its escape (``\\udcff``), which reads back to the same name."""
+JSON writes its escape (``\\udcff``), which reads back to the same name. append, which would write such a name
+into the ledger (UTF-8 text), refuses it as a usage error."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import hypothesis.strategies as st
@@ -16,7 +18,11 @@ import pytest
 from hypothesis import given
 
 from ledgerkit.api import Output
+from ledgerkit.config import Config
+from ledgerkit.errors import LedgerkitError
+from ledgerkit.reading.parse import parse
 from ledgerkit.reports.formatting import json_data, json_text
+from ledgerkit.writing.append import NewRecord, append
 
 from ..conftest import ledger, record
 
@@ -122,3 +128,36 @@ def test_stdout_and_o_write_the_same_bytes(tmp_path):
     assert written.returncode == shown.returncode and b"internal error" not in written.stderr, written.stderr
     assert (folder / "out.md").read_bytes() == shown.stdout
     assert raw in shown.stdout
+
+
+def _not_utf_8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+@given(st.sampled_from(["context_id", "source", "note"]), NAME_BYTES.filter(_not_utf_8))
+def test_append_refuses_text_that_is_not_utf_8_wherever_it_would_go(where, raw):
+    """append writes its arguments into the ledger, which is UTF-8 text: one that holds bytes that are not UTF-8
+    (a file name's, or an argument typed in another encoding) is refused, never written or a crash."""
+    value = os.fsdecode(raw)
+    new = NewRecord(
+        "SESSION",
+        value if where == "context_id" else "S",
+        (value if where == "source" else "a.md",),
+        (value,) if where == "note" else (),
+    )
+    with pytest.raises(LedgerkitError, match="not UTF-8"):
+        append(parse(ledger()), new, moment=datetime(2025, 8, 16, 7, 20, tzinfo=UTC), config=Config())
+
+
+def test_append_of_a_source_that_is_not_utf_8_is_a_usage_error(tmp_path):
+    raw = NAMES[0]
+    folder = _folder(tmp_path, raw)
+    before = (folder / os.fsdecode(raw)).read_bytes()
+    done = _cli(folder, b"append", raw, b"--scope", b"SESSION", b"--context-id", b"S", b"--source", b"docs/" + raw)
+    assert done.returncode == 2 and b"internal error" not in done.stderr, done.stderr
+    assert done.stderr.count(b"\n") == 1 and b"not UTF-8" in done.stderr
+    assert (folder / os.fsdecode(raw)).read_bytes() == before
