@@ -164,12 +164,7 @@ def _json_object(value: dict[Any, Any], newline: str, out: list[str]) -> None:
         elif item is None:
             out.append(label + "null")
         else:
-            scalar = _json_scalar(item)
-            if scalar is None:
-                out.append(label)
-                _json_value(item, inner, out)
-            else:
-                out.append(label + scalar)
+            _json_item(label, item, inner, out)
     out.append(newline + "}")
 
 
@@ -180,14 +175,19 @@ def _json_list(value: list[Any] | tuple[Any, ...], newline: str, out: list[str])
     inner = newline + "  "
     opening = "[" + inner
     for item in value:
-        scalar = _json_scalar(item)
-        if scalar is None:
-            out.append(opening)
-            _json_value(item, inner, out)
-        else:
-            out.append(opening + scalar)
+        _json_item(opening, item, inner, out)
         opening = "," + inner
     out.append(newline + "]")
+
+
+def _json_item(head: str, item: Any, inner: str, out: list[str]) -> None:
+    """``head`` (an object's label, an array's opening or comma) and then ``item``, at the indent ``inner``."""
+    scalar = _json_scalar(item)
+    if scalar is None:
+        out.append(head)
+        _json_value(item, inner, out)
+    else:
+        out.append(head + scalar)
 
 
 #: An object's labels (``{\n    "ledger": ``, ``,\n    "line": ``, ...) by its indent and keys; at most 256 sets.
