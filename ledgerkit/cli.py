@@ -27,7 +27,7 @@ from .commands.common import (
     _fatal,
     _ledgerkit_error,
 )
-from .errors import LedgerkitError
+from .errors import LedgerkitError, printable
 
 #: Each command and the module of ledgerkit/commands/ that defines it, imported only when the command runs or
 #: a listing asks for it: building every command's options took a few milliseconds of each run of the hook,
@@ -139,8 +139,10 @@ def main() -> NoReturn:
         if os.environ.get("LEDGERKIT_TRACEBACK"):
             raise
         click.echo(
-            f"ledgerkit: internal error: {type(exc).__name__}: {exc} "
-            "(a bug: please report it; LEDGERKIT_TRACEBACK=1 shows where)",
+            printable(
+                f"ledgerkit: internal error: {type(exc).__name__}: {exc} "
+                "(a bug: please report it; LEDGERKIT_TRACEBACK=1 shows where)"
+            ),
             err=True,
         )
         code = EXIT_ERROR
@@ -160,7 +162,7 @@ def _say(line: str | None) -> None:
     """Write a line (None: nothing) to stderr and flush it, whatever state stderr is in."""
     try:
         if line is not None:
-            print(line, file=sys.stderr)
+            print(printable(line), file=sys.stderr)
         sys.stderr.flush()
     except (OSError, ValueError):
         pass  # stderr gone too: the exit code is all that is left

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
+from .errors import printable
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -130,7 +132,7 @@ class Diagnostic:
     def format(self) -> str:
         """``path:line:col: CODE message``; a warning says so: ``path:line:col: CODE [warning] message``."""
         mark = "" if self.severity == ERROR else f"[{self.severity}] "
-        return f"{self.path}:{self.line}:{self.column}: {self.code} {mark}{self.detail()}"
+        return printable(f"{self.path}:{self.line}:{self.column}: {self.code} {mark}{self.detail()}")
 
     def detail(self) -> str:
         """The message as shown; a subclass may say more (verify --history: the commit that caused it)."""
@@ -165,7 +167,7 @@ def _github_escape(value: str, *, property: bool = False) -> str:
     value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if property:
         value = value.replace(":", "%3A").replace(",", "%2C")
-    return value
+    return printable(value)
 
 
 def github_annotation(severity: str, path: str, line: int, column: int, title: str, message: str) -> str:
@@ -201,7 +203,7 @@ def fatal(message: str, output_format: str, path: str | None = None, line: int |
             props = f" file={_github_escape(path, property=True)}" + ("" if line is None else f",line={line}")
         return f"::error{props}::{_github_escape('ledgerkit: ' + message)}\n"
     where = "" if path is None else (f"{path}: " if line is None else f"{path}:{line}: ")
-    return f"ledgerkit: {where}{message}\n"
+    return printable(f"ledgerkit: {where}{message}") + "\n"
 
 
 FORMATTERS = {"text": format_text, "json": format_json, "github": format_github}

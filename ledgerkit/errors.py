@@ -1,12 +1,30 @@
 """The one exception family: problems that stop a run (unreadable ledger, bad configuration).
 
 Problems *in* a ledger are not exceptions but :class:`ledgerkit.diagnostics.Diagnostic` values.
-The CLI turns a :class:`LedgerkitError` into one line on stderr and exit code 2.
+The CLI turns a :class:`LedgerkitError` into one line on stderr and exit code 2; every message it prints
+passes through :func:`printable` first.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+#: What a terminal acts on rather than shows: the C0 and C1 control characters and DEL (ESC starts an escape
+#: sequence, which can move the cursor, recolour, retitle or write the clipboard), all but the tab.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """A message as a terminal may show it: each control character in it (a file name's or a ledger's) written
+    as its Python escape (``\\x1b``, ``\\n``), so a message stays one line and shows what it names."""
+    if text.isprintable():
+        return text
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    return repr(found.group())[1:-1]
 
 
 class LedgerkitError(Exception):

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import click
 
-from ..errors import LedgerkitError
+from ..errors import LedgerkitError, printable
 
 #: The exit codes (the cli's docstring says what each means).
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -37,8 +37,7 @@ def _fatal(message: str, output_format: str, path: str | None = None, line: int 
     """A problem that stops the run: one line on stderr, and in a machine format on stdout too."""
     from ..diagnostics import fatal
 
-    where = "" if path is None else (f"{path}: " if line is None else f"{path}:{line}: ")
-    click.echo(f"ledgerkit: {where}{message}", err=True)
+    click.echo(fatal(message, "text", path, line), nl=False, err=True)
     if output_format in ("json", "github"):
         click.echo(fatal(message, output_format, path, line), nl=False)
 
@@ -47,7 +46,7 @@ def _ledgerkit_error(exc: LedgerkitError, output_format: str) -> None:
     lines = getattr(exc, "lines", None)
     if callable(lines):  # a configuration with several problems: one line each, all of them
         for line in lines():
-            click.echo(f"ledgerkit: {line}", err=True)
+            click.echo(printable(f"ledgerkit: {line}"), err=True)
         if output_format in ("json", "github"):
             from ..diagnostics import fatal
 
@@ -196,7 +195,7 @@ class _Run:
 
     def say(self, message: str, *, verbose_only: bool = False) -> None:
         if not self.quiet and (self.verbose or not verbose_only):
-            click.echo(message, err=True)
+            click.echo(printable(message), err=True)
 
     def each(self, paths: Sequence[Path], work: Callable[[Path], None], *, ledgers_only: bool = True) -> None:
         """Run ``work`` on every ledger the paths name (folders recursed); a problem that stops one file is
@@ -213,7 +212,7 @@ class _Run:
             except LedgerkitError as exc:
                 self.failed.append(exc)
                 if self.output_format == "json":
-                    click.echo(f"ledgerkit: {exc}", err=True)  # and in the JSON array at the end
+                    click.echo(printable(f"ledgerkit: {exc}"), err=True)  # and in the JSON array at the end
                 else:
                     _ledgerkit_error(exc, self.output_format)  # in order, beside what the other files said
 

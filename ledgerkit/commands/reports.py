@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from ..errors import LedgerkitError
+from ..errors import LedgerkitError, printable
 from .common import (
     EXIT_ERROR,
     EXIT_OK,
@@ -121,11 +121,11 @@ def count(
             progress.close()
     click.echo(result.format_json(top) if fmt == "json" else result.format_text(top), nl=False)
     for problem in result.problems:
-        click.echo(f"ledgerkit: {problem.path}: {problem.reason}", err=True)
+        click.echo(printable(f"ledgerkit: {problem.path}: {problem.reason}"), err=True)
     if result.skipped and fmt != "json" and not quiet:
         shown = ", ".join(p.path for p in result.skipped[:5]) + (", ..." if len(result.skipped) > 5 else "")
         files = f"{len(result.skipped)} file" + ("s" if len(result.skipped) != 1 else "")
-        click.echo(f"ledgerkit: skipped {files} that are not text: {shown}", err=True)
+        click.echo(printable(f"ledgerkit: skipped {files} that are not text: {shown}"), err=True)
     sys.exit(EXIT_ERROR if result.problems else EXIT_OK)
 
 

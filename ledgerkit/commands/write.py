@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..errors import printable
 from .common import (
     _command,
     _config,
@@ -167,10 +168,9 @@ def init(
     new = init_file(path, budget=budget, lang=lang, config=config, force=force)
     budget_c = new.budget.value if new.budget is not None else None
     if not quiet:
-        click.echo(
-            f"{path}: new ledger ({lang}), SESSION_BUDGET_C {budget_c}; add records with: ledgerkit append {path} ...",
-            err=True,
-        )
+        said = f"{path}: new ledger ({lang}), SESSION_BUDGET_C {budget_c}; "
+        said += f"add records with: ledgerkit append {path} ..."
+        click.echo(printable(said), err=True)
 
 
 def _complete_zone(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
