@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import LedgerkitError
+from ..errors import LedgerkitError, printable
 from .common import _command, _steering, _templates, _with_settings
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def watch(
         raise LedgerkitError(MISSING_EXTRA)
     from ..editor.watch import watch_ledgers
 
-    sys.exit(watch_ledgers(list(ledgers), settings=settings, check=check, say=lambda line: click.echo(line)))
+    sys.exit(watch_ledgers(list(ledgers), settings=settings, check=check, say=lambda line: click.echo(printable(line))))
 
 
 @_command()
