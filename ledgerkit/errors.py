@@ -11,13 +11,15 @@ import re
 from pathlib import Path
 
 #: What a terminal acts on rather than shows: the C0 and C1 control characters and DEL (ESC starts an escape
-#: sequence, which can move the cursor, recolour, retitle or write the clipboard), all but the tab.
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+#: sequence, which can move the cursor, recolour, retitle or write the clipboard), all but the tab; and the
+#: bidirectional controls, which reorder what a person reads ("Trojan Source", CVE-2021-42574).
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
     """A message as a terminal may show it: each control character in it (a file name's or a ledger's) written
-    as its Python escape (``\\x1b``, ``\\n``), so a message stays one line and shows what it names."""
+    as its Python escape (``\\x1b``, ``\\n``, ``\\u202e``), so a message stays one line and shows what it
+    names, in the order it is written."""
     if text.isprintable():
         return text
     return _CONTROL.sub(_escape, text)

@@ -1,8 +1,10 @@
 """A message never hands a terminal a control character. A file name or a ledger's text can hold ESC (an escape
 sequence moves the cursor, recolours, retitles the window or writes the clipboard), a bell or a carriage
-return; click strips escape sequences only when the output is not a terminal, so on one they acted. Every
-message ledgerkit prints (diagnostics in text and GitHub form, errors, notes on stderr) writes them as their
-Python escapes (``\\x1b``) instead. Reports and exports are data and keep the text as it is; JSON escapes it."""
+return; click strips escape sequences only when the output is not a terminal, so on one they acted. A
+bidirectional control reorders what a person reads (Trojan Source). Every message ledgerkit prints
+(diagnostics in text and GitHub form, errors, notes on stderr) writes them as their Python escapes
+(``\\x1b``, ``\\u202e``) instead. Reports and exports are data and keep the text as it is (JSON writes the
+C0 controls as its own escapes)."""
 
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ from ledgerkit.errors import printable
 
 from ..conftest import ledger, make_files, record
 
-CONTROLS = [chr(c) for c in (*range(0x00, 0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0))]
-TEXT = st.text(st.sampled_from(["a", " ", "\t", "한", "🪷", "\\", "'", "\xa0", "\u202e", *CONTROLS]), max_size=30)
+#: The C0 and C1 controls but the tab, DEL, and the bidirectional controls (Trojan Source).
+BIDI = ["\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))]
+CONTROLS = [chr(c) for c in (*range(0x00, 0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0))] + BIDI
+TEXT = st.text(st.sampled_from(["a", " ", "\t", "한", "🪷", "\\", "'", "\xa0", "\u200b", *CONTROLS]), max_size=30)
 
 
 @given(TEXT)
