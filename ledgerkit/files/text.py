@@ -16,6 +16,10 @@ from ..errors import LedgerkitError
 
 BOM = "\ufeff"
 
+#: A lone surrogate: how Python holds a byte that is not UTF-8 (a file name's or an argument's, PEP 383). A text
+#: decoded as UTF-8 never holds one, and none can be written as UTF-8.
+SURROGATE = re.compile("[\ud800-\udfff]")
+
 # "\r\n" first: a CRLF is one ending, not a CR then an empty line.
 _ENDINGS = re.compile(r"(\r\n|\r|\n)")
 

@@ -11,6 +11,7 @@ from functools import lru_cache
 from json.encoder import encode_basestring  # json's own, in C where json has its speedups
 from typing import Any
 
+from ..files.text import SURROGATE
 from ..schema import plain_number, written_percent
 
 
@@ -87,13 +88,9 @@ def json_text(value: Any, end: str = "") -> str:
     _json_value(value, "\n", out)
     out.append(end)
     text = "".join(out)
-    if text.isascii() or _SURROGATE.search(text) is None:
+    if text.isascii() or SURROGATE.search(text) is None:
         return text
-    return _SURROGATE.sub(_escape, text)
-
-
-#: A lone surrogate, in a str (a UTF-8 text never holds one).
-_SURROGATE = re.compile("[\ud800-\udfff]")
+    return SURROGATE.sub(_escape, text)
 
 
 def _escape(found: re.Match[str]) -> str:

@@ -19,6 +19,7 @@ from ..config import DIVISOR, RUN_ID_PREFIX, Config, config_for
 from ..diagnostics import ERROR, Diagnostic, has_errors
 from ..errors import LedgerkitError, TemplateError
 from ..figures.compute import session_budget
+from ..files.text import SURROGATE
 from ..files.textfile import rewrite
 from ..reading.parse import Ledger, Record, parse
 from ..reading.values import read_values
@@ -53,13 +54,9 @@ class NewRecord:
         for what, value in [*values, *(("a note", n) for n in self.notes)]:
             if any(c in value for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
                 found.append(f"{what} holds a line break: {value!r} (one line each; repeat the option for more)")
-            if _NOT_UTF8.search(value):  # a file name's byte that is not UTF-8, as Python holds it (PEP 383)
+            if SURROGATE.search(value):  # a file name's byte that is not UTF-8, as Python holds it
                 found.append(f"{what} holds bytes that are not UTF-8: {value!r} (a ledger is UTF-8 text)")
         return found
-
-
-#: A lone surrogate: an argument's or a file name's byte that is not UTF-8, which no UTF-8 text can hold.
-_NOT_UTF8 = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
