@@ -16,7 +16,6 @@ from typing import Any
 from ..figures.compute import LedgerFigures
 from ..measuring.specs import written_source
 from .formatting import iso, json_array, number, percent_number, usd
-from .records import row
 
 FORMATS = ("json", "jsonl", "csv")
 
@@ -49,15 +48,16 @@ def records(figures: LedgerFigures) -> Iterator[dict[str, Any]]:
     an export writes each and lets it go."""
     ledger = figures.ledger.display_path
     for f in figures.records:
-        r, v = row(f), f.values
+        v = f.values
+        record, local = v.record, v.local_ts.written
         yield {
             "ledger": ledger,
-            "line": r.record.line,
-            "run_id": r.run_id,
+            "line": record.line,
+            "run_id": record.run_id,
             "scope": v.scope.written,
             "context_id": v.context_id,
-            "local_ts": r.local.isoformat() if r.local else None,
-            "utc_ts": iso(r.utc),
+            "local_ts": local.isoformat() if local else None,
+            "utc_ts": iso(v.utc_ts.written),
             "sources": [s for s in map(written_source, v.sources) if s is not None],
             "char_count": f.chars,
             "token_estimate": f.tokens,
