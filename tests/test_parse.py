@@ -332,6 +332,22 @@ def test_a_value_read_by_a_shape_again_is_held_once(most, monkeypatch):
     assert (first[1].entries[0].text is again[1].entries[0].text) == (most > 0)
 
 
+@pytest.mark.parametrize("by_shape", [False, True])
+def test_each_line_number_of_a_list_is_one_object(by_shape):
+    """A line number past 256 is an object of its own: a field's line, its last line and its entries' lines
+    share one object for each line, read line by line or by a shape (they were a fifth of a parsed ledger)."""
+    from ledgerkit.reading.parse import plain_fields
+
+    lines = ["- SCOPE: SESSION", "- SOURCE_FILES:", "  - a.md", "  - b.md", "- NOTES: one"]
+    contents = lines + [""] * 994 + lines  # the second list on lines 1000..1004
+    shapes = Shapes(after=1) if by_shape else None
+    plain_fields(contents, 1, len(lines), shapes=shapes)  # with shapes: learns the shape
+    fields = plain_fields(contents, 1000, 1004, shapes=shapes)
+    assert fields is not None and [f.line for f in fields] == [1000, 1001, 1004]
+    numbers = [n for f in fields for n in (f.line, f.last, *(e.line for e in f.entries))]
+    assert len({id(n) for n in numbers}) == len(set(numbers)) == 5
+
+
 def test_only_a_read_that_keeps_every_record_holds_their_values_once():
     """parse_lines keeps every record's fields, and a value the records repeat is one string; parse_deferred lets
     each record's fields go, and holding its values would keep them: a fill in place would grow with its records."""

@@ -836,11 +836,22 @@ def plain_fields(
             end -= 1
         more, entries = _plain_body(lines, i + 1, end, first, bodies) if end > i else _NO_BODY
         key, arg, value, column = head
-        # tuple.__new__ skips the NamedTuple's generated __new__: a third of the cost of a field.
-        fields.append(new(Field, (key, arg, first + i, 3, value, column, entries, more, first + end)))
+        # tuple.__new__ skips the NamedTuple's generated __new__: a third of the cost of a field. An item's last
+        # line is its own or that of its last entry or continuation most often: one number for both.
+        at = first + i
+        last = at if end == i else _same_number(first + end, entries, more)
+        fields.append(new(Field, (key, arg, at, 3, value, column, entries, more, last)))
     if shapes is not None:
         shapes.learn(lines, first, fields)
     return fields
+
+
+def _same_number(line: int, entries: tuple[Entry, ...], more: tuple[Entry, ...]) -> int:
+    """``line``, as the object an entry or continuation line on it holds already."""
+    for e in entries[-1:] + more[-1:]:
+        if e.line == line:
+            return e.line
+    return line
 
 
 _UNSEEN: Any = object()
@@ -962,16 +973,27 @@ def _learn(lines: list[str], first: int, fields: list[Field]) -> _Shape:
         j = group.get(line - first)
         return f"g[{j}]" if j is not None else repr(written)
 
+    # Each line number is made once and shared by every field and entry on that line (an item's line is its last
+    # too, most often): a number past 256 is an object of its own, and they were a fifth of a parsed ledger.
+    numbers: dict[int, str] = {}
+
+    def number(line: int) -> str:
+        offset = line - first
+        if offset not in numbers:
+            numbers[offset] = f"n{offset}"
+        return numbers[offset]
+
     def entries(found: tuple[Entry, ...]) -> str:
-        shown = "".join(f"new(Entry, (b + {e.line - first}, {e.column}, {text(e.line, e.text)})), " for e in found)
+        shown = "".join(f"new(Entry, ({number(e.line)}, {e.column}, {text(e.line, e.text)})), " for e in found)
         return f"({shown})"
 
     shown = [
-        f"new(Field, ({f.key!r}, {f.arg!r}, b + {f.line - first}, {f.column}, {text(f.line, f.value)}, "
-        f"{f.value_column}, {entries(f.entries)}, {entries(f.more)}, b + {f.last - first})),"
+        f"new(Field, ({f.key!r}, {f.arg!r}, {number(f.line)}, {f.column}, {text(f.line, f.value)}, "
+        f"{f.value_column}, {entries(f.entries)}, {entries(f.more)}, {number(f.last)})),"
         for f in fields
     ]
-    source = "def build(g, b):\n    return [\n        " + "\n        ".join(shown) + "\n    ]\n"
+    made = "".join(f"    {name} = b + {offset}\n" for offset, name in numbers.items())
+    source = "def build(g, b):\n" + made + "    return [\n        " + "\n        ".join(shown) + "\n    ]\n"
     scope: dict[str, Any] = {"new": tuple.__new__, "Field": Field, "Entry": Entry}
     exec(source, scope)  # the source is made above of reprs and integers alone
     return _Shape(re.compile("\n".join(patterns)), scope["build"])
