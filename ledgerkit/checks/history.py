@@ -154,6 +154,10 @@ def _compare_record(
 ) -> list[Diagnostic]:
     path = ledger.display_path
     before, after = _lines(base, old), _lines(ledger, new)
+    endings_before = base.lines.endings[old.line - 1 : old.end_line]
+    endings_after = ledger.lines.endings[new.line - 1 : new.end_line]
+    if before == after and endings_before == endings_after:
+        return []  # a record as it was, as nearly all are: its lines compared whole, in C (often the same objects)
     for i, (a, b) in enumerate(zip(before, after, strict=False)):
         if (skip_heading and i == 0) or a == b or filled_from(a, b):
             continue
@@ -172,8 +176,6 @@ def _compare_record(
                 f"{len(before)}); earlier records never change",
             )
         ]
-    endings_before = base.lines.endings[old.line - 1 : old.end_line]
-    endings_after = ledger.lines.endings[new.line - 1 : new.end_line]
     for i, (a, b) in enumerate(zip(endings_before, endings_after, strict=True)):
         if a != b and a != "":  # only a last line without a newline may gain one (an append after it)
             return [
