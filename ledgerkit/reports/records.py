@@ -47,8 +47,9 @@ def session_of(figures: LedgerFigures, session_id: str) -> Session:
 
 
 class Row(NamedTuple):
-    """One record, as report tables and exports show it. A NamedTuple: export makes one per record, and a frozen
-    dataclass sets its field through object.__setattr__."""
+    """One record, as report tables show it. A NamedTuple: a report makes one per record, and a frozen dataclass
+    sets its field through object.__setattr__. export reads the same values off the record's figures directly
+    (reports/export.py), one dict per record without a Row between."""
 
     figures: Figures
 
