@@ -46,7 +46,7 @@ def _ledgerkit_error(exc: LedgerkitError, output_format: str) -> None:
     lines = getattr(exc, "lines", None)
     if callable(lines):  # a configuration with several problems: one line each, all of them
         for line in lines():
-            click.echo(printable(f"ledgerkit: {line}"), err=True)
+            _fatal(line, "text")
         if output_format in ("json", "github"):
             from ..diagnostics import fatal
 
@@ -212,7 +212,7 @@ class _Run:
             except LedgerkitError as exc:
                 self.failed.append(exc)
                 if self.output_format == "json":
-                    click.echo(printable(f"ledgerkit: {exc}"), err=True)  # and in the JSON array at the end
+                    _fatal(exc.message, "text", exc.path, exc.line)  # and in the JSON array at the end
                 else:
                     _ledgerkit_error(exc, self.output_format)  # in order, beside what the other files said
 
@@ -260,8 +260,11 @@ class _Run:
         )
 
 
-def _say_skipped(run: _Run, skipped: Sequence[str]) -> None:
+def _say_skipped(
+    run: _Run, skipped: Sequence[str], what: str = "met through a glob or folder that are not text"
+) -> None:
+    """The files left out because they are not text: how many, and the first five."""
     if skipped:
         shown = ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else "")
         files = f"{len(skipped)} file" + ("s" if len(skipped) != 1 else "")
-        run.say(f"ledgerkit: skipped {files} met through a glob or folder that are not text: {shown}")
+        run.say(f"ledgerkit: skipped {files} {what}: {shown}")

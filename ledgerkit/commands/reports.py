@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from ..errors import LedgerkitError, printable
+from ..errors import LedgerkitError
 from .common import (
     EXIT_ERROR,
     EXIT_OK,
@@ -18,6 +18,7 @@ from .common import (
     _command,
     _config,
     _encoding,
+    _fatal,
     _output,
     _quiet,
     _root,
@@ -121,11 +122,9 @@ def count(
             progress.close()
     click.echo(result.format_json(top) if fmt == "json" else result.format_text(top), nl=False)
     for problem in result.problems:
-        click.echo(printable(f"ledgerkit: {problem.path}: {problem.reason}"), err=True)
-    if result.skipped and fmt != "json" and not quiet:
-        shown = ", ".join(p.path for p in result.skipped[:5]) + (", ..." if len(result.skipped) > 5 else "")
-        files = f"{len(result.skipped)} file" + ("s" if len(result.skipped) != 1 else "")
-        click.echo(printable(f"ledgerkit: skipped {files} that are not text: {shown}"), err=True)
+        _fatal(problem.reason, "text", problem.path)
+    if fmt != "json":
+        _say_skipped(_Run(quiet=quiet), [p.path for p in result.skipped], "that are not text")
     sys.exit(EXIT_ERROR if result.problems else EXIT_OK)
 
 
