@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import click
 
-from ..errors import LedgerkitError, printable
+from ..errors import LedgerkitError, printable, printable_lines
 
 #: The exit codes (the cli's docstring says what each means).
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -53,6 +53,20 @@ def _ledgerkit_error(exc: LedgerkitError, output_format: str) -> None:
             click.echo(fatal(str(exc), output_format, exc.path, exc.line), nl=False)
         return
     _fatal(exc.message, output_format, exc.path, exc.line)
+
+
+def _show(data: str | bytes) -> None:
+    """A command's output (a report, a table, a diff) on stdout, as UTF-8 bytes. A terminal is shown it with each
+    control character written as its escape (a ledger's or a file name's ESC would otherwise recolour, retitle or
+    write the clipboard of the terminal showing it); a pipe or a file gets it byte for byte (click would strip
+    escape sequences from text, and a diff would no longer apply)."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    if isatty is not None and isatty():
+        text = data.decode("utf-8", "backslashreplace") if isinstance(data, bytes) else data
+        data = printable_lines(text).encode("utf-8", "backslashreplace")  # a name's byte that is not UTF-8: \udcff
+    elif isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")  # such a byte as it was
+    click.echo(data, nl=False)
 
 
 class _Command(click.Command):

@@ -24,6 +24,7 @@ from .common import (
     _root,
     _Run,
     _say_skipped,
+    _show,
     _steering,
     _templates,
     _with_settings,
@@ -120,7 +121,7 @@ def count(
     finally:
         if progress is not None:
             progress.close()
-    click.echo(result.format_json(top) if fmt == "json" else result.format_text(top), nl=False)
+    _show(result.format_json(top) if fmt == "json" else result.format_text(top))
     for problem in result.problems:
         _fatal(problem.reason, "text", problem.path)
     if fmt != "json":
@@ -137,7 +138,7 @@ def _emit(out: Any, output: Path | None, quiet: bool = False) -> NoReturn:
     from ..diagnostics import format_text, has_errors
 
     if output is None:
-        click.echo(out.data, nl=False)
+        _show(out.data)
     else:
         _write_output(out, output)
     if out.diagnostics:
@@ -341,7 +342,7 @@ def plan(
         format=fmt,
         settings=settings,
     )
-    click.echo(out.data, nl=False)
+    _show(out.data)
     _say_skipped(_Run(quiet=quiet), out.value.skipped)
     sys.exit(EXIT_PROBLEMS if out.value.over_budget else EXIT_OK)
 
@@ -375,7 +376,7 @@ def models(pattern: str | None, provider: str | None, include_all: bool, fmt: st
         format=fmt,
         settings=settings,
     )
-    click.echo(out.data, nl=False)
+    _show(out.data)
 
 
 @_command()

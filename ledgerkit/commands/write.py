@@ -17,6 +17,7 @@ from .common import (
     _root,
     _Run,
     _say_skipped,
+    _show,
     _steering,
     _templates,
     _verbose,
@@ -85,7 +86,7 @@ def fill(
             return
         if isinstance(result, FillResult) and result.changed:
             if diff:
-                click.echo(result.diff(), nl=False)
+                _show(result.diff())
             would_change = True
             run.changes.extend(_changed_lines(result))
             run.say(f"{path}: would fill {_records(len(result.filled))}")
