@@ -60,6 +60,13 @@ _ATX_TRIM = re.compile(r"(\s+|^)#+\s*$")  # mistune's _ATX_HEADING_TRIM
 _PRINTABLE = frozenset(map(chr, range(0x21, 0x7F)))
 _ITEM_TEXT = {bullet: _PRINTABLE - {bullet} for bullet in "-*+"}  # what may follow "- " in a plain item
 
+#: Lines of a list of "- " items that its loop reads without a question (``_Scanner._list``): indented by the
+#: item's width, the next item ("- " and a printable character but "-"), or empty. Found within _RECORD_SPAN
+#: lines, so that a ledger without breaks costs a bounded search per list.
+_RECORD_LINE = r"(?:  [^\n]*|- [!-,.-~][^\n]*|)"
+_RECORD_LINES = re.compile(rf"{_RECORD_LINE}(?:\n{_RECORD_LINE})*")
+_RECORD_SPAN = 128
+
 
 def _classify(s: str, para: bool) -> int:
     """How mistune's top level reads line ``s``, after a paragraph (``para``) or after any other block."""
@@ -345,6 +352,16 @@ class _Scanner:
         n = len(contents)
         if not width:
             kind, width, _start = _list_marker(contents[i]) or ("", 0, 0)
+        if kind == "-" and width == 2:
+            # A record's list as ledgers write it, to the break after it: each line is one the loop below reads
+            # as indented, as the next item or as blank (_RECORD_LINES says which), so the list ends at the break.
+            try:
+                j = contents.index("---", i + 1, i + _RECORD_SPAN)
+            except ValueError:
+                pass
+            else:
+                if _RECORD_LINES.fullmatch("\n".join(contents[i + 1 : j])):
+                    return self._close_list(i, j, _BREAK)
         pad = " " * width
         # A bullet, a space and a printable character other than the bullet: the next item, of width 2.
         sibling = kind + " " if kind in "-*+" else "\n"
