@@ -23,7 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from .errors import ConfigError, LedgerkitError
+from .errors import CONTROLS, ConfigError, LedgerkitError
 from .schema import ACTIONS, plain_number
 
 CONFIG_NAME = "ledgerkit.yaml"
@@ -1102,9 +1102,10 @@ def _price(value: Any) -> Decimal:
 
 
 def _name(value: Any, what: str = "a name") -> str:
-    """Non-empty text without spaces or control characters (a model id, provider or alias)."""
-    if not isinstance(value, str) or not re.fullmatch(r"[^\s\x00-\x1f\x7f]+", value.strip()):
-        raise ValueError(f"expected {what} (text without spaces), got {_shown(value)}")
+    """Non-empty text without spaces or control characters (a model id, provider or alias): the characters
+    :data:`~ledgerkit.errors.CONTROLS` names, C1 and bidirectional ones too, which a table would show."""
+    if not isinstance(value, str) or not re.fullmatch(rf"[^\s{CONTROLS}]+", value.strip()):
+        raise ValueError(f"expected {what} (text without spaces or control characters), got {_shown(value)}")
     return value.strip()
 
 

@@ -12,12 +12,13 @@ from pathlib import Path
 
 #: What a terminal acts on rather than shows: the C0 and C1 control characters and DEL (ESC starts an escape
 #: sequence, which can move the cursor, recolour, retitle or write the clipboard), all but the tab; and the
-#: bidirectional controls, which reorder what a person reads ("Trojan Source", CVE-2021-42574).
-_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(f"[\n\r{_CONTROLS}]")
+#: bidirectional controls, which reorder what a person reads ("Trojan Source", CVE-2021-42574). The ranges of a
+#: regular expression's character class.
+CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\n\r{CONTROLS}]")
 #: The same within text of many lines, whose newlines are its own: a carriage return just before one is harmless.
 #: Compiled when first used (re caches it): the hook never shows a report.
-_CONTROL_IN_LINES = f"[{_CONTROLS}]|\r(?!\n)"
+_CONTROL_IN_LINES = f"[{CONTROLS}]|\r(?!\n)"
 
 
 def printable(text: str) -> str:

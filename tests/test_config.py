@@ -24,6 +24,7 @@ from ledgerkit.config import (
 from ledgerkit.errors import ConfigError
 
 from .conftest import REPO, dedent, make_files
+from .hostile.test_leaked_controls import CONTROLS
 
 
 def test_defaults_without_a_file(tmp_path):
@@ -422,8 +423,8 @@ def test_prices_are_exact_in_toml_too(tmp_path):
         ("select: [LK5121]\n", "select: expected a code or prefix such as LK512, LK5 or LK, got 'LK5121'"),
         ("ignore: [lk512]\n", "ignore: expected a code or prefix such as LK512, LK5 or LK, got 'lk512'"),
         ("ignore: [LK9]\n", "ignore: no diagnostic code starts with LK9 (see docs/codes.md)"),
-        ("model: ''\n", "model: expected a model id (text without spaces), got ''"),
-        ("model: [gpt-5]\n", "model: expected a model id (text without spaces), got a list"),
+        ("model: ''\n", "model: expected a model id (text without spaces or control characters), got ''"),
+        ("model: [gpt-5]\n", "model: expected a model id (text without spaces or control characters), got a list"),
         (
             "models: [a]\n",
             "models: expected a mapping of model id to its settings, e.g. {my-model: {context_window: 8192}}",
@@ -463,9 +464,18 @@ def test_prices_are_exact_in_toml_too(tmp_path):
             "models.m.as_of: expected a date YYYY-MM-DD without a time, got 2026-01-01T10:00:00",
         ),
         ("models: {m: {aliases: a}}\n", "models.m.aliases: expected a list of alias ids, got 'a'"),
-        ("models: {m: {aliases: [a b]}}\n", "models.m.aliases: expected an alias (text without spaces), got 'a b'"),
-        ("models: {'my model': {}}\n", "models.my model: expected a model id (text without spaces), got 'my model'"),
-        ("models: {m: {provider: 5}}\n", "models.m.provider: expected a provider name (text without spaces), got 5"),
+        (
+            "models: {m: {aliases: [a b]}}\n",
+            "models.m.aliases: expected an alias (text without spaces or control characters), got 'a b'",
+        ),
+        (
+            "models: {'my model': {}}\n",
+            "models.my model: expected a model id (text without spaces or control characters), got 'my model'",
+        ),
+        (
+            "models: {m: {provider: 5}}\n",
+            "models.m.provider: expected a provider name (text without spaces or control characters), got 5",
+        ),
     ],
 )
 def test_bad_new_keys_are_errors_naming_key_and_line(tmp_path, text, message):
@@ -473,6 +483,35 @@ def test_bad_new_keys_are_errors_naming_key_and_line(tmp_path, text, message):
     with pytest.raises(ConfigProblems) as exc:
         load_config(tmp_path / "ledgerkit.yaml")
     assert exc.value.problems == [(1, message)]
+
+
+#: Every setting that names something a table or a message shows: each as a configuration's line, NAME the name.
+_NAMED = {
+    "model": "model: NAME\n",
+    "model id": "models: {NAME: {context_window: 8192}}\n",
+    "alias": "models: {m: {aliases: [NAME]}}\n",
+    "provider": "models: {m: {provider: NAME}}\n",
+    "encoding": "models: {m: {encoding: NAME}}\n",
+}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.sampled_from(sorted(_NAMED)),
+    st.text(st.sampled_from("ab-."), min_size=1, max_size=3),
+    st.sampled_from(CONTROLS),
+    st.text(st.sampled_from("ab-."), min_size=1, max_size=3),  # within the name: its ends are stripped
+)
+def test_a_name_holding_any_control_character_is_refused(tmp_path, setting, before, control, after):
+    # A C1 control (CSI is \x9b) or a bidirectional one acts on or reorders what a terminal shows, as ESC does.
+    name = before + control + after
+    make_files(tmp_path, {"ledgerkit.yaml": _NAMED[setting].replace("NAME", json.dumps(name))})
+    with pytest.raises(ConfigProblems) as exc:
+        load_config(tmp_path / "ledgerkit.yaml")
+    [(line, message)] = exc.value.problems
+    assert line == 1 and "(text without spaces or control characters)" in message, message
+    (tmp_path / "ledgerkit.yaml").write_text(_NAMED[setting].replace("NAME", json.dumps(before + after)))
+    load_config(tmp_path / "ledgerkit.yaml")  # the same name without it is a name
 
 
 @settings(max_examples=200, deadline=None)
