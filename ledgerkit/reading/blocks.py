@@ -68,6 +68,17 @@ _RECORD_LINES = re.compile(rf"{_RECORD_LINE}(?:\n{_RECORD_LINE})*")
 _RECORD_SPAN = 128
 
 
+def _plain_record_list(contents: list[str], i: int) -> int:
+    """The break that ends the "- " list starting on line ``i``, when the list runs plainly to it (a record's
+    list as ledgers write it); else -1. Each line before the break is one ``_Scanner._list``'s loop reads as
+    indented, as the next item or as blank (_RECORD_LINES says which), so that loop would end the list there too."""
+    try:
+        j = contents.index("---", i + 1, i + _RECORD_SPAN)
+    except ValueError:
+        return -1
+    return j if _RECORD_LINES.fullmatch("\n".join(contents[i + 1 : j])) else -1
+
+
 def _classify(s: str, para: bool) -> int:
     """How mistune's top level reads line ``s``, after a paragraph (``para``) or after any other block."""
     if not s:
@@ -348,20 +359,18 @@ class _Scanner:
 
         ``kind`` and ``width`` are the item's, when the caller knows them.
         """
+        if not width:
+            kind, width, _start = _list_marker(self.contents[i]) or ("", 0, 0)
+        if kind == "-" and width == 2:
+            j = _plain_record_list(self.contents, i)
+            if j >= 0:
+                return self._close_list(i, j, _BREAK)
+        return self._list_lines(i, kind, width)
+
+    def _list_lines(self, i: int, kind: str, width: int) -> int:
+        """:meth:`_list`, line by line: each line judged by a test or two, the rare ones by ``_in_list``."""
         contents = self.contents
         n = len(contents)
-        if not width:
-            kind, width, _start = _list_marker(contents[i]) or ("", 0, 0)
-        if kind == "-" and width == 2:
-            # A record's list as ledgers write it, to the break after it: each line is one the loop below reads
-            # as indented, as the next item or as blank (_RECORD_LINES says which), so the list ends at the break.
-            try:
-                j = contents.index("---", i + 1, i + _RECORD_SPAN)
-            except ValueError:
-                pass
-            else:
-                if _RECORD_LINES.fullmatch("\n".join(contents[i + 1 : j])):
-                    return self._close_list(i, j, _BREAK)
         pad = " " * width
         # A bullet, a space and a printable character other than the bullet: the next item, of width 2.
         sibling = kind + " " if kind in "-*+" else "\n"
