@@ -258,6 +258,7 @@ WRITER = textwrap.dedent(
     sys.path.insert(0, {root!r})
     from ledgerkit.files.textfile import write_atomic
 
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as a terminal's process has it, even under nohup (SIG_IGN)
     if {exit_on_term}:
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(7))
 
