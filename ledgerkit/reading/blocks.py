@@ -60,17 +60,17 @@ _ATX_TRIM = re.compile(r"(\s+|^)#+\s*$")  # mistune's _ATX_HEADING_TRIM
 _PRINTABLE = frozenset(map(chr, range(0x21, 0x7F)))
 _ITEM_TEXT = {bullet: _PRINTABLE - {bullet} for bullet in "-*+"}  # what may follow "- " in a plain item
 
-#: Lines of a list of "- " items that its loop reads without a question (``_Scanner._list``): indented by the
-#: item's width, the next item ("- " and a printable character but "-"), or empty. Found within _RECORD_SPAN
-#: lines, so that a ledger without breaks costs a bounded search per list.
-_RECORD_LINE = r"(?:  [^\n]*|- [!-,.-~][^\n]*|)"
+#: Lines of a list of "- " items that its loop reads without a question (``_Scanner._list_lines``): indented by
+#: the item's width, the next item ("- " and a character of _ITEM_TEXT, as the loop asks), or empty. Found within
+#: _RECORD_SPAN lines, so that a ledger without breaks costs a bounded search per list.
+_RECORD_LINE = rf"(?:  [^\n]*|- [{re.escape(''.join(sorted(_ITEM_TEXT['-'])))}][^\n]*|)"
 _RECORD_LINES = re.compile(rf"{_RECORD_LINE}(?:\n{_RECORD_LINE})*")
 _RECORD_SPAN = 128
 
 
 def _plain_record_list(contents: list[str], i: int) -> int:
     """The break that ends the "- " list starting on line ``i``, when the list runs plainly to it (a record's
-    list as ledgers write it); else -1. Each line before the break is one ``_Scanner._list``'s loop reads as
+    list as ledgers write it); else -1. Each line before the break is one ``_Scanner._list_lines`` reads as
     indented, as the next item or as blank (_RECORD_LINES says which), so that loop would end the list there too."""
     try:
         j = contents.index("---", i + 1, i + _RECORD_SPAN)
